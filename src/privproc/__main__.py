@@ -1,0 +1,5 @@
+"""``python -m privproc`` runs the CLI."""
+
+from privproc.cli import main
+
+main()

@@ -1,0 +1,95 @@
+"""What every privproc service shares at its HTTP boundary.
+
+Errors become RFC 9457 problem details in exactly one place
+(:func:`problem_response`); bodies are read with a hard size limit; servers run
+under uvicorn with access logs off (no party logs request content or, except the
+relay's rate limiter in memory, client addresses).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from privproc.errors import DecodeError, PrivprocError
+
+__all__ = ["PROBLEM_JSON", "error_boundary", "problem_response", "read_body", "serve"]
+
+#: RFC 9457 §3 media type.
+PROBLEM_JSON = "application/problem+json"
+
+_log = logging.getLogger("privproc.http")
+
+
+def problem_response(exc: PrivprocError) -> Response:
+    """Map a privproc error to a problem-details response (RFC 9457 §3.1).
+
+    The ``detail`` is the error's own message, which by construction never holds
+    request content (errors name checks, lengths and public values only).
+    """
+    status = exc.http_status
+    body = {
+        "type": f"urn:privproc:problem:{exc.code}",
+        "title": exc.code,
+        "status": status,
+        "detail": str(exc),
+    }
+    return Response(json.dumps(body), status_code=status, media_type=PROBLEM_JSON)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def error_boundary(endpoint: Endpoint) -> Endpoint:
+    """Wrap an endpoint so privproc errors become problems and anything else a bare 500."""
+
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except PrivprocError as exc:
+            _log.info("refused: %s", exc.code)
+            return problem_response(exc)
+        except Exception as exc:  # noqa: BLE001 - the boundary: never leak internals to a peer
+            _log.error("internal error: %s", type(exc).__name__)
+            body = {"type": "urn:privproc:problem:internal", "title": "internal", "status": 500}
+            return Response(json.dumps(body), status_code=500, media_type=PROBLEM_JSON)
+
+    return wrapped
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """Read a request body, refusing more than ``max_bytes`` (status 413)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise _TooLargeError(max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _TooLargeError(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _TooLargeError(DecodeError):
+    http_status = 413
+    code = "too-large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body over {limit} bytes")
+
+
+def serve(
+    app: Callable[..., Awaitable[None]], host: str, port: int, *, log_level: str = "warning"
+) -> None:
+    """Run an ASGI app under uvicorn until interrupted, with access logs off."""
+    import uvicorn
+
+    uvicorn.run(
+        app, host=host, port=port, log_level=log_level, access_log=False, server_header=False
+    )

@@ -1,0 +1,250 @@
+"""The one exception tree of privproc.
+
+Every error privproc raises on purpose is a subclass of :class:`PrivprocError`.
+Library exceptions (``ValueError`` from ``cryptography``, ``struct.error``,
+``sqlite3.Error``, ``httpx.HTTPError``...) are translated at the boundary where
+they happen; nothing else escapes a public function.
+
+::
+
+    PrivprocError                      anything privproc raises on purpose
+    ├── MisuseError                    the *caller* broke a rule (wrong type, bad
+    │                                  argument, sequence overflow); a bug, not an attack
+    ├── PeerError                      a *peer* sent something we refuse (status hint 400)
+    │   ├── DecodeError                bytes that do not parse: truncated, trailing,
+    │   │                              over a limit, bad varint (raised only by _wire
+    │   │                              and the decoders built on it)
+    │   ├── UnsupportedError           well-formed but names something we do not do:
+    │   │   │                          unknown suite, version, token type
+    │   │   └── UnknownKeyError        a key id we do not hold (OHTTP key config,
+    │   │                              issuer key) - the client should refetch keys
+    │   └── ReplayError                a value seen before (spent token, reused nonce)
+    ├── CryptoError                    a cryptographic operation failed; says nothing
+    │   │                              more, on purpose (like cryptography's InvalidTag)
+    │   └── OpenError                  AEAD open / HPKE open / OHTTP response open failed
+    ├── VerificationError              a check on *public* data failed; names the check,
+    │   │                              what was expected and what was found
+    │   ├── AttestationError           evidence, certificate chain, TCB, policy
+    │   ├── LedgerError                Merkle proofs, checkpoints, cosignatures, records
+    │   │   ├── ProofError             an inclusion or consistency proof does not verify
+    │   │   ├── ForkError              two views of the log disagree (fork or rollback)
+    │   │   └── StaleError             a checkpoint or proof older than allowed
+    │   ├── TokenError                 a Privacy Pass token or response does not verify
+    │   └── PolicyError                a configured rule refuses the request
+    │                                  (ai_blocked chat, unknown node, missing consent)
+    ├── QuotaError                     a per-account quota is used up (status 429)
+    ├── AuthError                      the caller is not authenticated for this (401)
+    ├── StoreError                     a backing store (SQLite, Redis, PostgreSQL)
+    │                                  failed or is unreachable; callers fail closed (503)
+    ├── RemoteError                    a remote party answered with an error; carries
+    │                                  its HTTP status and problem type
+    └── ConfigError                    local configuration is missing or invalid
+
+Each class carries ``http_status``: the status a service answers with when the
+error reaches its boundary. A service maps errors to responses in one place
+(``privproc._http.problem_response``) and never puts request content in them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AttestationError",
+    "AuthError",
+    "ConfigError",
+    "CryptoError",
+    "DecodeError",
+    "ForkError",
+    "LedgerError",
+    "MisuseError",
+    "OpenError",
+    "PeerError",
+    "PolicyError",
+    "PrivprocError",
+    "ProofError",
+    "QuotaError",
+    "RemoteError",
+    "ReplayError",
+    "StaleError",
+    "StoreError",
+    "TokenError",
+    "UnknownKeyError",
+    "UnsupportedError",
+    "VerificationError",
+]
+
+
+class PrivprocError(Exception):
+    """Base of every error privproc raises on purpose."""
+
+    http_status: int = 500
+    #: A short stable identifier, used as the problem type in HTTP error bodies.
+    code: str = "error"
+
+
+class MisuseError(PrivprocError):
+    """The caller broke an API rule (a programming error, not an attack)."""
+
+    code = "misuse"
+
+
+class PeerError(PrivprocError):
+    """A peer sent input that we refuse."""
+
+    http_status = 400
+    code = "bad-request"
+
+
+class DecodeError(PeerError):
+    """Bytes that do not parse as the expected structure."""
+
+    code = "decode-error"
+
+
+class UnsupportedError(PeerError):
+    """Well-formed input naming an algorithm, version or type we do not support."""
+
+    http_status = 422
+    code = "unsupported"
+
+
+class UnknownKeyError(UnsupportedError):
+    """A key identifier we do not hold; the peer should refetch our keys."""
+
+    http_status = 422
+    code = "unknown-key"
+
+
+class ReplayError(PeerError):
+    """A value that may be used once was presented again."""
+
+    http_status = 403
+    code = "replay"
+
+
+class CryptoError(PrivprocError):
+    """A cryptographic operation failed. Deliberately carries no detail."""
+
+    http_status = 400
+    code = "crypto-error"
+
+    def __init__(self, message: str = "cryptographic operation failed") -> None:
+        super().__init__(message)
+
+
+class OpenError(CryptoError):
+    """Decryption or authentication of a ciphertext failed."""
+
+    code = "open-failed"
+
+    def __init__(self, message: str = "decryption failed") -> None:
+        super().__init__(message)
+
+
+class VerificationError(PrivprocError):
+    """A check on public data failed.
+
+    ``check`` names the check (a stable, dotted identifier such as
+    ``"sevsnp.vcek.signature"``); ``expected`` and ``found`` say what the check
+    wanted and what it saw, when that is meaningful and public.
+    """
+
+    http_status = 403
+    code = "verification-failed"
+
+    def __init__(
+        self,
+        check: str,
+        message: str,
+        *,
+        expected: object | None = None,
+        found: object | None = None,
+    ) -> None:
+        self.check = check
+        self.expected = expected
+        self.found = found
+        detail = message
+        if expected is not None or found is not None:
+            detail = f"{message} (expected {expected!s}, found {found!s})"
+        super().__init__(f"{check}: {detail}")
+
+
+class AttestationError(VerificationError):
+    """Attestation evidence, its endorsements, or the attestation policy failed."""
+
+    code = "attestation-failed"
+
+
+class LedgerError(VerificationError):
+    """A transparency-log check failed."""
+
+    code = "ledger-failed"
+
+
+class ProofError(LedgerError):
+    """An inclusion or consistency proof does not verify."""
+
+    code = "bad-proof"
+
+
+class ForkError(LedgerError):
+    """Two views of a log are inconsistent: a fork or a rollback."""
+
+    code = "fork"
+
+
+class StaleError(LedgerError):
+    """A checkpoint, proof or evidence is older than allowed."""
+
+    code = "stale"
+
+
+class TokenError(VerificationError):
+    """A Privacy Pass token, request or response does not verify."""
+
+    http_status = 401
+    code = "bad-token"
+
+
+class PolicyError(VerificationError):
+    """A configured rule refuses the operation."""
+
+    code = "policy"
+
+
+class QuotaError(PrivprocError):
+    """A quota is used up."""
+
+    http_status = 429
+    code = "quota-exceeded"
+
+
+class AuthError(PrivprocError):
+    """The caller is not authenticated or not authorized."""
+
+    http_status = 401
+    code = "unauthorized"
+
+
+class StoreError(PrivprocError):
+    """A backing store failed or is unreachable; the operation fails closed."""
+
+    http_status = 503
+    code = "store-unavailable"
+
+
+class RemoteError(PrivprocError):
+    """A remote party answered with an error."""
+
+    http_status = 502
+    code = "remote-error"
+
+    def __init__(self, message: str, *, status: int, problem: str = "") -> None:
+        self.status = status
+        self.problem = problem
+        super().__init__(f"{message} (HTTP {status}{', ' + problem if problem else ''})")
+
+
+class ConfigError(PrivprocError):
+    """Local configuration is missing or invalid."""
+
+    code = "config"
