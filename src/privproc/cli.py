@@ -28,6 +28,11 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+
+    @app.callback()
+    def _root() -> None:
+        """Private AI processing for end-to-end-encrypted messaging."""
+
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
@@ -40,19 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning privproc errors into a one-line reason."""
     app = build_app()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="privproc")
     except PrivprocError as exc:
         print(f"privproc: error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
-    except typer.Abort:
-        print("privproc: aborted", file=sys.stderr)
-        raise SystemExit(130) from None
-    except typer.Exit as exc:
-        raise SystemExit(exc.exit_code) from None
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        from click.exceptions import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        raise
