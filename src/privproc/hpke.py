@@ -442,17 +442,21 @@ class _DHKEM:
             self.suite_id, eae_prk, b"shared_secret", kem_context, self.n_secret
         )
 
-    def _ephemeral(self, ikm_e: bytes | None) -> _DHPrivate:
-        if ikm_e is None:
-            return self._private(self.generate_key_pair()[0])
-        return self._private(self.derive_key_pair(ikm_e)[0])
+    def _ephemeral(self, ikm_e: bytes | None, sk_e: bytes | None) -> _DHPrivate:
+        if sk_e is not None:
+            return self._private(sk_e)
+        if ikm_e is not None:
+            return self._private(self.derive_key_pair(ikm_e)[0])
+        return self._private(self.generate_key_pair()[0])
 
-    def encap(self, pk_r: bytes, sk_s: bytes | None, ikm_e: bytes | None) -> tuple[bytes, bytes]:
+    def encap(
+        self, pk_r: bytes, sk_s: bytes | None, ikm_e: bytes | None, sk_e: bytes | None
+    ) -> tuple[bytes, bytes]:
         """Encap / AuthEncap (§4.1): returns (shared_secret, enc)."""
         pk_r_obj = self._public(pk_r)
-        sk_e = self._ephemeral(ikm_e)
-        enc = self._pk_bytes(sk_e.public_key())
-        dh = self._dh(sk_e, pk_r_obj)
+        sk_e_obj = self._ephemeral(ikm_e, sk_e)
+        enc = self._pk_bytes(sk_e_obj.public_key())
+        dh = self._dh(sk_e_obj, pk_r_obj)
         kem_context = enc + pk_r
         if sk_s is not None:
             sk_s_obj = self._private(sk_s)
@@ -523,10 +527,12 @@ class _XWingKEM:
         sk_m, sk_x, _ = _xwing.expand(sk)
         return _crypto_hpke.MLKEM768X25519PrivateKey(sk_m, sk_x)
 
-    def encap(self, pk_r: bytes, sk_s: bytes | None, ikm_e: bytes | None) -> tuple[bytes, bytes]:
+    def encap(
+        self, pk_r: bytes, sk_s: bytes | None, ikm_e: bytes | None, sk_e: bytes | None
+    ) -> tuple[bytes, bytes]:
         if sk_s is not None:
             raise MisuseError("MLKEM768-X25519 has no AuthEncap (draft-ietf-hpke-pq §6.2)")
-        if ikm_e is not None:
+        if ikm_e is not None or sk_e is not None:
             raise MisuseError("MLKEM768-X25519: deterministic encapsulation is not available")
         return _xwing.encap(pk_r)
 
@@ -709,14 +715,18 @@ class Suite:
         psk_id: bytes = b"",
         sk_s: bytes | None = None,
         ikm_e: bytes | None = None,
+        sk_e: bytes | None = None,
     ) -> tuple[bytes, SenderContext]:
         """SetupBaseS / SetupPSKS / SetupAuthS / SetupAuthPSKS (§5.1.1-5.1.4).
 
-        ``ikm_e`` derives the ephemeral key deterministically: for test vectors only.
+        ``ikm_e`` (DeriveKeyPair input) or ``sk_e`` (a serialized private key) fix the
+        ephemeral key: for test vectors only, never in production.
         """
+        if ikm_e is not None and sk_e is not None:
+            raise MisuseError("give ikm_e or sk_e, not both")
         psk, psk_id, info = bytes(psk), bytes(psk_id), bytes(info)
         self._check_mode(mode, sk_s, psk, psk_id)
-        shared_secret, enc = self.kem._impl.encap(bytes(pk_r), sk_s, ikm_e)
+        shared_secret, enc = self.kem._impl.encap(bytes(pk_r), sk_s, ikm_e, sk_e)
         return enc, SenderContext(self, *self._key_schedule(mode, shared_secret, info, psk, psk_id))
 
     def setup_recipient(

@@ -77,6 +77,11 @@ def test_rfc9180_vector(v: VectorT) -> None:
         _h(v, "pkRm"), info, mode=mode, psk=psk, psk_id=psk_id, sk_s=sk_s, ikm_e=_h(v, "ikmE")
     )
     assert enc == _h(v, "enc")
+    # the same ephemeral key given directly as its serialized private key
+    enc2, _ = suite.setup_sender(
+        _h(v, "pkRm"), info, mode=mode, psk=psk, psk_id=psk_id, sk_s=sk_s, sk_e=_h(v, "skEm")
+    )
+    assert enc2 == enc
     recipient = suite.setup_recipient(
         enc, _h(v, "skRm"), info, mode=mode, psk=psk, psk_id=psk_id, pk_s=pk_s
     )
