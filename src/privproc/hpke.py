@@ -105,15 +105,11 @@ class KDF(enum.IntEnum):
     @property
     def n_h(self) -> int:
         """Nh: the output size of Extract (RFC 9180 §7.2)."""
-        return {KDF.HKDF_SHA256: 32, KDF.HKDF_SHA384: 48, KDF.HKDF_SHA512: 64}[self]
+        return _N_H[self]
 
     def hash(self) -> hashes.HashAlgorithm:
         """The hash function underneath HKDF."""
-        if self is KDF.HKDF_SHA256:
-            return hashes.SHA256()
-        if self is KDF.HKDF_SHA384:
-            return hashes.SHA384()
-        return hashes.SHA512()
+        return _HASHES[self]
 
     def extract(self, salt: bytes, ikm: bytes) -> bytes:
         """HKDF-Extract (RFC 5869 §2.2): an empty salt means Nh zero bytes."""
@@ -161,12 +157,7 @@ class AEAD(enum.IntEnum):
     @property
     def n_k(self) -> int:
         """Nk: key length in bytes (0 for export-only)."""
-        return {
-            AEAD.AES_128_GCM: 16,
-            AEAD.AES_256_GCM: 32,
-            AEAD.CHACHA20_POLY1305: 32,
-            AEAD.EXPORT_ONLY: 0,
-        }[self]
+        return _N_K[self]
 
     @property
     def n_n(self) -> int:
@@ -177,6 +168,15 @@ class AEAD(enum.IntEnum):
     def n_t(self) -> int:
         """Nt: tag length in bytes (0 for export-only)."""
         return 0 if self is AEAD.EXPORT_ONLY else 16
+
+
+_N_H = {KDF.HKDF_SHA256: 32, KDF.HKDF_SHA384: 48, KDF.HKDF_SHA512: 64}
+_HASHES: dict[KDF, hashes.HashAlgorithm] = {
+    KDF.HKDF_SHA256: hashes.SHA256(),
+    KDF.HKDF_SHA384: hashes.SHA384(),
+    KDF.HKDF_SHA512: hashes.SHA512(),
+}
+_N_K = {AEAD.AES_128_GCM: 16, AEAD.AES_256_GCM: 32, AEAD.CHACHA20_POLY1305: 32, AEAD.EXPORT_ONLY: 0}
 
 
 class KEM(enum.IntEnum):
@@ -411,15 +411,16 @@ class _DHKEM:
                 return sk, self.public_key(sk)
         raise CryptoError("DeriveKeyPairError")  # pragma: no cover - probability ~2^-256
 
-    def generate_key_pair(self) -> tuple[bytes, bytes]:
-        sk: _DHPrivate
+    def _new_private(self) -> _DHPrivate:
         if self.group == "X25519":
-            sk = x25519.X25519PrivateKey.generate()
-        elif self.group == "X448":
-            sk = x448.X448PrivateKey.generate()
-        else:
-            assert self.curve is not None
-            sk = ec.generate_private_key(self.curve)
+            return x25519.X25519PrivateKey.generate()
+        if self.group == "X448":
+            return x448.X448PrivateKey.generate()
+        assert self.curve is not None
+        return ec.generate_private_key(self.curve)
+
+    def generate_key_pair(self) -> tuple[bytes, bytes]:
+        sk = self._new_private()
         return self._sk_bytes(sk), self._pk_bytes(sk.public_key())
 
     def _dh(self, sk: _DHPrivate, pk: _DHPublic) -> bytes:
@@ -447,7 +448,7 @@ class _DHKEM:
             return self._private(sk_e)
         if ikm_e is not None:
             return self._private(self.derive_key_pair(ikm_e)[0])
-        return self._private(self.generate_key_pair()[0])
+        return self._new_private()
 
     def encap(
         self, pk_r: bytes, sk_s: bytes | None, ikm_e: bytes | None, sk_e: bytes | None
