@@ -15,10 +15,12 @@ What is here, by RFC 9180 section:
   single-shot APIs.
 - §7.3 AEADs AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305 and export-only (0xFFFF),
   whose ``seal``/``open`` raise :class:`~privproc.errors.MisuseError`.
-- The post-quantum hybrid KEM MLKEM768-X25519 ("X-Wing", KEM id 0x647a) as
-  draft-ietf-hpke-pq §4 defines it for HPKE over draft-connolly-cfrg-xwing-kem; the
-  same KEM as ``cryptography``'s ``hpke.KEM.MLKEM768_X25519``. Base and psk modes only
-  (it has no AuthEncap), and no deterministic ``ikm_e`` (see :mod:`privproc._xwing`).
+- Post-quantum KEMs of draft-ietf-hpke-pq: the hybrid MLKEM768-X25519 ("X-Wing",
+  KEM id 0x647a, §4, over draft-connolly-cfrg-xwing-kem; the same KEM as
+  ``cryptography``'s ``hpke.KEM.MLKEM768_X25519``, see :mod:`privproc._xwing`) and pure
+  ML-KEM-768 / ML-KEM-1024 (0x0041 / 0x0042, §3, FIPS 203). Base and psk modes only
+  (no AuthEncap) and no deterministic ephemeral (``ikm_e``/``sk_e``): ``cryptography``'s
+  ML-KEM encapsulation draws its own randomness.
 
 Keys cross this API as the RFC's serialized bytes (``SerializePrivateKey`` /
 ``SerializePublicKey``). Errors: bad peer bytes (``enc``, a public key) raise
@@ -37,7 +39,7 @@ from typing import TypeAlias
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives import hpke as _crypto_hpke
-from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, mlkem, x448, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
@@ -61,6 +63,8 @@ PublicKey: TypeAlias = (
     x25519.X25519PublicKey
     | x448.X448PublicKey
     | ec.EllipticCurvePublicKey
+    | mlkem.MLKEM768PublicKey
+    | mlkem.MLKEM1024PublicKey
     | _crypto_hpke.MLKEM768X25519PublicKey
 )
 #: The cryptography key objects :meth:`KEM.deserialize_private` returns.
@@ -68,6 +72,8 @@ PrivateKey: TypeAlias = (
     x25519.X25519PrivateKey
     | x448.X448PrivateKey
     | ec.EllipticCurvePrivateKey
+    | mlkem.MLKEM768PrivateKey
+    | mlkem.MLKEM1024PrivateKey
     | _crypto_hpke.MLKEM768X25519PrivateKey
 )
 
@@ -197,6 +203,10 @@ class KEM(enum.IntEnum):
     X25519 = 0x0020
     #: DHKEM(X448, HKDF-SHA512)
     X448 = 0x0021
+    #: ML-KEM-768 (FIPS 203) as an HPKE KEM (draft-ietf-hpke-pq §3)
+    MLKEM768 = 0x0041
+    #: ML-KEM-1024 (FIPS 203) as an HPKE KEM (draft-ietf-hpke-pq §3)
+    MLKEM1024 = 0x0042
     #: MLKEM768-X25519, i.e. X-Wing (draft-ietf-hpke-pq §4, draft-connolly-cfrg-xwing-kem)
     MLKEM768_X25519 = 0x647A
 
@@ -209,7 +219,7 @@ class KEM(enum.IntEnum):
             raise UnsupportedError(f"unsupported HPKE KEM id 0x{value:04x}") from None
 
     @property
-    def _impl(self) -> _DHKEM | _XWingKEM:
+    def _impl(self) -> _DHKEM | _MLKEM | _XWingKEM:
         return _KEMS[self]
 
     @property
@@ -479,6 +489,116 @@ class _DHKEM:
         return self._extract_and_expand(dh, kem_context)
 
 
+def _shake256_derive_key_seed(kem_id: int, ikm: bytes, length: int) -> bytes:
+    """SHAKE256.LabeledDerive(ikm, "DeriveKeyPair", "", length) with suite_id "KEM" || id.
+
+    draft-ietf-hpke-pq §3-4 (DeriveKeyPair); LabeledDerive is draft-ietf-hpke-hpke §4:
+    Derive(ikm || "HPKE-v1" || suite_id || lengthPrefixed(label) || I2OSP(L, 2) || context, L).
+    """
+    if len(ikm) < 32:
+        raise MisuseError("DeriveKeyPair ikm must be at least 32 bytes")
+    label = b"DeriveKeyPair"
+    labeled = (
+        ikm
+        + _VERSION_LABEL
+        + b"KEM"
+        + _i2osp(kem_id, 2)
+        + _i2osp(len(label), 2)
+        + label
+        + _i2osp(length, 2)
+    )
+    return _xwing.shake256(labeled, length)
+
+
+class _MLKEM:
+    """ML-KEM-768 / ML-KEM-1024 as HPKE KEMs (draft-ietf-hpke-pq §3, FIPS 203).
+
+    The private key is the 64-byte seed d || z; keys are the identity-serialized
+    FIPS 203 byte strings. Nsecret 32, Nsk 64. No AuthEncap; encapsulation is
+    randomized inside ``cryptography`` (no ``ikm_e``/``sk_e``).
+    """
+
+    __slots__ = ("kem_id", "level", "n_enc", "n_pk")
+    n_secret = 32
+    n_sk = 64
+
+    def __init__(self, kem_id: int, level: int) -> None:
+        self.kem_id = kem_id
+        self.level = level
+        self.n_pk = 1184 if level == 768 else 1568
+        self.n_enc = 1088 if level == 768 else 1568
+
+    def _private(self, sk: bytes) -> mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey:
+        if len(sk) != self.n_sk:
+            raise MisuseError(f"ML-KEM private key (seed) must be 64 bytes, got {len(sk)}")
+        if self.level == 768:
+            return mlkem.MLKEM768PrivateKey.from_seed_bytes(sk)
+        return mlkem.MLKEM1024PrivateKey.from_seed_bytes(sk)
+
+    def deserialize(self, pk: bytes) -> PublicKey:
+        if len(pk) != self.n_pk:
+            raise DecodeError(f"ML-KEM public key: expected {self.n_pk} bytes, got {len(pk)}")
+        try:
+            if self.level == 768:
+                return mlkem.MLKEM768PublicKey.from_public_bytes(pk)
+            return mlkem.MLKEM1024PublicKey.from_public_bytes(pk)
+        except ValueError:
+            raise DecodeError("ML-KEM public key: invalid encapsulation key") from None
+
+    def deserialize_private(self, sk: bytes) -> PrivateKey:
+        return self._private(sk)
+
+    def serialize(self, key: PublicKey | PrivateKey) -> bytes:
+        if self.level == 768:
+            if isinstance(key, mlkem.MLKEM768PublicKey):
+                return key.public_bytes_raw()
+            if isinstance(key, mlkem.MLKEM768PrivateKey):
+                return key.private_bytes_raw()
+        else:
+            if isinstance(key, mlkem.MLKEM1024PublicKey):
+                return key.public_bytes_raw()
+            if isinstance(key, mlkem.MLKEM1024PrivateKey):
+                return key.private_bytes_raw()
+        raise MisuseError(f"not an ML-KEM-{self.level} key")
+
+    def public_key(self, sk: bytes) -> bytes:
+        return self._private(sk).public_key().public_bytes_raw()
+
+    def derive_key_pair(self, ikm: bytes) -> tuple[bytes, bytes]:
+        """dk = SHAKE256.LabeledDerive(ikm, "DeriveKeyPair", "", 64) (draft-ietf-hpke-pq §3)."""
+        sk = _shake256_derive_key_seed(self.kem_id, ikm, 64)
+        return sk, self.public_key(sk)
+
+    def generate_key_pair(self) -> tuple[bytes, bytes]:
+        sk = (
+            mlkem.MLKEM768PrivateKey.generate()
+            if self.level == 768
+            else mlkem.MLKEM1024PrivateKey.generate()
+        )
+        return sk.private_bytes_raw(), sk.public_key().public_bytes_raw()
+
+    def encap(
+        self, pk_r: bytes, sk_s: bytes | None, ikm_e: bytes | None, sk_e: bytes | None
+    ) -> tuple[bytes, bytes]:
+        if sk_s is not None:
+            raise MisuseError("ML-KEM has no AuthEncap (draft-ietf-hpke-pq §6.2)")
+        if ikm_e is not None or sk_e is not None:
+            raise MisuseError("ML-KEM: deterministic encapsulation is not available")
+        pk = self.deserialize(pk_r)
+        assert isinstance(pk, mlkem.MLKEM768PublicKey | mlkem.MLKEM1024PublicKey)
+        return pk.encapsulate()
+
+    def decap(self, enc: bytes, sk_r: bytes, pk_s: bytes | None) -> bytes:
+        if pk_s is not None:
+            raise MisuseError("ML-KEM has no AuthDecap (draft-ietf-hpke-pq §6.2)")
+        if len(enc) != self.n_enc:
+            raise DecodeError(f"ML-KEM enc: expected {self.n_enc} bytes, got {len(enc)}")
+        try:
+            return self._private(sk_r).decapsulate(enc)
+        except ValueError:
+            raise CryptoError() from None
+
+
 class _XWingKEM:
     """MLKEM768-X25519 (X-Wing) as an HPKE KEM (draft-ietf-hpke-pq §4)."""
 
@@ -495,19 +615,7 @@ class _XWingKEM:
         LabeledDerive is draft-ietf-hpke-hpke §4: Derive(ikm || "HPKE-v1" || suite_id ||
         lengthPrefixed(label) || I2OSP(L, 2) || context, L), suite_id = "KEM" || 0x647a.
         """
-        if len(ikm) < 32:
-            raise MisuseError("DeriveKeyPair ikm must be at least 32 bytes")
-        label = b"DeriveKeyPair"
-        labeled = (
-            ikm
-            + _VERSION_LABEL
-            + b"KEM"
-            + _i2osp(self.kem_id, 2)
-            + _i2osp(len(label), 2)
-            + label
-            + _i2osp(32, 2)
-        )
-        sk = _xwing.shake256(labeled, 32)
+        sk = _shake256_derive_key_seed(self.kem_id, ikm, 32)
         return sk, _xwing.public_key(sk)
 
     def generate_key_pair(self) -> tuple[bytes, bytes]:
@@ -543,7 +651,7 @@ class _XWingKEM:
         return _xwing.decap(enc, sk_r)
 
 
-_KEMS: dict[KEM, _DHKEM | _XWingKEM] = {
+_KEMS: dict[KEM, _DHKEM | _MLKEM | _XWingKEM] = {
     # RFC 9180 §7.1, Table 2: (Nsecret, Npk = Nenc, Nsk); §7.1.3 bitmask.
     KEM.P256: _DHKEM(0x0010, "P-256", KDF.HKDF_SHA256, n_secret=32, n_pk=65, n_sk=32, bitmask=0xFF),
     KEM.P384: _DHKEM(0x0011, "P-384", KDF.HKDF_SHA384, n_secret=48, n_pk=97, n_sk=48, bitmask=0xFF),
@@ -554,6 +662,8 @@ _KEMS: dict[KEM, _DHKEM | _XWingKEM] = {
         0x0020, "X25519", KDF.HKDF_SHA256, n_secret=32, n_pk=32, n_sk=32, bitmask=0xFF
     ),
     KEM.X448: _DHKEM(0x0021, "X448", KDF.HKDF_SHA512, n_secret=64, n_pk=56, n_sk=56, bitmask=0xFF),
+    KEM.MLKEM768: _MLKEM(0x0041, 768),
+    KEM.MLKEM1024: _MLKEM(0x0042, 1024),
     KEM.MLKEM768_X25519: _XWingKEM(),
 }
 

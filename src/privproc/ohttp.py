@@ -212,7 +212,9 @@ class ServerKey:
     def __post_init__(self) -> None:
         if not isinstance(self.config, KeyConfig):
             raise MisuseError("ServerKey.config must be a KeyConfig")
-        if self.config.kem.public_key(bytes(self.private_key)) != self.config.public_key:
+        if not isinstance(self.private_key, bytes):
+            raise MisuseError("ServerKey.private_key must be bytes")
+        if self.config.kem.public_key(self.private_key) != self.config.public_key:
             raise MisuseError("ServerKey.private_key does not match config.public_key")
 
     @classmethod

@@ -20,6 +20,8 @@ CRYPTO_KEMS = {
     hpke.KEM.P256: crypto_hpke.KEM.P256,
     hpke.KEM.P384: crypto_hpke.KEM.P384,
     hpke.KEM.P521: crypto_hpke.KEM.P521,
+    hpke.KEM.MLKEM768: crypto_hpke.KEM.MLKEM768,
+    hpke.KEM.MLKEM1024: crypto_hpke.KEM.MLKEM1024,
     hpke.KEM.MLKEM768_X25519: crypto_hpke.KEM.MLKEM768_X25519,
 }
 CRYPTO_KDFS = {
@@ -114,6 +116,27 @@ def test_xwing_refuses_auth_and_ikm_e() -> None:
         suite.setup_sender(pk, ikm_e=b"e" * 64)
     with pytest.raises(MisuseError):
         suite.kem.serialize(suite.kem.deserialize(pk))
+
+
+@pytest.mark.parametrize("kem", [hpke.KEM.MLKEM768, hpke.KEM.MLKEM1024])
+def test_mlkem_refuses_auth_and_bad_input(kem: hpke.KEM) -> None:
+    suite = hpke.Suite(kem, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
+    sk, pk = suite.generate_key_pair()
+    assert (len(sk), len(pk)) == (64, kem.n_pk)
+    with pytest.raises(MisuseError, match="AuthEncap"):
+        suite.setup_sender(pk, mode=hpke.Mode.AUTH, sk_s=sk)
+    with pytest.raises(MisuseError, match="deterministic"):
+        suite.setup_sender(pk, ikm_e=b"e" * 64)
+    with pytest.raises(DecodeError):
+        suite.setup_sender(b"\xff" * kem.n_pk)
+    with pytest.raises(DecodeError):
+        suite.setup_recipient(b"\x00" * (kem.n_enc - 1), sk)
+    with pytest.raises(MisuseError):
+        hpke.KEM.MLKEM1024.serialize(hpke.KEM.MLKEM768.deserialize_private(b"\x01" * 64))
+    # a random enc of the right length decapsulates (implicit rejection) and then fails open
+    enc = bytes(range(256)) * (kem.n_enc // 256) + b"\x00" * (kem.n_enc % 256)
+    with pytest.raises(OpenError):
+        suite.open(enc, sk, b"\x00" * 32)
 
 
 def test_sequence_number_overflow() -> None:

@@ -19,6 +19,7 @@ from privproc.errors import (
 
 KEY = ohttp.ServerKey.derive(7, b"privproc ohttp unit test key ikm!")
 XWING_KEY = ohttp.ServerKey.generate(9, kem=hpke.KEM.MLKEM768_X25519)
+MLKEM_KEY = ohttp.ServerKey.generate(10, kem=hpke.KEM.MLKEM1024)
 P256_KEY = ohttp.ServerKey.generate(
     11,
     kem=hpke.KEM.P256,
@@ -34,8 +35,9 @@ P256_KEY = ohttp.ServerKey.generate(
         (XWING_KEY, None),
         (XWING_KEY, hpke.AEAD.AES_256_GCM),
         (P256_KEY, None),
+        (MLKEM_KEY, None),
     ],
-    ids=["x25519", "x25519-chacha", "xwing", "xwing-aes256", "p256-sha384"],
+    ids=["x25519", "x25519-chacha", "xwing", "xwing-aes256", "p256-sha384", "mlkem1024"],
 )
 def test_round_trip(key: ohttp.ServerKey, aead: hpke.AEAD | None) -> None:
     enc_req, client = ohttp.encapsulate_request(key.config, b"GET /", aead=aead)
@@ -101,6 +103,8 @@ def test_decode_list_skips_unknown_kem_but_rejects_bad_encoding() -> None:
 def test_value_checks() -> None:
     with pytest.raises(MisuseError):
         ohttp.ServerKey(KEY.config, hpke.KEM.X25519.generate_key_pair()[0])
+    with pytest.raises(MisuseError):
+        ohttp.ServerKey(KEY.config, bytearray(KEY.private_key))  # type: ignore[arg-type]
     with pytest.raises(MisuseError):
         ohttp.KeyConfig(256, hpke.KEM.X25519, KEY.config.public_key, KEY.config.suites)
     with pytest.raises(MisuseError):
