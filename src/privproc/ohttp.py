@@ -68,6 +68,8 @@ _REQUEST_LABEL = b"message/bhttp request"
 _RESPONSE_LABEL = b"message/bhttp response"
 #: RFC 9458 §4.1: key_id (8) + kem_id (16) + kdf_id (16) + aead_id (16).
 _HEADER_LEN = 7
+_KDF_IDS = frozenset(int(k) for k in KDF)
+_AEAD_IDS = frozenset(int(a) for a in AEAD if a is not AEAD.EXPORT_ONLY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +90,7 @@ class SymmetricSuite:
     @property
     def supported(self) -> bool:
         """Whether we implement both algorithms (export-only AEAD cannot carry OHTTP)."""
-        kdfs = {int(k) for k in KDF}
-        aeads = {int(a) for a in AEAD if a is not AEAD.EXPORT_ONLY}
-        return self.kdf_id in kdfs and self.aead_id in aeads
+        return self.kdf_id in _KDF_IDS and self.aead_id in _AEAD_IDS
 
 
 #: The symmetric algorithms a generated key offers, in preference order.

@@ -116,7 +116,28 @@ def test_value_checks() -> None:
     _, server = ohttp.decapsulate_request(KEY, ohttp.encapsulate_request(KEY.config, b"")[0])
     with pytest.raises(MisuseError):
         server.seal(b"x", nonce=b"short")
-    assert "private_key" not in repr(KEY) or KEY.private_key.hex() not in repr(KEY)
+    assert repr(KEY.private_key) not in repr(KEY)
+    _, client = ohttp.encapsulate_request(KEY.config, b"")
+    assert repr(client.secret) not in repr(client)
+
+
+def test_suite_choice_skips_unsupported_pairs() -> None:
+    config = ohttp.KeyConfig(
+        3,
+        hpke.KEM.X25519,
+        KEY.config.public_key,
+        (
+            ohttp.SymmetricSuite(0x0010, 1),  # a one-stage SHAKE KDF we do not implement
+            ohttp.SymmetricSuite(1, hpke.AEAD.EXPORT_ONLY),  # cannot carry OHTTP
+            ohttp.SymmetricSuite(3, 3),
+        ),
+    )
+    assert config.hpke_suite() == hpke.Suite(
+        hpke.KEM.X25519, hpke.KDF.HKDF_SHA512, hpke.AEAD.CHACHA20_POLY1305
+    )
+    assert ohttp.KeyConfig.decode(config.encode()) == config
+    with pytest.raises(UnsupportedError):
+        config.hpke_suite(hpke.KDF.HKDF_SHA256)
     assert ohttp.MEDIA_TYPE_KEYS == "application/ohttp-keys"
     assert ohttp.MEDIA_TYPE_REQUEST == "message/ohttp-req"
     assert ohttp.MEDIA_TYPE_RESPONSE == "message/ohttp-res"
