@@ -100,15 +100,26 @@ class Limits:
 
     #: Bytes in one encoded field section (header, trailer or informational).
     field_section: int = 64 * 1024
+    #: Field lines in one field section (bounds the work per byte of input).
+    field_lines: int = 1024
     #: Bytes of content (the sum of all chunks in indeterminate-length framing).
     content: int = 16 * 1024 * 1024
+    #: Content chunks in indeterminate-length framing (bounds the work per byte).
+    content_chunks: int = 65536
     #: Informational (1xx) responses before the final one.
     informational: int = 256
     #: Bytes in each of method, scheme, authority and path.
     control_field: int = 16 * 1024
 
     def __post_init__(self) -> None:
-        for name in ("field_section", "content", "informational", "control_field"):
+        for name in (
+            "field_section",
+            "field_lines",
+            "content",
+            "content_chunks",
+            "informational",
+            "control_field",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise MisuseError(f"Limits.{name} must be a non-negative int")
@@ -343,8 +354,9 @@ def encode(
 # --- decoding -----------------------------------------------------------------
 
 
-def _read_field_lines(r: Reader, what: str, limit: int, *, terminated: bool) -> Fields:
+def _read_field_lines(r: Reader, what: str, limits: Limits, *, terminated: bool) -> Fields:
     """Field lines (RFC 9292 §3.6) until the reader ends or, if ``terminated``, a zero."""
+    limit = limits.field_section
     start = r.position
     out: list[tuple[bytes, bytes]] = []
     while terminated or not r.at_end():
@@ -361,6 +373,8 @@ def _read_field_lines(r: Reader, what: str, limit: int, *, terminated: bool) -> 
         value = r.read_varint_vec(f"{what} value", max_len=limit)
         if r.position - start > limit:
             raise DecodeError(f"{what}: section over limit {limit} bytes")
+        if len(out) >= limits.field_lines:
+            raise DecodeError(f"{what}: over limit {limits.field_lines} field lines")
         out.append((name, value))
     return tuple(out)
 
@@ -369,8 +383,8 @@ def _read_fields(r: Reader, known: bool, limits: Limits, what: str) -> Fields:
     """A field section in known-length (§3.1) or indeterminate-length (§3.2) framing."""
     if known:
         section = r.read_varint_vec(what, max_len=limits.field_section)
-        return _read_field_lines(Reader(section), what, limits.field_section, terminated=False)
-    return _read_field_lines(r, what, limits.field_section, terminated=True)
+        return _read_field_lines(Reader(section), what, limits, terminated=False)
+    return _read_field_lines(r, what, limits, terminated=True)
 
 
 def _read_content(r: Reader, known: bool, limits: Limits) -> bytes:
@@ -386,6 +400,8 @@ def _read_content(r: Reader, known: bool, limits: Limits) -> bytes:
         total += n
         if total > limits.content:
             raise DecodeError(f"content over limit {limits.content} bytes")
+        if len(chunks) >= limits.content_chunks:
+            raise DecodeError(f"content over limit {limits.content_chunks} chunks")
         chunks.append(r.read_bytes(n, "content chunk"))
 
 

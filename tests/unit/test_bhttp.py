@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from privproc import bhttp
-from privproc.bhttp import Informational, Limits, Request, Response, decode, encode
+from privproc.bhttp import Framing, Informational, Limits, Request, Response, decode, encode
 from privproc.errors import DecodeError, MisuseError
 
 
@@ -314,14 +314,14 @@ def test_decode_request_and_response_refuse_the_other_kind() -> None:
 
 
 @pytest.mark.parametrize("framing", ["known", "indeterminate"])
-def test_limit_field_section(framing: str) -> None:
+def test_limit_field_section(framing: Framing) -> None:
     headers = ((b"x", b"a" * 100),)  # one line: 1 + 1 + 2 + 100 = 104 bytes
     for section, msg in (
         ("header", _req(headers=headers)),
         ("trailer", _req(trailers=headers)),
         ("informational", Response(200, informational=(Informational(103, headers),))),
     ):
-        data = encode(msg, framing=framing)  # type: ignore[arg-type]
+        data = encode(msg, framing=framing)
         assert decode(data, limits=Limits(field_section=104)) == msg
         with pytest.raises(DecodeError, match="limit"):
             decode(data, limits=Limits(field_section=103))
@@ -335,9 +335,9 @@ def test_limit_field_section_long_name_refused_before_reading() -> None:
 
 
 @pytest.mark.parametrize("framing", ["known", "indeterminate"])
-def test_limit_content(framing: str) -> None:
+def test_limit_content(framing: Framing) -> None:
     msg = _req(content=b"x" * 50)
-    data = encode(msg, framing=framing)  # type: ignore[arg-type]
+    data = encode(msg, framing=framing)
     assert decode(data, limits=Limits(content=50)) == msg
     with pytest.raises(DecodeError, match="limit"):
         decode(data, limits=Limits(content=49))
@@ -348,6 +348,27 @@ def test_limit_content_counts_all_chunks() -> None:
     assert decode(data, limits=Limits(content=20)).content == b"a" * 10 + b"b" * 10
     with pytest.raises(DecodeError, match="limit"):
         decode(data, limits=Limits(content=19))
+
+
+@pytest.mark.parametrize("framing", ["known", "indeterminate"])
+def test_limit_field_lines(framing: Framing) -> None:
+    msg = _req(headers=((b"a", b"1"),) * 5, trailers=((b"b", b"2"),) * 5)
+    data = encode(msg, framing=framing)
+    assert decode(data, limits=Limits(field_lines=5)) == msg
+    with pytest.raises(DecodeError, match="field lines"):
+        decode(data, limits=Limits(field_lines=4))
+    info = Response(200, informational=(Informational(103, ((b"link", b"</a>"),) * 5),))
+    data = encode(info, framing=framing)
+    assert decode(data, limits=Limits(field_lines=5)) == info
+    with pytest.raises(DecodeError, match="field lines"):
+        decode(data, limits=Limits(field_lines=4))
+
+
+def test_limit_content_chunks() -> None:
+    data = GET_INDET + b"\x00" + b"\x01a" * 5 + b"\x00\x00"
+    assert decode(data, limits=Limits(content_chunks=5)).content == b"aaaaa"
+    with pytest.raises(DecodeError, match="chunks"):
+        decode(data, limits=Limits(content_chunks=4))
 
 
 def test_limit_informational() -> None:
@@ -378,7 +399,9 @@ def test_limit_control_field(part: str) -> None:
 
 def test_default_limits() -> None:
     d = bhttp.DEFAULT_LIMITS
-    assert (d.field_section, d.content, d.informational) == (64 * 1024, 16 * 1024 * 1024, 256)
+    assert (d.field_section, d.field_lines) == (64 * 1024, 1024)
+    assert (d.content, d.content_chunks) == (16 * 1024 * 1024, 65536)
+    assert (d.informational, d.control_field) == (256, 16 * 1024)
     big = _req(content=b"\x00" * (d.content + 1))
     with pytest.raises(DecodeError):
         decode(encode(big))
