@@ -20,6 +20,7 @@ venv: $(STAMP)
 # External servers that real-backend tests start (Redis); PostgreSQL is found on PATH or in /usr/lib/postgresql.
 services:
 	@bash scripts/install-services.sh
+	@bash scripts/install-interop.sh
 
 demo: $(STAMP)
 	$(VENV)/bin/privproc demo
