@@ -34,6 +34,10 @@ def verify(
         from privproc.attestation.simulated import verify as simulated
 
         return simulated.verify(evidence, policy=policy, now=now, nonce=nonce)
+    if evidence.platform is Platform.SEV_SNP:
+        from privproc.attestation.sevsnp import verify as sevsnp
+
+        return sevsnp.verify(evidence, policy=policy, now=now, nonce=nonce)
     raise AttestationError(
         "platform.unsupported",
         "no verifier for this platform",
