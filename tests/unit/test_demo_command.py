@@ -14,4 +14,5 @@ def test_demo_json() -> None:
     assert result.exit_code == 0, result.output
     facts = json.loads(result.output)
     assert facts["round_trip"] == "ok"
-    assert facts["encapsulated_response_bytes"] == 16 + len(b"200 OK") + 16
+    assert facts["gateway_saw"] == "GET /health"
+    assert facts["response_status"] == 200

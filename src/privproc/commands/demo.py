@@ -17,26 +17,31 @@ def register(app: typer.Typer) -> None:
     def demo(
         as_json: bool = typer.Option(False, "--json", help="Print machine-readable output."),
     ) -> None:
-        """Run a small OHTTP round trip in-process (RFC 9458 over RFC 9180 HPKE)."""
+        """Run one OHTTP round trip in-process (RFC 9292 in RFC 9458 over RFC 9180)."""
         from rich.console import Console
         from rich.table import Table
 
-        from privproc import ohttp
+        from privproc import bhttp, ohttp
 
         gateway_key = ohttp.ServerKey.generate(1)
-        request = b"GET /health"  # a stand-in for a Binary HTTP request
-        enc_request, client_ctx = ohttp.encapsulate_request(gateway_key.config, request)
+        request = bhttp.Request("GET", "https", "gateway.example", "/health")
+        enc_request, client_ctx = ohttp.encapsulate_request(
+            gateway_key.config, bhttp.encode(request)
+        )
         got, server_ctx = ohttp.decapsulate_request(gateway_key, enc_request)
-        enc_response = server_ctx.seal(b"200 OK")
-        response = client_ctx.open(enc_response)
-        ok = got == request and response == b"200 OK"
+        seen = bhttp.decode_request(got)
+        enc_response = server_ctx.seal(bhttp.encode(bhttp.Response(200, content=b"ok")))
+        response = bhttp.decode_response(client_ctx.open(enc_response))
+        ok = seen == request and response.status == 200 and response.content == b"ok"
         suite = client_ctx.suite
         facts = {
             "key_id": gateway_key.config.key_id,
             "suite": f"{suite.kem.name} / {suite.kdf.name} / {suite.aead.name}",
             "key_config_bytes": len(gateway_key.config.encode()),
+            "gateway_saw": f"{seen.method} {seen.path}",
             "encapsulated_request_bytes": len(enc_request),
             "encapsulated_response_bytes": len(enc_response),
+            "response_status": response.status,
             "round_trip": "ok" if ok else "FAILED",
         }
         if as_json:
