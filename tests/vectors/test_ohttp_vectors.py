@@ -62,3 +62,17 @@ def test_rfc_request_decapsulates_among_rotated_keys() -> None:
     request, server = ohttp.decapsulate_request([*others, _server_key()], h("encapsulated_request"))
     assert request == h("request")
     assert server.seal(h("response"), nonce=h("response_nonce")) == h("encapsulated_response")
+
+
+def test_appendix_messages_are_binary_http() -> None:
+    """The RFC's plaintexts are RFC 9292 messages (truncated forms, §3.8)."""
+    from privproc import bhttp
+
+    request = bhttp.decode_request(h("request"))
+    assert (request.method, request.scheme, request.authority, request.path) == (
+        "GET",
+        "https",
+        "example.com",
+        "/",
+    )
+    assert bhttp.decode_response(h("response")).status == 200
