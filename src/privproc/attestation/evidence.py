@@ -70,7 +70,7 @@ class Platform(enum.IntEnum):
     SIMULATED = 1
     #: AMD SEV-SNP (ABI spec 56860, ATTESTATION_REPORT).
     SEV_SNP = 2
-    #: Intel TDX (DCAP quote v4). No verifier yet: see docs/attestation.md.
+    #: Intel TDX (DCAP quote v4; verified with dcap-qvl, docs/attestation.md).
     TDX = 3
 
 
@@ -129,7 +129,8 @@ class Evidence:
     ``report`` is the platform's signed report, byte for byte as the hardware
     made it; ``endorsements`` are DER certificates, leaf first (SEV-SNP: VCEK,
     then optionally ASK and ARK; simulated: the machine's endorsement
-    certificate). ``node_key`` is the node's serialized HPKE public key
+    certificate; TDX: the DCAP collateral as dcap-qvl JSON, since the PCK chain
+    travels inside the quote). ``node_key`` is the node's serialized HPKE public key
     (RFC 9180 ``SerializePublicKey``). ``timestamp`` is whole seconds, UTC.
     """
 

@@ -42,7 +42,9 @@ class Policy:
     in the future a timestamp may be (clock skew). ``allow_debug``: accept guests
     whose policy lets the host debug them (never in production).
     ``simulated_roots``: DER certificates of simulated vendor roots to trust;
-    empty (the default) refuses all simulated evidence.
+    empty (the default) refuses all simulated evidence. ``tdx_tcb_status``: the
+    Intel TCB statuses accepted for TDX (whose TCB is judged by Intel's signed
+    TCB info, not by ``min_tcb``, which applies to SEV-SNP-shaped TCBs).
     """
 
     measurements: frozenset[bytes]
@@ -51,6 +53,7 @@ class Policy:
     max_skew: timedelta = timedelta(minutes=5)
     allow_debug: bool = False
     simulated_roots: tuple[bytes, ...] = field(default=())
+    tdx_tcb_status: frozenset[str] = frozenset({"UpToDate"})
 
     def __post_init__(self) -> None:
         if not isinstance(self.measurements, frozenset) or not all(
@@ -67,6 +70,8 @@ class Policy:
             isinstance(r, bytes) for r in self.simulated_roots
         ):
             raise MisuseError("simulated_roots must be a tuple of DER bytes")
+        if not isinstance(self.tdx_tcb_status, frozenset):
+            raise MisuseError("tdx_tcb_status must be a frozenset of status names")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +80,16 @@ class VerifiedNode:
 
     ``node_key`` is the HPKE public key the hardware bound into its report: the
     one key the device may seal to. ``tcb`` is the TCB from the endorsement
-    certificate. ``timestamp`` is covered by the report signature (through the
+    certificate (``None`` for TDX, whose TCB Intel's collateral judged).
+    ``chip_id`` identifies the machine (SEV-SNP CHIP_ID; TDX PPID, may be empty).
+    ``timestamp`` is covered by the report signature (through the
     freshness value), so ``timestamp + policy.max_age`` is when to re-verify.
     """
 
     platform: Platform
     node_key: bytes
     measurement: bytes
-    tcb: Tcb
+    tcb: Tcb | None
     chip_id: bytes
     debug: bool
     freshness: bytes

@@ -38,9 +38,13 @@ def verify(
         from privproc.attestation.sevsnp import verify as sevsnp
 
         return sevsnp.verify(evidence, policy=policy, now=now, nonce=nonce)
+    if evidence.platform is Platform.TDX:
+        from privproc.attestation.tdx import verify as tdx
+
+        return tdx.verify(evidence, policy=policy, now=now, nonce=nonce)
     raise AttestationError(
         "platform.unsupported",
         "no verifier for this platform",
-        expected="simulated or sev-snp",
+        expected="simulated, sev-snp or tdx",
         found=evidence.platform.name,
     )

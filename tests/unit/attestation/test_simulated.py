@@ -165,9 +165,15 @@ def test_refuses_malformed_report(machine: SimulatedMachine, policy: Policy) -> 
     _refused(dataclasses.replace(ev, report=ev.report[:-1]), policy, "simulated.report.format")
 
 
-def test_refuses_unsupported_platform(machine: SimulatedMachine, policy: Policy) -> None:
-    ev = dataclasses.replace(_ev(machine), platform=Platform.TDX)
-    _refused(ev, policy, "platform.unsupported")
+def test_refuses_evidence_relabelled_as_other_platform(
+    machine: SimulatedMachine, policy: Policy
+) -> None:
+    _refused(
+        dataclasses.replace(_ev(machine), platform=Platform.TDX), policy, "tdx.collateral.format"
+    )
+    _refused(
+        dataclasses.replace(_ev(machine), platform=Platform.SEV_SNP), policy, "sevsnp.report.format"
+    )
 
 
 def test_vendor_from_seed_is_reproducible() -> None:

@@ -24,6 +24,7 @@ raises :class:`~privproc.errors.AttestationError` naming its check.
 from __future__ import annotations
 
 import enum
+import functools
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,8 +113,9 @@ class Chain:
         return cls(ask=certs[0], ark=certs[1])
 
 
+@functools.cache
 def packaged_chain(product: Product) -> Chain:
-    """AMD's ASK and ARK for ``product``, as shipped with privproc (``roots/``)."""
+    """AMD's ASK and ARK for ``product``, as shipped with privproc (``roots/``; cached)."""
     name = f"ask_ark_{product.value.lower()}.pem"
     pem = resources.files("privproc.attestation.sevsnp").joinpath("roots", name).read_bytes()
     return Chain.from_pem(pem)
