@@ -23,6 +23,7 @@ __all__ = [
     "PrivateTokenChallenge",
     "format_authorization",
     "format_challenge",
+    "parse_auth_header",
     "parse_authorization",
     "parse_www_authenticate",
 ]
@@ -126,8 +127,10 @@ class _Lexer:
         self._pos = pos
 
 
-def _parse_challenges(header: str) -> list[tuple[str, dict[str, str]]]:
-    """Split a header into (scheme, params) pairs (RFC 9110 §11.6.1 / §11.4).
+def parse_auth_header(header: str) -> list[tuple[str, dict[str, str]]]:
+    """Split a challenge or credentials header into (scheme, params) pairs (RFC 9110 §11).
+
+    Parameter names are lower-cased; values are unquoted. DecodeError on bad syntax.
 
     A token68 credential that directly follows its scheme is kept under the key ``""``.
     """
@@ -186,7 +189,7 @@ def parse_www_authenticate(header: str) -> list[PrivateTokenChallenge]:
     ``token-key``, or with values that do not decode, raises DecodeError.
     """
     found = []
-    for scheme, params in _parse_challenges(header):
+    for scheme, params in parse_auth_header(header):
         if scheme.lower() != SCHEME.lower():
             continue
         if "challenge" not in params or "token-key" not in params:
@@ -210,7 +213,7 @@ def parse_authorization(header: str) -> Token:
     Raises DecodeError when the header is not exactly one PrivateToken credential
     with a ``token`` parameter of token type 0x0002.
     """
-    parsed = _parse_challenges(header)
+    parsed = parse_auth_header(header)
     if len(parsed) != 1 or parsed[0][0].lower() != SCHEME.lower():
         raise DecodeError("Authorization: not one PrivateToken credential")
     params = parsed[0][1]

@@ -1,0 +1,121 @@
+"""Account authentication for issuance: the pluggable interface and the embedded default.
+
+:class:`Authenticator` turns a request's ``Authorization`` value and body into an
+account id, or raises :class:`~privproc.errors.AuthError` (401). The default,
+:class:`DeviceKeyAuthenticator`, checks a ``PrivprocDevice`` signature
+(:mod:`privproc.tokens.device_auth`) against the Ed25519 keys registered for the
+account in a :class:`DeviceRegistry` (SQLite). :class:`OpenAuthenticator` accepts
+everyone as one shared account, for interop tests (``privproc issuer --open``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from privproc.errors import AuthError, MisuseError, StoreError
+from privproc.tokens import device_auth
+
+__all__ = [
+    "OPEN_ACCOUNT",
+    "Authenticator",
+    "DeviceKeyAuthenticator",
+    "DeviceRegistry",
+    "OpenAuthenticator",
+]
+
+#: The account every request counts against when the issuer runs with ``--open``.
+OPEN_ACCOUNT = "open"
+
+
+class Authenticator(Protocol):
+    """Who is asking for a token."""
+
+    def authenticate(self, authorization: str | None, body: bytes, *, now: float) -> str:
+        """The account id, or AuthError."""
+        ...
+
+
+class DeviceRegistry:
+    """Ed25519 device keys per account, in SQLite."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(
+                str(path), timeout=5.0, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS devices ("
+                " account TEXT NOT NULL, public_key BLOB NOT NULL,"
+                " PRIMARY KEY (account, public_key)) WITHOUT ROWID"
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"device registry: cannot open ({type(exc).__name__})") from None
+
+    def keys(self, account: str) -> list[bytes]:
+        """The account's registered public keys."""
+        with self._lock:
+            try:
+                rows = self._db.execute(
+                    "SELECT public_key FROM devices WHERE account = ?", (account,)
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"device registry: {type(exc).__name__}") from None
+        return [bytes(r[0]) for r in rows]
+
+    def register(self, account: str, public_key: bytes, *, first_only: bool) -> None:
+        """Add a device key. With ``first_only``, refuse if the account already has one."""
+        if len(public_key) != 32:
+            raise MisuseError("an Ed25519 public key is 32 bytes")
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    existing = self._db.execute(
+                        "SELECT public_key FROM devices WHERE account = ?", (account,)
+                    ).fetchall()
+                    known = {bytes(r[0]) for r in existing}
+                    if first_only and known and public_key not in known:
+                        raise AuthError("account already has a registered device")
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO devices(account, public_key) VALUES (?, ?)",
+                        (account, public_key),
+                    )
+                finally:
+                    self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreError(f"device registry: {type(exc).__name__}") from None
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+
+class DeviceKeyAuthenticator:
+    """The embedded default: a PrivprocDevice signature by a key registered for the account."""
+
+    def __init__(self, registry: DeviceRegistry, *, max_skew: float = 300.0) -> None:
+        self._registry = registry
+        self._max_skew = max_skew
+
+    def authenticate(self, authorization: str | None, body: bytes, *, now: float) -> str:
+        """Parse, look up the account's keys, verify."""
+        creds = device_auth.parse(authorization)
+        keys = self._registry.keys(creds.account)
+        if not keys:
+            raise AuthError("no device registered for this account")
+        return device_auth.verify(creds, keys, body, now=now, max_skew=self._max_skew)
+
+
+class OpenAuthenticator:
+    """Accepts every request as :data:`OPEN_ACCOUNT` (interop tests; never in production)."""
+
+    def authenticate(self, authorization: str | None, body: bytes, *, now: float) -> str:
+        """Always the shared open account."""
+        del authorization, body, now
+        return OPEN_ACCOUNT

@@ -1,0 +1,142 @@
+"""The issuer's token keys: persisted, rotated with an overlap window (RFC 9578 §4, §6.5).
+
+Each key lives in ``<home>/keys/<key-id-hex>.pem`` (PKCS#8, mode 0600) next to
+``<key-id-hex>.json`` (``not-before``, ``not-after``). A key is *active* from its
+``not-before`` until its ``not-after``; the issuer signs with the newest active
+key and accepts requests for every active one. A new key is made when the newest
+one has less than ``overlap`` seconds left, so for ``overlap`` seconds two keys are
+active and listed: clients holding the old key's directory keep working and
+gateways fetch the new key before the old one retires. Keys whose truncated key
+id would collide with another active key are never created (RFC 9578 §6.5).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from privproc.errors import ConfigError, MisuseError
+from privproc.tokens.blind_rsa import PrivateKey
+from privproc.tokens.issuance import IssuerKeyPair
+from privproc.tokens.protocol import TOKEN_TYPE_BLIND_RSA, DirectoryKey
+
+__all__ = ["IssuerKey", "KeyRing"]
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerKey:
+    """One token key with its validity window (Unix seconds)."""
+
+    pair: IssuerKeyPair = field(repr=False)
+    not_before: int
+    not_after: int
+
+    @property
+    def key_id(self) -> bytes:
+        """SHA-256 of the token key's SPKI."""
+        return self.pair.token_key.key_id
+
+    def active(self, now: float) -> bool:
+        """True while requests for this key are accepted."""
+        return self.not_before <= now < self.not_after
+
+    def directory_entry(self) -> DirectoryKey:
+        """Its ``token-keys`` entry (RFC 9578 §4)."""
+        return DirectoryKey(TOKEN_TYPE_BLIND_RSA, self.pair.token_key.spki, self.not_before)
+
+
+class KeyRing:
+    """The issuer's keys on disk; thread-safe; :meth:`maintain` rotates them."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        lifetime: float = 7 * DAY,
+        overlap: float = DAY,
+        bits: int = 2048,
+    ) -> None:
+        if not 0 < overlap < lifetime:
+            raise MisuseError("key overlap must be positive and shorter than the lifetime")
+        self._dir = Path(directory)
+        self._lifetime = lifetime
+        self._overlap = overlap
+        self._bits = bits
+        self._lock = threading.Lock()
+        try:
+            self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ConfigError(f"issuer keys: cannot create {self._dir}: {exc.strerror}") from None
+        self._keys: list[IssuerKey] = self._load()
+
+    def _load(self) -> list[IssuerKey]:
+        keys = []
+        for meta_path in sorted(self._dir.glob("*.json")):
+            pem_path = meta_path.with_suffix(".pem")
+            try:
+                meta = json.loads(meta_path.read_text())
+                key = serialization.load_pem_private_key(pem_path.read_bytes(), None)
+            except (OSError, ValueError, TypeError) as exc:
+                raise ConfigError(f"issuer keys: cannot read {meta_path.name}: {exc}") from None
+            if not isinstance(key, rsa.RSAPrivateKey):
+                raise ConfigError(f"issuer keys: {pem_path.name} is not an RSA key")
+            pair = IssuerKeyPair.from_private_key(PrivateKey.from_cryptography(key))
+            keys.append(IssuerKey(pair, int(meta["not-before"]), int(meta["not-after"])))
+        return sorted(keys, key=lambda k: k.not_before)
+
+    def _create(self, not_before: int) -> IssuerKey:
+        active_truncated = {k.pair.token_key.truncated_key_id for k in self._keys}
+        while True:
+            crypto_key = rsa.generate_private_key(public_exponent=65537, key_size=self._bits)
+            pair = IssuerKeyPair.from_private_key(PrivateKey.from_cryptography(crypto_key))
+            if pair.token_key.truncated_key_id not in active_truncated:
+                break
+        new = IssuerKey(pair, not_before, int(not_before + self._lifetime))
+        name = new.key_id.hex()
+        pem = crypto_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        pem_path = self._dir / f"{name}.pem"
+        fd = os.open(pem_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+        meta = {"not-before": new.not_before, "not-after": new.not_after}
+        tmp = self._dir / f"{name}.json.tmp"
+        tmp.write_text(json.dumps(meta) + "\n")
+        tmp.replace(self._dir / f"{name}.json")
+        return new
+
+    def maintain(self, now: float) -> None:
+        """Retire expired keys and make the next one when the overlap window starts."""
+        with self._lock:
+            self._keys = [k for k in self._keys if k.not_after > now]
+            newest = self._keys[-1] if self._keys else None
+            if newest is None or newest.not_after - now <= self._overlap:
+                self._keys.append(self._create(int(now)))
+
+    def rotate(self, now: float) -> IssuerKey:
+        """Make a new key now (it becomes the signing key; the old ones stay until expiry)."""
+        with self._lock:
+            self._keys = [k for k in self._keys if k.not_after > now]
+            key = self._create(int(now))
+            self._keys.append(key)
+            return key
+
+    def active(self, now: float) -> tuple[IssuerKey, ...]:
+        """Active keys, newest first (the directory's order of preference)."""
+        with self._lock:
+            return tuple(k for k in reversed(self._keys) if k.active(now))
+
+    def pairs(self, now: float) -> tuple[IssuerKeyPair, ...]:
+        """The key pairs requests may be signed with at ``now``."""
+        return tuple(k.pair for k in self.active(now))
