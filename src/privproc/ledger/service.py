@@ -246,8 +246,10 @@ class _Ledger:
                 continue
             if r.status_code != 200:
                 raise RemoteError("witness refused the checkpoint", status=r.status_code)
-            signed = Note.decode(note + r.content)
-            [verified] = [v for v in open_note(signed, [key]) if v.verifier is key]
+            # The answer is signature lines; keep the one from this witness's key.
+            text = Note.decode(note).text
+            answer = Note.decode(text.encode() + b"\n" + r.content)
+            [verified] = open_note(answer, [key])
             self.witness_size[url] = size
             return verified.signature
         raise RemoteError("witness kept answering 409", status=409)
