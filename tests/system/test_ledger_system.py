@@ -6,6 +6,7 @@ saw the honest log refuses the fork.
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -158,6 +159,30 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
             )
             assert res2.newest.size == size2 > seen.size
             seen_store.save(res2.newest)
+
+        # The auditor: fetch everything, verify offline, in its own process.
+        pub_vkey = publisher.vkey()
+        out = run_cli(
+            [
+                "audit",
+                "--url",
+                url,
+                "--json",
+                "--publisher",
+                pub_vkey,
+                *[a for v in w_vkeys for a in ("--witness", v)],
+            ],
+            tmp_path,
+        )
+        report = json.loads(out.strip().splitlines()[-1])
+        assert report["ok"] is True
+        assert report["size"] >= 24
+        assert report["records"] == {"ReleaseRecord": 21}
+        assert report["record_signatures_checked"] == 21
+        assert report["opaque_entries"] == 3
+        assert len(report["cosigners"]) == 2
+        human = run_cli(["audit", "--url", url, "--log-key", log_vkey], tmp_path)
+        assert "root re-derived from entries" in human
 
         # A fork: the same log key serving other entries. Witnesses refuse to cosign it.
         fork_home = tmp_path / "fork"

@@ -14,7 +14,7 @@ import httpx
 
 from privproc.errors import DecodeError, RemoteError
 from privproc.ledger.note import b64decode_strict
-from privproc.ledger.tiles import TileRef
+from privproc.ledger.tiles import ENTRIES_LEVEL, TileRef, tiles_for_size
 from privproc.ledger.verifier import InclusionBundle
 
 __all__ = ["LedgerClient"]
@@ -94,3 +94,19 @@ class LedgerClient:
         if not isinstance(index, int):
             raise DecodeError("POST /add: no index in the answer")
         return index
+
+    def fetch_tiles(
+        self, size: int, cache: dict[TileRef, bytes] | None = None
+    ) -> dict[TileRef, bytes]:
+        """Every tile and entry bundle of a tree of ``size`` (full ones reused from ``cache``)."""
+        out: dict[TileRef, bytes] = {}
+        for ref in tiles_for_size(size):
+            refs = [ref]
+            if ref.level == 0:
+                refs.append(TileRef(ENTRIES_LEVEL, ref.index, ref.width))
+            for r in refs:
+                cached = None if cache is None or r.partial else cache.get(r)
+                out[r] = cached if cached is not None else self.tile(r)
+                if cache is not None and not r.partial:
+                    cache[r] = out[r]
+        return out
