@@ -1,0 +1,43 @@
+"""``privproc witness``: a C2SP tlog-witness cosigner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``witness`` command."""
+
+    @app.command()
+    def witness(
+        *,
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8710,
+        home: Annotated[
+            Path | None, typer.Option(help="State folder (default $PRIVPROC_HOME/witness).")
+        ] = None,
+        name: Annotated[str, typer.Option(help="The witness's key name.")] = (
+            "witness.privproc.local"
+        ),
+        log: Annotated[
+            list[str] | None, typer.Option(help="A log vkey to witness (repeat); origin = name.")
+        ] = None,
+    ) -> None:
+        """Run a witness: cosign checkpoints that extend the ones it cosigned before."""
+        from privproc._http import serve
+        from privproc.errors import ConfigError
+        from privproc.ledger.cosignature import verifier_from_vkey
+        from privproc.witness.service import WitnessConfig, build_app
+
+        if not log:
+            raise ConfigError("give at least one --log VKEY to witness")
+        verifiers = [verifier_from_vkey(v) for v in log]
+        default = Path(os.environ.get("PRIVPROC_HOME", Path.home() / ".privproc")) / "witness"
+        config = WitnessConfig(home=home or default, name=name, logs={v.name: v for v in verifiers})
+        serve(build_app(config), host, port)

@@ -1,0 +1,203 @@
+"""Offline audit of a fetched log: re-derive every tile and the root from the entries.
+
+Fetch first (:class:`privproc.ledger.client.LedgerClient`), then :func:`audit_log`
+checks, with no I/O:
+
+1. the checkpoint's log signature, and which known witnesses cosigned it;
+2. every entry bundle holds exactly the entries its tile says (tlog-tiles);
+3. every level-0 tile equals the leaf hashes of its entries (RFC 9162 §2.1.1);
+4. every higher tile hash equals the Merkle root of the full tile below it;
+5. the root over all entries equals the checkpoint's root hash;
+6. with a previous checkpoint: the new tree is an extension of it (the old root
+   recomputed from the same entries, and an RFC 9162 consistency proof built from
+   the tiles verifies);
+7. every entry that is a record parses strictly, and with a publisher key its
+   signature verifies.
+
+The first failure raises LedgerError (or ProofError/ForkError) naming the check.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from privproc.errors import DecodeError, ForkError, LedgerError
+from privproc.ledger.checkpoint import Checkpoint, open_checkpoint
+from privproc.ledger.merkle import (
+    HASH_SIZE,
+    MemoryTree,
+    consistency_proof,
+    leaf_hash,
+    root_from_leaf_hashes,
+    verify_consistency,
+)
+from privproc.ledger.note import Ed25519Verifier, NoteVerifier
+from privproc.ledger.records import decode_record
+from privproc.ledger.tiles import (
+    ENTRIES_LEVEL,
+    TILE_WIDTH,
+    TileHashes,
+    TileRef,
+    decode_entry_bundle,
+    tiles_for_size,
+)
+
+__all__ = ["AuditReport", "audit_log"]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """What a successful audit established."""
+
+    origin: str
+    size: int
+    root_hash: bytes
+    cosigners: tuple[tuple[str, int], ...]
+    tiles_checked: int
+    bundles_checked: int
+    records: tuple[tuple[str, int], ...]
+    opaque_entries: int
+    signatures_checked: int
+    consistent_with: int | None
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-friendly view."""
+        return {
+            "origin": self.origin,
+            "size": self.size,
+            "root_hash": self.root_hash.hex(),
+            "cosigners": [{"name": n, "timestamp": t} for n, t in self.cosigners],
+            "tiles_checked": self.tiles_checked,
+            "bundles_checked": self.bundles_checked,
+            "records": dict(self.records),
+            "opaque_entries": self.opaque_entries,
+            "record_signatures_checked": self.signatures_checked,
+            "consistent_with_size": self.consistent_with,
+        }
+
+
+def _hashes(data: bytes) -> list[bytes]:
+    return [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
+
+
+def audit_log(
+    checkpoint: bytes,
+    log: NoteVerifier,
+    tiles: Mapping[TileRef, bytes],
+    *,
+    witnesses: Sequence[NoteVerifier] = (),
+    publisher: Ed25519Verifier | None = None,
+    previous: Checkpoint | None = None,
+) -> AuditReport:
+    """Audit a fetched log (``tiles`` holds every tile and entry bundle of its size)."""
+    opened = open_checkpoint(checkpoint, log, witnesses)
+    cp = opened.checkpoint
+    expected = tiles_for_size(cp.size)
+    # 2-3. Entries against level-0 tiles.
+    entries: list[bytes] = []
+    leaves: list[bytes] = []
+    bundles = 0
+    for ref in (r for r in expected if r.level == 0):
+        bref = TileRef(ENTRIES_LEVEL, ref.index, ref.width)
+        data, tile = tiles.get(bref), tiles.get(ref)
+        if data is None or tile is None:
+            raise LedgerError("audit.missing", f"missing {bref.path()} or {ref.path()}")
+        try:
+            chunk = decode_entry_bundle(data, ref.width)
+        except DecodeError as exc:
+            raise LedgerError("audit.bundle", f"{bref.path()}: {exc}") from None
+        hashes = [leaf_hash(e) for e in chunk]
+        if b"".join(hashes) != tile:
+            raise LedgerError("audit.tile.level0", f"{ref.path()} is not the hashes of its entries")
+        entries.extend(chunk)
+        leaves.extend(hashes)
+        bundles += 1
+    # 4. Higher tiles: each hash is the root of a full tile one level down.
+    checked = bundles
+    for ref in (r for r in expected if r.level > 0):
+        tile = tiles.get(ref)
+        if tile is None:
+            raise LedgerError("audit.missing", f"missing {ref.path()}")
+        got = _hashes(tile)
+        for i, h in enumerate(got):
+            below = tiles.get(TileRef(ref.level - 1, ref.index * TILE_WIDTH + i))
+            if below is None or len(below) != TILE_WIDTH * HASH_SIZE:
+                raise LedgerError("audit.missing", f"missing full tile below {ref.path()}")
+            if root_from_leaf_hashes(_hashes(below)) != h:
+                raise LedgerError(
+                    "audit.tile.level", f"{ref.path()} hash {i} is not the root of the tile below"
+                )
+        checked += 1
+    # 5. The root.
+    tree = MemoryTree()
+    for h in leaves:
+        tree.append_leaf_hash(h)
+    if tree.root() != cp.root_hash:
+        raise LedgerError(
+            "audit.root",
+            "entries do not hash to the checkpoint's root",
+            expected=cp.root_hash.hex(),
+            found=tree.root().hex(),
+        )
+    # 6. Consistency with a previous checkpoint.
+    if previous is not None:
+        _check_previous(previous, cp, tree, tiles)
+    # 7. Records.
+    kinds, opaque, sigs = _check_records(entries, publisher)
+    return AuditReport(
+        origin=cp.origin,
+        size=cp.size,
+        root_hash=cp.root_hash,
+        cosigners=tuple((v.verifier.name, v.timestamp or 0) for v in opened.cosignatures),
+        tiles_checked=checked,
+        bundles_checked=bundles,
+        records=tuple(sorted(kinds.items())),
+        opaque_entries=opaque,
+        signatures_checked=sigs,
+        consistent_with=None if previous is None else previous.size,
+    )
+
+
+def _check_previous(
+    previous: Checkpoint, cp: Checkpoint, tree: MemoryTree, tiles: Mapping[TileRef, bytes]
+) -> None:
+    if previous.origin != cp.origin:
+        raise ForkError("audit.origin", "another log", expected=previous.origin, found=cp.origin)
+    if previous.size > cp.size:
+        raise ForkError(
+            "audit.rollback", "the log shrank", expected=f">= {previous.size}", found=cp.size
+        )
+    if tree.root(previous.size) != previous.root_hash:
+        raise ForkError(
+            "audit.consistency",
+            f"the first {previous.size} entries no longer hash to the earlier root",
+            expected=previous.root_hash.hex(),
+            found=tree.root(previous.size).hex(),
+        )
+    if 0 < previous.size < cp.size:
+        src = TileHashes({(r.level, r.index): d for r, d in tiles.items() if r.level >= 0})
+        proof = consistency_proof(src, previous.size, cp.size)
+        verify_consistency(previous.size, cp.size, proof, previous.root_hash, cp.root_hash)
+
+
+def _check_records(
+    entries: Sequence[bytes], publisher: Ed25519Verifier | None
+) -> tuple[Counter[str], int, int]:
+    kinds: Counter[str] = Counter()
+    opaque = sigs = 0
+    for i, e in enumerate(entries):
+        try:
+            signed = decode_record(e)
+        except DecodeError:
+            opaque += 1
+            continue
+        kinds[type(signed.record).__name__] += 1
+        if publisher is not None:
+            try:
+                signed.verify(publisher)
+            except LedgerError as exc:
+                raise LedgerError(exc.check, f"entry {i}: {exc}") from None
+            sigs += 1
+    return kinds, opaque, sigs
