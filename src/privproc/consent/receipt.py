@@ -32,7 +32,7 @@ from privproc.consent.events import (
 )
 from privproc.errors import DecodeError, VerificationError
 
-__all__ = ["Receipt", "issue_receipt", "key_id", "verify_receipt"]
+__all__ = ["Receipt", "b64url", "issue_receipt", "key_id", "unb64url", "verify_receipt"]
 
 _DOMAIN = b"privproc/consent/receipt/v1\x00"
 
@@ -42,11 +42,13 @@ def key_id(public_key: bytes) -> str:
     return hashlib.sha256(public_key).hexdigest()[:16]
 
 
-def _b64(data: bytes) -> str:
+def b64url(data: bytes) -> str:
+    """base64url without padding (RFC 4648 §5)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _unb64(text: object, what: str) -> bytes:
+def unb64url(text: object, what: str) -> bytes:
+    """Decode base64url with or without padding; DecodeError naming ``what`` if it is not."""
     if not isinstance(text, str) or len(text) > 200:
         raise DecodeError(f"{what}: expected base64url")
     try:
@@ -89,7 +91,7 @@ class Receipt:
             "time": self.time,
             "event_hash": self.event_hash,
             "key_id": self.key_id,
-            "signature": _b64(self.signature),
+            "signature": b64url(self.signature),
         }
 
     @classmethod
@@ -110,7 +112,7 @@ class Receipt:
                 time=str(time),
                 event_hash=str(obj["event_hash"]),
                 key_id=str(obj["key_id"]),
-                signature=_unb64(obj["signature"], "receipt signature"),
+                signature=unb64url(obj["signature"], "receipt signature"),
             )
         except (KeyError, ValueError):
             raise DecodeError("receipt: missing or invalid field") from None

@@ -1,0 +1,146 @@
+"""The consent service in process (starlette TestClient): auth, bad input, receipts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.testclient import TestClient
+
+from privproc.consent.events import ConsentEvent, ConsentState, verify_chain
+from privproc.consent.receipt import Receipt, unb64url, verify_receipt
+from privproc.consent.service import MAX_LOOKUP, create_app
+from privproc.consent.store import SqliteStore
+
+ADMIN = "operator-token"
+ADMIN_H = {"authorization": f"Bearer {ADMIN}"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 4, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    store = SqliteStore(tmp_path / "c.db")
+    app = create_app(store, Ed25519PrivateKey.generate(), admin_token=ADMIN, now=Clock())
+    with TestClient(app) as test_client:
+        yield test_client
+    store.close()
+
+
+def register(client: TestClient, account: str, region: str) -> dict[str, str]:
+    r = client.post("/accounts", json={"account": account, "region": region}, headers=ADMIN_H)
+    assert r.status_code == 201, r.text
+    return {"authorization": f"Bearer {r.json()['secret']}"}
+
+
+def test_objection_is_one_call_with_a_verifiable_receipt(client: TestClient) -> None:
+    alice = register(client, "alice", "US")
+    assert client.get("/accounts/alice", headers=alice).json()["effective"] == "granted"
+    r = client.post("/objection", headers=alice)
+    assert r.status_code == 200
+    receipt = Receipt.from_json(r.json()["receipt"])
+    key = unb64url(client.get("/key").json()["public_key"], "key")
+    assert verify_receipt(receipt, key).state is ConsentState.REFUSED
+    status = client.get("/accounts/alice", headers=alice).json()
+    assert (status["state"], status["effective"], status["seq"]) == ("refused", "refused", 1)
+    events = [
+        ConsentEvent.from_json(e)
+        for e in client.get("/accounts/alice/history", headers=alice).json()["events"]
+    ]
+    assert verify_chain(events, account="alice") == events[-1]
+    assert events[-1].hash == receipt.event_hash
+    assert events[-1].source == "objection"
+
+
+def test_region_rules_in_status(client: TestClient) -> None:
+    eu = register(client, "eu", "FR")
+    assert client.get("/accounts/eu", headers=eu).json()["effective"] == "refused"
+    r = client.put("/accounts/eu/consent", json={"state": "granted"}, headers=eu)
+    assert r.status_code == 200
+    assert r.json()["event"]["source"] == "user"
+    assert client.get("/accounts/eu", headers=eu).json()["effective"] == "granted"
+    policy = client.get("/policy").json()
+    assert policy["default_elsewhere"] == "granted"
+    assert "FR" in policy["ask_required"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("POST", "/objection", {}),
+        ("POST", "/objection", {"authorization": "Bearer wrong"}),
+        ("POST", "/objection", {"authorization": "Basic abc"}),
+        ("POST", "/objection", ADMIN_H),
+        ("PUT", "/accounts/alice/consent", {}),
+        ("PUT", "/accounts/alice/consent", "bob"),
+        ("GET", "/accounts/alice", "bob"),
+        ("GET", "/accounts/alice/history", {"authorization": "Bearer " + "x" * 300}),
+        ("POST", "/accounts", "bob"),
+        ("POST", "/lookup", "bob"),
+    ],
+)
+def test_unauthenticated_is_401_and_changes_nothing(
+    client: TestClient, method: str, path: str, headers: object
+) -> None:
+    register(client, "alice", "US")
+    bob = register(client, "bob", "US")
+    r = client.request(
+        method, path, headers=bob if headers == "bob" else headers, json={"state": "refused"}
+    )  # type: ignore[arg-type]
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"] == "urn:privproc:problem:unauthorized"
+    assert client.get("/accounts/alice", headers=ADMIN_H).json()["state"] == "unset"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/accounts", {"account": "bad name", "region": "US"}, 400),
+        ("/accounts", {"account": "x", "region": "usa"}, 400),
+        ("/accounts", {"account": "alice", "region": "US"}, 409),
+        ("/accounts", [], 400),
+        ("/lookup", {"accounts": "alice"}, 400),
+        ("/lookup", {"accounts": ["ok"] * (MAX_LOOKUP + 1)}, 400),
+        ("/lookup", {"accounts": [1]}, 400),
+    ],
+)
+def test_bad_input_is_a_clear_error(
+    client: TestClient, path: str, body: object, status: int
+) -> None:
+    register(client, "alice", "US")
+    r = client.post(path, json=body, headers=ADMIN_H)
+    assert r.status_code == status
+    assert r.json()["detail"]
+    assert "bad name" not in r.text
+
+
+def test_bad_state_and_bodies(client: TestClient) -> None:
+    alice = register(client, "alice", "US")
+    for body in (b"{", b"[]", b'{"state": "unset"}', b'{"state": 1}', b"x" * 5000):
+        r = client.put("/accounts/alice/consent", content=body, headers=alice)
+        assert r.status_code in (400, 413)
+    assert client.get("/accounts/alice", headers=alice).json()["seq"] == 0
+
+
+def test_operator_lookup_and_unknown_account(client: TestClient) -> None:
+    register(client, "alice", "DE")
+    r = client.post("/lookup", json={"accounts": ["alice", "ghost"]}, headers=ADMIN_H)
+    statuses = r.json()["statuses"]
+    assert set(statuses) == {"alice"}
+    assert statuses["alice"]["effective"] == "refused"
+    assert client.get("/accounts/ghost", headers=ADMIN_H).status_code == 404
+    r = client.put("/accounts/ghost/consent", json={"state": "granted"}, headers=ADMIN_H)
+    assert r.status_code == 404
+    r = client.put("/accounts/alice/consent", json={"state": "granted"}, headers=ADMIN_H)
+    assert r.json()["event"]["source"] == "operator"

@@ -1,0 +1,178 @@
+"""The consent service on a real loopback socket, in its own process: an objection made
+over HTTP applies to the very next training export (SQLite and PostgreSQL backends)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration._consent_postgres import running_postgres
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+SECRET_TEXT = "private words 91c2"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PRIVPROC_CONSENT_TOKEN"}
+    env["PYTHONPATH"] = SRC
+    env["PRIVPROC_HOME"] = str(home)
+    return env
+
+
+def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "privproc", "consent", *args],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def ok(home: Path, *args: str) -> str:
+    result = cli(home, *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    home = tmp_path / "home"
+    port = _free_port()
+    args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--home", str(home)]
+    with running_postgres() if request.param == "postgres" else _nothing() as pg:
+        if pg is not None:
+            args += ["--database-url", pg.new_database()]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "privproc", "consent", *args],
+            env=_env(home),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "consent service did not start"
+                time.sleep(0.1)
+            yield url, home
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+            if proc.stderr:
+                proc.stderr.close()
+
+
+class _nothing:  # noqa: N801 - a null context manager that yields None
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+def _records(path: Path) -> None:
+    rows = [
+        {"account": "alice", "kind": "public_post", "author_age": 30},
+        {"account": "alice", "kind": "comment", "author_age_band": "18_plus"},
+        {"account": "alice", "kind": "private_message", "author_age": 30},
+        {"account": "bob", "kind": "profile", "author_age": 44},
+        {"account": "bob", "kind": "public_post", "author_age": 15},
+        {"account": "carol", "kind": "public_post", "author_age": 50},
+        {"account": "bob", "kind": "ai_request", "author_age": 44},
+    ]
+    with path.open("w") as f:
+        for i, row in enumerate(rows):
+            f.write(
+                json.dumps({**row, "id": i, "created": "2026-02-01T00:00:00Z", "text": SECRET_TEXT})
+                + "\n"
+            )
+        f.write(SECRET_TEXT + " not json\n")
+
+
+def _export(url: str, home: Path, tmp: Path) -> tuple[list[int], dict[str, object]]:
+    out = tmp / "eligible.jsonl"
+    stdout = ok(home, "export", "--in", str(tmp / "in.jsonl"), "--out", str(out), "--url", url,
+                "--json")  # fmt: skip
+    assert SECRET_TEXT not in stdout
+    report = json.loads(stdout)
+    return [json.loads(line)["id"] for line in out.read_text().splitlines()], report
+
+
+@pytest.mark.system
+def test_objection_applies_to_the_next_export(service: tuple[str, Path], tmp_path: Path) -> None:
+    url, home = service
+    _records(tmp_path / "in.jsonl")
+    alice = json.loads(ok(home, "register", "--url", url, "--account", "alice", "--region", "US",
+                          "--json"))["secret"]  # fmt: skip
+    bob = json.loads(ok(home, "register", "--url", url, "--account", "bob", "--region", "DE",
+                        "--json"))["secret"]  # fmt: skip
+    # bob is in a region that asks first: nothing of his until he grants.
+    ids, report = _export(url, home, tmp_path)
+    assert ids == [0, 1]
+    ok(home, "grant", "--url", url, "--token", bob, "--account", "bob")
+    ids, report = _export(url, home, tmp_path)
+    assert ids == [0, 1, 3]
+    assert report["read"] == 8
+    excluded = report["excluded"]
+    assert isinstance(excluded, dict)
+    assert excluded["malformed"] == 1
+    assert excluded["adult_at_creation"] == 1
+    assert excluded["consent_granted"] == 1  # carol: unknown to the consent service
+
+    # alice objects in one step, with her own credential; no account named.
+    stdout = ok(home, "refuse", "--url", url, "--token", alice, "--json")
+    receipt_file = tmp_path / "receipt.json"
+    receipt_file.write_text(stdout)
+    assert json.loads(stdout)["receipt"]["state"] == "refused"
+    ok(home, "verify-receipt", "--receipt", str(receipt_file), "--url", url)
+
+    ids, report = _export(url, home, tmp_path)
+    assert ids == [3]
+    assert report["excluded"]["consent_granted"] == 3  # type: ignore[index]
+
+    history = json.loads(ok(home, "history", "--url", url, "--account", "alice", "--json"))
+    assert history["verified"] is True
+    assert [e["state"] for e in history["events"]] == ["unset", "refused"]
+
+
+@pytest.mark.system
+def test_service_refuses_unauthenticated_changes(service: tuple[str, Path]) -> None:
+    url, home = service
+    ok(home, "register", "--url", url, "--account", "dave", "--region", "US")
+    r = httpx.put(f"{url}/accounts/dave/consent", json={"state": "granted"}, timeout=5)
+    assert r.status_code == 401
+    r = httpx.post(f"{url}/objection", headers={"authorization": "Bearer nope"}, timeout=5)
+    assert r.status_code == 401
+    failed = cli(home, "refuse", "--url", url, "--token", "nope")
+    assert failed.returncode == 1
+    assert "401" in failed.stderr
+    assert len(failed.stderr.strip().splitlines()) == 1
+    status = json.loads(ok(home, "status", "--url", url, "--account", "dave"))
+    assert (status["state"], status["seq"]) == ("unset", 0)
