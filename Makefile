@@ -8,10 +8,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck unit bench venv clean services
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock requirements-nodeps.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "privproc needs Python >= 3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-nodeps.lock
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -20,6 +21,7 @@ venv: $(STAMP)
 # External servers that real-backend tests start (Redis); PostgreSQL is found on PATH or in /usr/lib/postgresql.
 services:
 	@bash scripts/install-services.sh
+	@bash scripts/install-interop.sh
 
 demo: $(STAMP)
 	$(VENV)/bin/privproc demo

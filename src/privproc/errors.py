@@ -18,7 +18,9 @@ they happen; nothing else escapes a public function.
     │   │   │                          unknown suite, version, token type
     │   │   └── UnknownKeyError        a key id we do not hold (OHTTP key config,
     │   │                              issuer key) - the client should refetch keys
-    │   └── ReplayError                a value seen before (spent token, reused nonce)
+    │   ├── ReplayError                a value seen before (spent token, reused nonce)
+    │   ├── NotFoundError              names a thing we do not hold (status 404)
+    │   └── ConflictError              would create a thing that already exists (409)
     ├── CryptoError                    a cryptographic operation failed; says nothing
     │   │                              more, on purpose (like cryptography's InvalidTag)
     │   └── OpenError                  AEAD open / HPKE open / OHTTP response open failed
@@ -51,11 +53,13 @@ __all__ = [
     "AttestationError",
     "AuthError",
     "ConfigError",
+    "ConflictError",
     "CryptoError",
     "DecodeError",
     "ForkError",
     "LedgerError",
     "MisuseError",
+    "NotFoundError",
     "OpenError",
     "PeerError",
     "PolicyError",
@@ -119,6 +123,20 @@ class ReplayError(PeerError):
 
     http_status = 403
     code = "replay"
+
+
+class NotFoundError(PeerError):
+    """The request names something (an account, an entry) that we do not hold."""
+
+    http_status = 404
+    code = "not-found"
+
+
+class ConflictError(PeerError):
+    """The request would create something that already exists."""
+
+    http_status = 409
+    code = "conflict"
 
 
 class CryptoError(PrivprocError):

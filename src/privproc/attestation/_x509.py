@@ -1,0 +1,76 @@
+"""Certificate helpers shared by the platform verifiers; each failure names its check."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
+
+from privproc.attestation._der import decode_small_int
+from privproc.errors import AttestationError, DecodeError
+
+__all__ = ["check_validity", "ext_bytes", "ext_int", "load_der", "load_pem_all"]
+
+
+def load_der(der: bytes, check: str) -> x509.Certificate:
+    """Parse a DER certificate, or raise AttestationError(``check``).
+
+    AMD's KDS issues VCEKs with a zero serial number, which RFC 5280 forbids and
+    ``cryptography`` warns about; the warning is silenced here and only here, since
+    the certificate's authenticity is decided by its signature, not its serial.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            cert = x509.load_der_x509_certificate(der)
+            _ = cert.serial_number
+    except ValueError:
+        raise AttestationError(check, "certificate does not parse as DER X.509") from None
+    return cert
+
+
+def load_pem_all(pem: bytes, check: str) -> list[x509.Certificate]:
+    """Parse every PEM certificate in ``pem``, or raise AttestationError(``check``)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            return x509.load_pem_x509_certificates(pem)
+    except ValueError:
+        raise AttestationError(check, "certificates do not parse as PEM X.509") from None
+
+
+def check_validity(cert: x509.Certificate, now: datetime, check: str) -> None:
+    """``now`` must lie within the certificate's validity period."""
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if not start <= now <= end:
+        raise AttestationError(
+            check, "certificate not valid at this time", expected=f"{start}..{end}", found=now
+        )
+
+
+def _ext(cert: x509.Certificate, oid: x509.ObjectIdentifier, check: str) -> bytes:
+    try:
+        ext = cert.extensions.get_extension_for_oid(oid)
+    except x509.ExtensionNotFound:
+        raise AttestationError(check, f"certificate lacks extension {oid.dotted_string}") from None
+    except ValueError:
+        raise AttestationError(check, "certificate extensions do not parse") from None
+    value = ext.value
+    if not isinstance(value, x509.UnrecognizedExtension):
+        raise AttestationError(check, f"extension {oid.dotted_string} has an unexpected type")
+    return value.value
+
+
+def ext_int(cert: x509.Certificate, oid: x509.ObjectIdentifier, check: str) -> int:
+    """A DER INTEGER extension's value."""
+    try:
+        return decode_small_int(_ext(cert, oid, check))
+    except DecodeError:
+        raise AttestationError(check, f"extension {oid.dotted_string} is not an INTEGER") from None
+
+
+def ext_bytes(cert: x509.Certificate, oid: x509.ObjectIdentifier, check: str) -> bytes:
+    """A raw-octets extension's value."""
+    return _ext(cert, oid, check)

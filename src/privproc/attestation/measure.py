@@ -1,0 +1,173 @@
+"""Reproducible measurement of what an enclave node runs.
+
+The measurement is SHA-384 (48 bytes, the size of an SEV-SNP ``MEASUREMENT``)
+over a domain-separated, length-prefixed listing of three sections, in order:
+the enclave code files, the model files, and the config. Within a section files
+are sorted by their relative POSIX path, and each contributes its path and its
+full content, so renaming, adding, removing or changing one byte of any file
+changes the measurement::
+
+    "privproc measurement v1"
+    for section in ("code", "model", "config"):
+        uint8 len(section) || section || uint32 count
+        for (path, content) sorted by path:
+            uint16 len(path) || path (UTF-8) || uint64 len(content) || content
+
+``privproc release`` and the simulated platform both call :func:`measure_release`,
+so a release record's measurement is what simulated nodes report.
+
+On real SEV-SNP hardware the report's ``MEASUREMENT`` is the launch digest the
+AMD-SP computes over the initial guest image; a release for such hardware records
+that digest too (docs/attestation.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
+
+from cryptography.hazmat.primitives import hashes
+
+import privproc
+from privproc.errors import ConfigError, MisuseError
+
+__all__ = [
+    "ENCLAVE_CODE",
+    "MEASUREMENT_SIZE",
+    "enclave_code_files",
+    "measure",
+    "measure_release",
+    "measure_tree",
+]
+
+#: Bytes in a measurement (SHA-384).
+MEASUREMENT_SIZE = 48
+
+#: The parts of the ``privproc`` package an enclave node runs (files or folders,
+#: relative to the package); those that do not exist yet are skipped.
+ENCLAVE_CODE: tuple[str, ...] = (
+    "__init__.py",
+    "errors.py",
+    "_wire.py",
+    "hpke.py",
+    "attestation",
+    "enclave",
+    "workloads",
+    "consent",
+)
+
+_LABEL = b"privproc measurement v1"
+_SUFFIXES = frozenset({".py", ".pem", ".json", ".txt"})
+_CHUNK = 1 << 20
+
+
+class _Measurer:
+    __slots__ = ("_h",)
+
+    def __init__(self) -> None:
+        self._h = hashes.Hash(hashes.SHA384())
+        self._h.update(len(_LABEL).to_bytes(1, "big") + _LABEL)
+
+    def section(self, name: str, count: int) -> None:
+        raw = name.encode()
+        self._h.update(len(raw).to_bytes(1, "big") + raw + count.to_bytes(4, "big"))
+
+    def entry_head(self, path: str, size: int) -> None:
+        raw = _check_path(path).encode()
+        self._h.update(len(raw).to_bytes(2, "big") + raw + size.to_bytes(8, "big"))
+
+    def update(self, data: bytes) -> None:
+        self._h.update(data)
+
+    def finalize(self) -> bytes:
+        return self._h.finalize()
+
+
+def _check_path(path: str) -> str:
+    pure = PurePosixPath(path)
+    if not path or pure.is_absolute() or ".." in pure.parts or str(pure) != path:
+        raise MisuseError(f"measured paths must be normalized relative POSIX paths: {path!r}")
+    return path
+
+
+def measure(code: Mapping[str, bytes], models: Mapping[str, bytes], config: bytes) -> bytes:
+    """Measure in-memory content (the pure form of :func:`measure_tree`)."""
+    m = _Measurer()
+    for name, files in (("code", code), ("model", models)):
+        m.section(name, len(files))
+        for path in sorted(files):
+            m.entry_head(path, len(files[path]))
+            m.update(files[path])
+    m.section("config", 1)
+    m.entry_head("config", len(config))
+    m.update(config)
+    return m.finalize()
+
+
+def _listing(root: Path, parts: Iterable[str] | None) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    tops = [root] if parts is None else [root / p for p in parts]
+    for top in tops:
+        if top.is_file():
+            out[top.relative_to(root).as_posix()] = top
+        elif top.is_dir():
+            for f in top.rglob("*"):
+                if f.is_file() and "__pycache__" not in f.parts and f.suffix in _SUFFIXES:
+                    out[f.relative_to(root).as_posix()] = f
+    return out
+
+
+def _hash_files(m: _Measurer, name: str, files: Mapping[str, Path]) -> None:
+    m.section(name, len(files))
+    for path in sorted(files):
+        f = files[path]
+        m.entry_head(path, f.stat().st_size)
+        with f.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                m.update(chunk)
+
+
+def measure_tree(
+    code_root: Path,
+    *,
+    code_parts: Iterable[str] | None = None,
+    model_dir: Path | None = None,
+    config: bytes = b"",
+) -> bytes:
+    """Measure files on disk: code under ``code_root`` (optionally only ``code_parts``),
+    every file under ``model_dir``, and ``config``. Same result as :func:`measure`
+    over the same content. Model files are hashed in chunks (they can be large).
+    """
+    if not code_root.is_dir():
+        raise ConfigError(f"code root is not a directory: {code_root}")
+    m = _Measurer()
+    _hash_files(m, "code", _listing(code_root, code_parts))
+    models: dict[str, Path] = {}
+    if model_dir is not None:
+        if not model_dir.is_dir():
+            raise ConfigError(f"model directory is not a directory: {model_dir}")
+        models = {
+            f.relative_to(model_dir).as_posix(): f for f in model_dir.rglob("*") if f.is_file()
+        }
+    _hash_files(m, "model", models)
+    m.section("config", 1)
+    m.entry_head("config", len(config))
+    m.update(config)
+    return m.finalize()
+
+
+def enclave_code_files(package_root: Path | None = None) -> dict[str, Path]:
+    """The enclave's code files: :data:`ENCLAVE_CODE` under the installed package."""
+    root = package_root or Path(privproc.__file__).resolve().parent
+    return _listing(root, ENCLAVE_CODE)
+
+
+def measure_release(
+    *, model_dir: Path | None = None, config: bytes = b"", package_root: Path | None = None
+) -> bytes:
+    """The measurement of an enclave release: the installed ``privproc`` enclave code
+    (:data:`ENCLAVE_CODE`), the model files and the config. ``privproc release``
+    records this value in the ledger; simulated nodes report it.
+    """
+    root = package_root or Path(privproc.__file__).resolve().parent
+    return measure_tree(root, code_parts=ENCLAVE_CODE, model_dir=model_dir, config=config)

@@ -1,0 +1,175 @@
+"""Attestation policy, the verified result, and the policy checks all platforms share.
+
+A :class:`Policy` is what the device requires of a node (DESIGN.md, "One
+request", step 3): debug off unless explicitly allowed, a minimum TCB (compared
+with the TCB read from the endorsement certificate, never the report's
+self-description), a measurement on the allow-list (the ledger provides it), and
+evidence no older than ``max_age``.
+
+Each check raises :class:`~privproc.errors.AttestationError` naming itself:
+``policy.debug``, ``policy.tcb``, ``policy.measurement``, ``policy.freshness``,
+``binding.report_data``, ``binding.freshness``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from privproc.attestation.evidence import Platform, binding, timestamp_of
+from privproc.attestation.tcb import Tcb
+from privproc.errors import AttestationError, MisuseError
+
+__all__ = [
+    "Policy",
+    "VerifiedNode",
+    "check_binding",
+    "check_debug",
+    "check_freshness",
+    "check_measurement",
+    "check_tcb",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What a verifier requires of evidence.
+
+    ``measurements``: the allowed launch measurements (from the ledger); empty
+    refuses everything. ``min_tcb``: the lowest acceptable TCB, or ``None`` for
+    no minimum. ``max_age``: the oldest acceptable evidence; ``max_skew``: how far
+    in the future a timestamp may be (clock skew). ``allow_debug``: accept guests
+    whose policy lets the host debug them (never in production).
+    ``simulated_roots``: DER certificates of simulated vendor roots to trust;
+    empty (the default) refuses all simulated evidence.
+    """
+
+    measurements: frozenset[bytes]
+    min_tcb: Tcb | None = None
+    max_age: timedelta = timedelta(hours=24)
+    max_skew: timedelta = timedelta(minutes=5)
+    allow_debug: bool = False
+    simulated_roots: tuple[bytes, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.measurements, frozenset) or not all(
+            isinstance(m, bytes) for m in self.measurements
+        ):
+            raise MisuseError("measurements must be a frozenset of bytes")
+        if self.min_tcb is not None and not isinstance(self.min_tcb, Tcb):
+            raise MisuseError("min_tcb must be a Tcb or None")
+        if self.max_age <= timedelta(0) or self.max_skew < timedelta(0):
+            raise MisuseError("max_age must be positive and max_skew non-negative")
+        if not isinstance(self.allow_debug, bool):
+            raise MisuseError("allow_debug must be a bool")
+        if not isinstance(self.simulated_roots, tuple) or not all(
+            isinstance(r, bytes) for r in self.simulated_roots
+        ):
+            raise MisuseError("simulated_roots must be a tuple of DER bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedNode:
+    """What verification established about a node; only a verifier makes one.
+
+    ``node_key`` is the HPKE public key the hardware bound into its report: the
+    one key the device may seal to. ``tcb`` is the TCB from the endorsement
+    certificate. ``timestamp`` is covered by the report signature (through the
+    freshness value), so ``timestamp + policy.max_age`` is when to re-verify.
+    """
+
+    platform: Platform
+    node_key: bytes
+    measurement: bytes
+    tcb: Tcb
+    chip_id: bytes
+    debug: bool
+    freshness: bytes
+    timestamp: datetime
+    report_data: bytes
+
+
+def check_debug(debug: bool, policy: Policy) -> None:
+    """``policy.debug``: a debuggable guest is refused unless the policy allows it."""
+    if debug and not policy.allow_debug:
+        raise AttestationError(
+            "policy.debug", "guest policy allows debugging", expected="debug off", found="on"
+        )
+
+
+def check_tcb(tcb: Tcb, policy: Policy) -> None:
+    """``policy.tcb``: every component of the endorsed TCB is at least the minimum."""
+    if policy.min_tcb is None:
+        return
+    low = tcb.meets(policy.min_tcb)
+    if low is not None:
+        raise AttestationError(
+            "policy.tcb", f"TCB {low} below minimum", expected=f">= {policy.min_tcb}", found=tcb
+        )
+
+
+def check_measurement(measurement: bytes, policy: Policy) -> None:
+    """``policy.measurement``: the launch measurement is on the allow-list."""
+    if measurement not in policy.measurements:
+        raise AttestationError(
+            "policy.measurement",
+            "measurement not in the allowed set",
+            expected=f"one of {len(policy.measurements)} allowed",
+            found=measurement.hex(),
+        )
+
+
+def check_freshness(timestamp: datetime, policy: Policy, now: datetime) -> None:
+    """``policy.freshness``: ``now - max_age <= timestamp <= now + max_skew``."""
+    if now.tzinfo is None:
+        raise MisuseError("now must be timezone-aware")
+    if timestamp > now + policy.max_skew:
+        raise AttestationError(
+            "policy.freshness", "evidence from the future", expected=f"<= {now}", found=timestamp
+        )
+    if now - timestamp > policy.max_age:
+        raise AttestationError(
+            "policy.freshness",
+            "evidence too old",
+            expected=f"age <= {policy.max_age}",
+            found=f"age {now - timestamp}",
+        )
+
+
+def check_binding(
+    report_data: bytes,
+    node_key: bytes,
+    freshness: bytes,
+    timestamp: datetime,
+    *,
+    nonce: bytes | None = None,
+) -> None:
+    """``binding.freshness`` and ``binding.report_data``.
+
+    The freshness value must start with ``timestamp`` (and end with ``nonce``
+    when the verifier asked for one), and the report's user data must equal
+    :func:`~privproc.attestation.evidence.binding` of the node key and freshness.
+    """
+    if len(freshness) < 8 or timestamp_of(freshness) != timestamp:
+        raise AttestationError(
+            "binding.freshness",
+            "freshness value does not carry the evidence timestamp",
+            expected=int(timestamp.timestamp()),
+            found=int.from_bytes(freshness[:8], "big"),
+        )
+    if nonce is not None and not hmac.compare_digest(freshness[8:], nonce):
+        raise AttestationError(
+            "binding.freshness",
+            "freshness value does not carry the requested nonce",
+            expected=nonce.hex(),
+            found=freshness[8:].hex(),
+        )
+    expected = binding(node_key, freshness)
+    if not hmac.compare_digest(report_data, expected):
+        raise AttestationError(
+            "binding.report_data",
+            "report data does not bind the node key and freshness",
+            expected=expected.hex(),
+            found=report_data.hex(),
+        )

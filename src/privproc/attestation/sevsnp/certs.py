@@ -1,0 +1,214 @@
+"""AMD SEV-SNP endorsements: the VCEK <- ASK <- ARK chain and the VCEK's TCB extensions.
+
+AMD "Versioned Chip Endorsement Key (VCEK) Certificate and KDS Interface
+Specification" (publication 57230): the ARK (AMD Root Key, self-signed) signs the
+ASK (AMD SEV Key), which signs each chip's VCEK, all with RSASSA-PSS / SHA-384
+(salt 48). The VCEK is an ECDSA P-384 key whose certificate carries the TCB it
+was issued for and the chip's hardware id in extensions (57230 §3.1, "VCEK
+Certificate Extensions"):
+
+==================================== ===========================================
+``1.3.6.1.4.1.3704.1.3.1`` blSPL     boot loader SPL (INTEGER)
+``1.3.6.1.4.1.3704.1.3.2`` teeSPL    TEE SPL
+``1.3.6.1.4.1.3704.1.3.3`` snpSPL    SNP firmware SPL
+``1.3.6.1.4.1.3704.1.3.8`` ucodeSPL  microcode SPL
+``1.3.6.1.4.1.3704.1.3.9`` fmcSPL    FMC SPL (Turin only)
+``1.3.6.1.4.1.3704.1.4``   hwID      chip id (64 bytes; 8 bytes on Turin)
+==================================== ===========================================
+
+AMD's roots for Milan, Genoa and Turin ship in ``roots/`` (see its SOURCES.md),
+each ARK pinned by SHA-256 fingerprint in :data:`ARK_SHA256`. Every failure
+raises :class:`~privproc.errors.AttestationError` naming its check.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import SignatureAlgorithmOID
+
+from privproc.attestation._x509 import check_validity, ext_bytes, ext_int, load_pem_all
+from privproc.attestation.tcb import Tcb
+from privproc.errors import AttestationError, MisuseError
+
+__all__ = [
+    "ARK_SHA256",
+    "OID_BL_SPL",
+    "OID_FMC_SPL",
+    "OID_HWID",
+    "OID_SNP_SPL",
+    "OID_TEE_SPL",
+    "OID_UCODE_SPL",
+    "Chain",
+    "Product",
+    "packaged_chain",
+    "product_of_ark",
+    "vcek_chip_id",
+    "vcek_der",
+    "vcek_tcb",
+    "verify_chain",
+]
+
+OID_BL_SPL = x509.ObjectIdentifier("1.3.6.1.4.1.3704.1.3.1")
+OID_TEE_SPL = x509.ObjectIdentifier("1.3.6.1.4.1.3704.1.3.2")
+OID_SNP_SPL = x509.ObjectIdentifier("1.3.6.1.4.1.3704.1.3.3")
+OID_UCODE_SPL = x509.ObjectIdentifier("1.3.6.1.4.1.3704.1.3.8")
+OID_FMC_SPL = x509.ObjectIdentifier("1.3.6.1.4.1.3704.1.3.9")
+OID_HWID = x509.ObjectIdentifier("1.3.6.1.4.1.3704.1.4")
+
+_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48)
+
+
+class Product(enum.Enum):
+    """An SEV-SNP product line (its own ARK, ASK and TCB layout)."""
+
+    MILAN = "Milan"
+    GENOA = "Genoa"
+    TURIN = "Turin"
+
+    @property
+    def turin_layout(self) -> bool:
+        """Whether TCB_VERSION uses the family 1Ah layout (with FMC)."""
+        return self is Product.TURIN
+
+
+#: SHA-256 of each product's ARK certificate (DER), as shipped in ``roots/``.
+ARK_SHA256: dict[Product, bytes] = {
+    Product.MILAN: bytes.fromhex(
+        "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd"
+    ),
+    Product.GENOA: bytes.fromhex(
+        "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1"
+    ),
+    Product.TURIN: bytes.fromhex(
+        "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """An ASK and ARK pair (the ``cert_chain`` AMD's KDS serves, ASK first)."""
+
+    ask: x509.Certificate
+    ark: x509.Certificate
+
+    @classmethod
+    def from_pem(cls, pem: bytes) -> Chain:
+        """Parse a KDS ``cert_chain`` PEM: exactly two certificates, ASK then ARK."""
+        certs = load_pem_all(pem, "sevsnp.chain.format")
+        if len(certs) != 2:
+            raise AttestationError(
+                "sevsnp.chain.format", "chain must hold ASK then ARK", expected=2, found=len(certs)
+            )
+        return cls(ask=certs[0], ark=certs[1])
+
+
+def packaged_chain(product: Product) -> Chain:
+    """AMD's ASK and ARK for ``product``, as shipped with privproc (``roots/``)."""
+    name = f"ask_ark_{product.value.lower()}.pem"
+    pem = resources.files("privproc.attestation.sevsnp").joinpath("roots", name).read_bytes()
+    return Chain.from_pem(pem)
+
+
+def _fingerprint(cert: x509.Certificate) -> bytes:
+    return cert.fingerprint(hashes.SHA256())
+
+
+def product_of_ark(ark: x509.Certificate) -> Product:
+    """The product whose pinned ARK this is (``sevsnp.ark.pin`` if none)."""
+    fp = _fingerprint(ark)
+    for product, pinned in ARK_SHA256.items():
+        if hmac.compare_digest(fp, pinned):
+            return product
+    raise AttestationError(
+        "sevsnp.ark.pin",
+        "ARK is not one of AMD's pinned roots",
+        expected="a pinned ARK (Milan, Genoa, Turin)",
+        found=fp.hex(),
+    )
+
+
+def _verify_pss(issuer: x509.Certificate, cert: x509.Certificate, check: str) -> None:
+    if cert.issuer != issuer.subject:
+        raise AttestationError(
+            check,
+            "certificate not issued by the expected key",
+            expected=issuer.subject.rfc4514_string(),
+            found=cert.issuer.rfc4514_string(),
+        )
+    if cert.signature_algorithm_oid != SignatureAlgorithmOID.RSASSA_PSS:
+        raise AttestationError(
+            check, "certificate not signed with RSASSA-PSS", found=cert.signature_algorithm_oid
+        )
+    try:
+        key = issuer.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise AttestationError(check, "issuer public key does not parse") from None
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise AttestationError(check, "issuer key is not RSA")
+    try:
+        key.verify(cert.signature, cert.tbs_certificate_bytes, _PSS, hashes.SHA384())
+    except InvalidSignature:
+        raise AttestationError(check, "RSASSA-PSS SHA-384 signature does not verify") from None
+
+
+def verify_chain(
+    vcek: x509.Certificate, chain: Chain, *, now: datetime
+) -> tuple[Product, ec.EllipticCurvePublicKey]:
+    """Check VCEK <- ASK <- ARK at ``now``; return the product and the VCEK's P-384 key.
+
+    Checks, in order: ``sevsnp.ark.pin`` (the ARK is a pinned AMD root),
+    ``sevsnp.ark.signature`` (self-signed), ``sevsnp.ask.signature``,
+    ``sevsnp.vcek.chain`` (the ASK signed the VCEK), ``sevsnp.ark.validity``,
+    ``sevsnp.ask.validity``, ``sevsnp.vcek.validity``, ``sevsnp.vcek.key``.
+    """
+    if now.tzinfo is None:
+        raise MisuseError("now must be timezone-aware")
+    product = product_of_ark(chain.ark)
+    _verify_pss(chain.ark, chain.ark, "sevsnp.ark.signature")
+    _verify_pss(chain.ark, chain.ask, "sevsnp.ask.signature")
+    _verify_pss(chain.ask, vcek, "sevsnp.vcek.chain")
+    check_validity(chain.ark, now, "sevsnp.ark.validity")
+    check_validity(chain.ask, now, "sevsnp.ask.validity")
+    check_validity(vcek, now, "sevsnp.vcek.validity")
+    try:
+        key = vcek.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise AttestationError("sevsnp.vcek.key", "VCEK public key does not parse") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp384r1":
+        raise AttestationError("sevsnp.vcek.key", "VCEK key is not ECDSA P-384")
+    return product, key
+
+
+def vcek_tcb(vcek: x509.Certificate, product: Product) -> Tcb:
+    """The TCB the VCEK was issued for (``sevsnp.vcek.tcb`` on a missing extension)."""
+    check = "sevsnp.vcek.tcb"
+    try:
+        return Tcb(
+            bootloader=ext_int(vcek, OID_BL_SPL, check),
+            tee=ext_int(vcek, OID_TEE_SPL, check),
+            snp=ext_int(vcek, OID_SNP_SPL, check),
+            microcode=ext_int(vcek, OID_UCODE_SPL, check),
+            fmc=ext_int(vcek, OID_FMC_SPL, check) if product.turin_layout else None,
+        )
+    except MisuseError:
+        raise AttestationError(check, "VCEK TCB component out of range") from None
+
+
+def vcek_chip_id(vcek: x509.Certificate) -> bytes:
+    """The VCEK's hwID extension (``sevsnp.vcek.tcb`` if missing)."""
+    return ext_bytes(vcek, OID_HWID, "sevsnp.vcek.tcb")
+
+
+def vcek_der(vcek: x509.Certificate) -> bytes:
+    """DER of a certificate (small helper for callers building evidence)."""
+    return vcek.public_bytes(serialization.Encoding.DER)

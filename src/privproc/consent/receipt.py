@@ -1,0 +1,170 @@
+"""Signed receipts for consent changes (Ed25519, RFC 8032 via ``cryptography``).
+
+When an account's consent changes (an objection above all), the service returns a
+receipt: the event's account, sequence number, state, time and hash, signed with
+the service's Ed25519 key over
+
+    "privproc/consent/receipt/v1" || 0x00 || canonical JSON of those fields
+
+(sorted keys, no whitespace, ASCII). Anyone with the service's public key can check
+it offline with :func:`verify_receipt`, and an auditor can check that the event
+with that hash is still in the account's chain (:func:`.events.verify_chain`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from privproc.consent.events import (
+    ConsentEvent,
+    ConsentState,
+    check_account,
+    format_time,
+    parse_time,
+)
+from privproc.errors import DecodeError, VerificationError
+
+__all__ = ["Receipt", "issue_receipt", "key_id", "verify_receipt"]
+
+_DOMAIN = b"privproc/consent/receipt/v1\x00"
+
+
+def key_id(public_key: bytes) -> str:
+    """A short name for a raw Ed25519 public key: hex of the first 8 bytes of its SHA-256."""
+    return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: object, what: str) -> bytes:
+    if not isinstance(text, str) or len(text) > 200:
+        raise DecodeError(f"{what}: expected base64url")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raise DecodeError(f"{what}: not base64url") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A signed acknowledgement of one consent event."""
+
+    account: str
+    seq: int
+    state: ConsentState
+    time: str
+    event_hash: str
+    key_id: str
+    signature: bytes
+
+    def message(self) -> bytes:
+        """The signed bytes."""
+        body = {
+            "account": self.account,
+            "event_hash": self.event_hash,
+            "key_id": self.key_id,
+            "seq": self.seq,
+            "state": self.state.value,
+            "time": self.time,
+        }
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return _DOMAIN + canonical.encode("ascii")
+
+    def to_json(self) -> dict[str, object]:
+        """The receipt as a JSON object (signature in base64url)."""
+        return {
+            "account": self.account,
+            "seq": self.seq,
+            "state": self.state.value,
+            "time": self.time,
+            "event_hash": self.event_hash,
+            "key_id": self.key_id,
+            "signature": _b64(self.signature),
+        }
+
+    @classmethod
+    def from_json(cls, obj: object) -> Receipt:
+        """Read a receipt from a JSON object; raise DecodeError if it is not one."""
+        if not isinstance(obj, dict):
+            raise DecodeError("receipt: expected an object")
+        try:
+            seq = obj["seq"]
+            if not isinstance(seq, int) or isinstance(seq, bool):
+                raise DecodeError("receipt: seq must be an integer")
+            time = obj["time"]
+            parse_time(time)
+            return cls(
+                account=check_account(obj["account"]),
+                seq=seq,
+                state=ConsentState(obj["state"]),
+                time=str(time),
+                event_hash=str(obj["event_hash"]),
+                key_id=str(obj["key_id"]),
+                signature=_unb64(obj["signature"], "receipt signature"),
+            )
+        except (KeyError, ValueError):
+            raise DecodeError("receipt: missing or invalid field") from None
+
+
+def _raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def issue_receipt(event: ConsentEvent, signing_key: Ed25519PrivateKey) -> Receipt:
+    """Sign a receipt for ``event`` with the service's key."""
+    unsigned = Receipt(
+        account=event.account,
+        seq=event.seq,
+        state=event.state,
+        time=format_time(event.time),
+        event_hash=event.hash,
+        key_id=key_id(_raw_public(signing_key.public_key())),
+        signature=b"",
+    )
+    signature = signing_key.sign(unsigned.message())
+    return Receipt(
+        unsigned.account,
+        unsigned.seq,
+        unsigned.state,
+        unsigned.time,
+        unsigned.event_hash,
+        unsigned.key_id,
+        signature,
+    )
+
+
+def verify_receipt(receipt: Receipt, public_key: bytes) -> Receipt:
+    """Return ``receipt`` if the service key ``public_key`` (raw, 32 bytes) signed it.
+
+    Raises VerificationError naming ``consent.receipt.key`` (a receipt of another
+    key, or not an Ed25519 key) or ``consent.receipt.signature``.
+    """
+    if len(public_key) != 32:
+        raise VerificationError(
+            "consent.receipt.key",
+            "not a raw Ed25519 public key",
+            expected=32,
+            found=len(public_key),
+        )
+    if receipt.key_id != key_id(public_key):
+        raise VerificationError(
+            "consent.receipt.key",
+            "receipt names another key",
+            expected=key_id(public_key),
+            found=receipt.key_id,
+        )
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(receipt.signature, receipt.message())
+    except (InvalidSignature, ValueError):
+        raise VerificationError("consent.receipt.signature", "signature does not verify") from None
+    return receipt

@@ -1,0 +1,308 @@
+"""Where consent lives: the store interface and its embedded SQLite implementation.
+
+One interface (:class:`ConsentStore`), two implementations: :class:`SqliteStore`
+(the embedded default, one file under ``$PRIVPROC_HOME/consent/``) and
+:class:`~privproc.consent.pgstore.PostgresStore` (for scale). Both pass the same
+contract suite (``tests/integration/test_consent_store_contract.py``).
+
+Both keep events append-only twice over: the code only ever inserts events, and
+the database itself refuses an UPDATE or DELETE of an event (a trigger), so even a
+bug cannot rewrite history without dropping the trigger, which an audit of the
+hash chain would then show. A change runs in one transaction that reads the
+account's head event under a lock and inserts the next one, so concurrent changes
+of one account serialize and the chain never forks.
+
+Account credentials are stored as SHA-256 of a 32-byte random bearer secret:
+the secret has 256 bits of entropy, so a fast hash is enough to make a leaked
+table useless for logging in.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from privproc.consent.events import (
+    ConsentEvent,
+    ConsentState,
+    ConsentStatus,
+    check_account,
+    check_region,
+    format_time,
+    new_event,
+    parse_time,
+)
+from privproc.errors import ConflictError, DecodeError, MisuseError, NotFoundError, StoreError
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "LOOKUP_CHUNK",
+    "ConsentStore",
+    "SqliteStore",
+    "event_from_row",
+    "event_row",
+    "first_event",
+    "open_store",
+    "status_from_row",
+]
+
+#: Accounts per query in :meth:`ConsentStore.statuses`.
+LOOKUP_CHUNK = 500
+
+
+class ConsentStore(Protocol):
+    """What the consent service and the export need from a store."""
+
+    def register(
+        self, account: str, region: str, secret_hash: bytes, now: datetime
+    ) -> ConsentEvent:
+        """Create an account (state unset); ConflictError if it exists."""
+        ...
+
+    def change(self, account: str, state: ConsentState, source: str, now: datetime) -> ConsentEvent:
+        """Append the account's next event; NotFoundError if there is no such account."""
+        ...
+
+    def status(self, account: str) -> ConsentStatus | None:
+        """The account's consent now, or None if the store does not know it."""
+        ...
+
+    def statuses(self, accounts: Sequence[str]) -> dict[str, ConsentStatus]:
+        """The consent now of those of ``accounts`` the store knows."""
+        ...
+
+    def history(self, account: str) -> list[ConsentEvent]:
+        """Every event of the account, oldest first (empty if unknown)."""
+        ...
+
+    def account_for(self, secret_hash: bytes) -> str | None:
+        """The account whose credential hashes to ``secret_hash``, if any."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+#: Column order of the events table, shared by both implementations.
+EVENT_COLUMNS = ("account", "seq", "time", "state", "source", "region", "prev", "hash")
+
+_SQL_INSERT_EVENT = (
+    "INSERT INTO events (account, seq, time, state, source, region, prev, hash)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_HEAD = (
+    "SELECT account, seq, time, state, source, region, prev, hash FROM events"
+    " WHERE account = ? AND seq = (SELECT seq FROM accounts WHERE account = ?)"
+)
+_SQL_HISTORY = (
+    "SELECT account, seq, time, state, source, region, prev, hash FROM events"
+    " WHERE account = ? ORDER BY seq"
+)
+_SQL_STATUSES = (
+    "SELECT account, region, state, seq, updated FROM accounts"
+    " WHERE account IN (SELECT value FROM json_each(?))"
+)
+
+
+def event_from_row(row: Sequence[object]) -> ConsentEvent:
+    """An event from a row in :data:`EVENT_COLUMNS` order; StoreError if corrupt."""
+    try:
+        account, seq, time, state, source, region, prev, digest = row
+        if not isinstance(seq, int):
+            raise StoreError("consent store: corrupt event row")
+        return ConsentEvent(
+            account=str(account),
+            seq=seq,
+            time=parse_time(time),
+            state=ConsentState(str(state)),
+            source=str(source),
+            region=str(region),
+            prev=str(prev),
+            hash=str(digest),
+        )
+    except (ValueError, DecodeError, MisuseError):
+        raise StoreError("consent store: corrupt event row") from None
+
+
+def event_row(event: ConsentEvent) -> tuple[object, ...]:
+    """An event as a row in :data:`EVENT_COLUMNS` order."""
+    return (
+        event.account,
+        event.seq,
+        format_time(event.time),
+        event.state.value,
+        event.source,
+        event.region,
+        event.prev,
+        event.hash,
+    )
+
+
+def first_event(account: str, region: str, now: datetime) -> ConsentEvent:
+    """The registration event of a new account."""
+    check_account(account)
+    check_region(region)
+    return new_event(
+        None, account=account, state=ConsentState.UNSET, source="register", region=region, now=now
+    )
+
+
+def status_from_row(row: Sequence[object]) -> ConsentStatus:
+    """A status from (account, region, state, seq, updated); StoreError if corrupt."""
+    try:
+        account, region, state, seq, updated = row
+        if not isinstance(seq, int):
+            raise StoreError("consent store: corrupt account row")
+        return ConsentStatus(
+            str(account), str(region), ConsentState(str(state)), seq, parse_time(updated)
+        )
+    except (ValueError, DecodeError, MisuseError):
+        raise StoreError("consent store: corrupt account row") from None
+
+
+_SQLITE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    account     TEXT PRIMARY KEY,
+    region      TEXT NOT NULL,
+    secret_hash BLOB NOT NULL UNIQUE,
+    state       TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    updated     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    account TEXT NOT NULL REFERENCES accounts(account),
+    seq     INTEGER NOT NULL,
+    time    TEXT NOT NULL,
+    state   TEXT NOT NULL,
+    source  TEXT NOT NULL,
+    region  TEXT NOT NULL,
+    prev    TEXT NOT NULL,
+    hash    TEXT NOT NULL,
+    PRIMARY KEY (account, seq)
+);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END;
+"""
+
+
+class SqliteStore:
+    """The embedded store: one SQLite file (WAL mode), one connection behind a lock."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._lock = threading.Lock()
+        try:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                str(path), isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SQLITE_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"consent store: cannot open SQLite database ({type(exc).__name__})"
+            ) from None
+
+    @contextmanager
+    def _tx(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.IntegrityError:
+                raise ConflictError("account already exists") from None
+            except sqlite3.Error as exc:
+                raise StoreError(f"consent store: SQLite failed ({type(exc).__name__})") from None
+
+    def register(
+        self, account: str, region: str, secret_hash: bytes, now: datetime
+    ) -> ConsentEvent:
+        """Create an account (state unset); ConflictError if it or its secret exists."""
+        event = first_event(account, region, now)
+        with self._tx(write=True) as db:
+            db.execute(
+                "INSERT INTO accounts (account, region, secret_hash, state, seq, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (account, region, secret_hash, event.state.value, 0, format_time(event.time)),
+            )
+            db.execute(_SQL_INSERT_EVENT, event_row(event))
+        return event
+
+    def change(self, account: str, state: ConsentState, source: str, now: datetime) -> ConsentEvent:
+        """Append the account's next event, atomically with its status."""
+        with self._tx(write=True) as db:
+            row = db.execute(_SQL_HEAD, (account, account)).fetchone()
+            if row is None:
+                raise NotFoundError("no such account")
+            head = event_from_row(row)
+            event = new_event(
+                head, account=account, state=state, source=source, region=head.region, now=now
+            )
+            db.execute(_SQL_INSERT_EVENT, event_row(event))
+            db.execute(
+                "UPDATE accounts SET state = ?, seq = ?, updated = ? WHERE account = ?",
+                (event.state.value, event.seq, format_time(event.time), account),
+            )
+        return event
+
+    def status(self, account: str) -> ConsentStatus | None:
+        """The account's consent now, or None."""
+        return self.statuses([account]).get(account)
+
+    def statuses(self, accounts: Sequence[str]) -> dict[str, ConsentStatus]:
+        """The consent now of those of ``accounts`` the store knows."""
+        out: dict[str, ConsentStatus] = {}
+        wanted = list(dict.fromkeys(accounts))
+        with self._tx(write=False) as db:
+            for start in range(0, len(wanted), LOOKUP_CHUNK):
+                chunk = wanted[start : start + LOOKUP_CHUNK]
+                rows = db.execute(_SQL_STATUSES, (json.dumps(chunk),)).fetchall()
+                for row in rows:
+                    status = status_from_row(row)
+                    out[status.account] = status
+        return out
+
+    def history(self, account: str) -> list[ConsentEvent]:
+        """Every event of the account, oldest first."""
+        with self._tx(write=False) as db:
+            rows = db.execute(_SQL_HISTORY, (account,)).fetchall()
+        return [event_from_row(row) for row in rows]
+
+    def account_for(self, secret_hash: bytes) -> str | None:
+        """The account whose credential hashes to ``secret_hash``."""
+        with self._tx(write=False) as db:
+            row = db.execute(
+                "SELECT account FROM accounts WHERE secret_hash = ?", (secret_hash,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+
+def open_store(target: str | Path) -> ConsentStore:
+    """A store for ``target``: a ``postgresql://`` URL, or a SQLite file path."""
+    text = str(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        from privproc.consent.pgstore import PostgresStore
+
+        store: ConsentStore = PostgresStore(text)
+        return store
+    return SqliteStore(target)

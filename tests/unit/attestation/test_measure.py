@@ -1,0 +1,80 @@
+"""Measurements: reproducible, and one changed byte changes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from privproc.attestation.measure import (
+    enclave_code_files,
+    measure,
+    measure_release,
+    measure_tree,
+)
+from privproc.errors import MisuseError
+
+
+def _tree(tmp_path: Path) -> tuple[Path, Path]:
+    code = tmp_path / "code"
+    (code / "pkg").mkdir(parents=True)
+    (code / "pkg" / "a.py").write_bytes(b"print('a')\n")
+    (code / "b.py").write_bytes(b"B = 1\n")
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "weights.bin").write_bytes(bytes(1000))
+    return code, models
+
+
+def test_tree_equals_in_memory_form(tmp_path: Path) -> None:
+    code, models = _tree(tmp_path)
+    on_disk = measure_tree(code, model_dir=models, config=b'{"x":1}')
+    in_memory = measure(
+        {"pkg/a.py": b"print('a')\n", "b.py": b"B = 1\n"},
+        {"weights.bin": bytes(1000)},
+        b'{"x":1}',
+    )
+    assert on_disk == in_memory
+    assert len(on_disk) == 48
+
+
+@pytest.mark.parametrize("target", ["code/b.py", "code/pkg/a.py", "models/weights.bin"])
+def test_one_byte_changes_measurement(tmp_path: Path, target: str) -> None:
+    code, models = _tree(tmp_path)
+    before = measure_tree(code, model_dir=models)
+    f = tmp_path / target
+    raw = bytearray(f.read_bytes())
+    raw[0] ^= 1
+    f.write_bytes(bytes(raw))
+    assert measure_tree(code, model_dir=models) != before
+
+
+def test_config_rename_and_new_file_change_measurement(tmp_path: Path) -> None:
+    code, models = _tree(tmp_path)
+    base = measure_tree(code, model_dir=models, config=b"c")
+    assert measure_tree(code, model_dir=models, config=b"d") != base
+    (code / "b.py").rename(code / "c.py")
+    assert measure_tree(code, model_dir=models, config=b"c") != base
+    (code / "c.py").rename(code / "b.py")
+    assert measure_tree(code, model_dir=models, config=b"c") == base
+    (code / "new.py").write_bytes(b"")
+    assert measure_tree(code, model_dir=models, config=b"c") != base
+
+
+def test_sections_are_separated() -> None:
+    # The same file as code or as model gives different measurements.
+    assert measure({"f": b"x"}, {}, b"") != measure({}, {"f": b"x"}, b"")
+
+
+def test_paths_must_be_normalized() -> None:
+    with pytest.raises(MisuseError):
+        measure({"../etc/passwd": b""}, {}, b"")
+
+
+def test_release_measures_installed_enclave_code() -> None:
+    files = enclave_code_files()
+    assert "attestation/measure.py" in files
+    assert "errors.py" in files
+    assert not any("commands" in p or "__pycache__" in p for p in files)
+    assert measure_release(config=b"a") == measure_release(config=b"a")
+    assert measure_release(config=b"a") != measure_release(config=b"b")

@@ -1,0 +1,176 @@
+"""RFC 9162 §2.1 Merkle tree: our vectors, and everything against a naive recursive MTH."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from privproc.errors import MisuseError, ProofError
+from privproc.ledger import merkle
+from privproc.ledger.merkle import (
+    MemoryTree,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from tests._vectors import load_json
+
+
+# --- an independent, naive implementation of RFC 9162 §2.1.1, §2.1.3.1, §2.1.4.1 ---
+def _h(b: bytes) -> bytes:
+    return hashlib.sha256(b).digest()
+
+
+def _k(n: int) -> int:
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def naive_mth(d: list[bytes]) -> bytes:
+    if not d:
+        return _h(b"")
+    if len(d) == 1:
+        return _h(b"\x00" + d[0])
+    k = _k(len(d))
+    return _h(b"\x01" + naive_mth(d[:k]) + naive_mth(d[k:]))
+
+
+def naive_path(m: int, d: list[bytes]) -> list[bytes]:
+    if len(d) == 1:
+        return []
+    k = _k(len(d))
+    if m < k:
+        return [*naive_path(m, d[:k]), naive_mth(d[k:])]
+    return [*naive_path(m - k, d[k:]), naive_mth(d[:k])]
+
+
+def naive_subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
+    n = len(d)
+    if m == n:
+        return [] if b else [naive_mth(d)]
+    k = _k(n)
+    if m <= k:
+        return [*naive_subproof(m, d[:k], b), naive_mth(d[k:])]
+    return [*naive_subproof(m - k, d[k:], False), naive_mth(d[:k])]
+
+
+ENTRIES = [bytes([i]) * (i % 7) for i in range(64)]
+
+
+@pytest.fixture(scope="module")
+def tree() -> MemoryTree:
+    t = MemoryTree()
+    for e in ENTRIES:
+        t.append(e)
+    return t
+
+
+def test_empty_and_single() -> None:
+    assert MemoryTree().root() == hashlib.sha256(b"").digest()
+    assert leaf_hash(b"") == hashlib.sha256(b"\x00").digest()
+
+
+def test_every_size_and_proof_matches_naive(tree: MemoryTree) -> None:
+    for n in range(1, 65):
+        root = tree.root(n)
+        assert root == naive_mth(ENTRIES[:n])
+        for i in range(n):
+            proof = inclusion_proof(tree, i, n)
+            assert proof == naive_path(i, ENTRIES[:n])
+            verify_inclusion(leaf_hash(ENTRIES[i]), i, n, proof, root)
+        for m in range(1, n + 1):
+            proof = consistency_proof(tree, m, n)
+            assert proof == (naive_subproof(m, ENTRIES[:n], True) if m < n else [])
+            verify_consistency(m, n, proof, tree.root(m), root)
+
+
+def test_generated_vectors(tree: MemoryTree) -> None:
+    v = load_json("ledger", "merkle.json")
+    assert [bytes.fromhex(e) for e in v["entries_hex"]] == ENTRIES
+    for n, root in v["roots"].items():
+        assert naive_mth(ENTRIES[: int(n)]).hex() == root
+    for case in v["inclusion"]:
+        i, n = case["index"], case["size"]
+        assert [p.hex() for p in naive_path(i, ENTRIES[:n])] == case["proof"]
+        proof = [bytes.fromhex(p) for p in case["proof"]]
+        verify_inclusion(leaf_hash(ENTRIES[i]), i, n, proof, bytes.fromhex(v["roots"][str(n)]))
+    for case in v["consistency"]:
+        o, n = case["old"], case["new"]
+        assert [p.hex() for p in naive_subproof(o, ENTRIES[:n], True)] == case["proof"]
+        proof = [bytes.fromhex(p) for p in case["proof"]]
+        verify_consistency(
+            o, n, proof, bytes.fromhex(v["roots"][str(o)]), bytes.fromhex(v["roots"][str(n)])
+        )
+
+
+def test_inclusion_refusals(tree: MemoryTree) -> None:
+    root = tree.root(13)
+    proof = inclusion_proof(tree, 5, 13)
+    lh = leaf_hash(ENTRIES[5])
+    with pytest.raises(ProofError) as e:
+        verify_inclusion(leaf_hash(b"other"), 5, 13, proof, root)
+    assert e.value.check == "merkle.inclusion.root"
+    with pytest.raises(ProofError) as e:
+        verify_inclusion(lh, 5, 13, proof[:-1], root)
+    assert e.value.check == "merkle.inclusion.length"
+    with pytest.raises(ProofError) as e:
+        verify_inclusion(lh, 5, 13, [*proof, proof[0]], root)
+    assert e.value.check == "merkle.inclusion.length"
+    with pytest.raises(ProofError) as e:
+        verify_inclusion(lh, 13, 13, proof, root)
+    assert e.value.check == "merkle.inclusion.index"
+    with pytest.raises(ProofError):
+        verify_inclusion(lh, 4, 13, proof, root)
+
+
+def test_consistency_refusals(tree: MemoryTree) -> None:
+    proof = consistency_proof(tree, 6, 13)
+    r6, r13 = tree.root(6), tree.root(13)
+    with pytest.raises(ProofError) as e:
+        verify_consistency(6, 13, proof, tree.root(5), r13)
+    assert e.value.check == "merkle.consistency.old_root"
+    with pytest.raises(ProofError) as e:
+        verify_consistency(6, 13, proof, r6, tree.root(12))
+    assert e.value.check == "merkle.consistency.new_root"
+    with pytest.raises(ProofError):
+        verify_consistency(6, 13, proof[:-1], r6, r13)
+    with pytest.raises(ProofError) as e:
+        verify_consistency(13, 6, proof, r13, r6)
+    assert e.value.check == "merkle.consistency.sizes"
+    with pytest.raises(ProofError) as e:
+        verify_consistency(6, 6, [], r6, r13)
+    assert e.value.check == "merkle.consistency.root"
+    with pytest.raises(ProofError):
+        verify_consistency(0, 6, [r6], r6, r6)
+
+
+def test_misuse() -> None:
+    t = MemoryTree()
+    t.append(b"a")
+    with pytest.raises(MisuseError):
+        inclusion_proof(t, 1, 1)
+    with pytest.raises(MisuseError):
+        consistency_proof(t, 2, 1)
+    with pytest.raises(MisuseError):
+        t.root(2)
+    with pytest.raises(MisuseError):
+        merkle.range_hash(t, 0, 0)
+
+
+@given(st.integers(1, 300), st.data())
+def test_property_proofs_verify(n: int, data: st.DataObject) -> None:
+    t = MemoryTree()
+    for i in range(n):
+        t.append(i.to_bytes(4, "big"))
+    i = data.draw(st.integers(0, n - 1))
+    m = data.draw(st.integers(1, n))
+    verify_inclusion(leaf_hash(i.to_bytes(4, "big")), i, n, inclusion_proof(t, i, n), t.root())
+    verify_consistency(m, n, consistency_proof(t, m, n), t.root(m), t.root())
+    assert merkle.root_from_leaf_hashes(t.level_hashes(0, 0, n)) == t.root()

@@ -1,0 +1,58 @@
+"""Fixed chats the workloads tests share (hand-written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from privproc.workloads import Chat
+
+
+def chat(
+    messages: list[tuple[str, str]] | list[tuple[str, str, bool]],
+    *,
+    language: str = "en",
+    title: str = "Family",
+    ai_blocked: bool = False,
+) -> Chat:
+    """A chat from (sender, text[, unread]) tuples, one minute apart, unread by default."""
+    out: list[dict[str, Any]] = []
+    for i, m in enumerate(messages):
+        sender, text = m[0], m[1]
+        unread = m[2] if len(m) > 2 else True  # type: ignore[misc]
+        out.append(
+            {
+                "sender": sender,
+                "time": f"2026-11-20T{10 + i // 60:02d}:{i % 60:02d}:00Z",
+                "text": text,
+                "unread": unread,
+            }
+        )
+    return Chat.from_json(
+        {"chat": title, "language": language, "messages": out, "ai_blocked": ai_blocked}
+    )
+
+
+FAMILY_EN = [
+    ("Ana", "Dinner at Grandma's on Wednesday at 7 pm, everyone.", False),
+    ("Ben", "Sounds good", False),
+    ("Ana", "Hi all! Dinner at Grandma's on Wednesday at 7 pm."),
+    ("Ben", "lol ok"),
+    ("Ana", "no wait, Thursday"),
+    ("Chloé", "I'll bring the cake 🎂. It cost 25 euros."),
+    ("Ben", "> I'll bring the cake\nGreat, I'll bring drinks."),
+    ("Ana", "Can you pick up Grandpa at the station at 6:30?"),
+    ("Ben", "haha"),
+    ("Chloé", "👍"),
+]
+
+ECOLE_FR = [
+    ("Mme Durand", "Bonjour à tous. La réunion parents-professeurs aura lieu jeudi à 18h."),
+    ("Karim", "Merci !"),
+    ("Mme Durand", "Pardon, c'est plutôt vendredi, la salle est prise jeudi."),
+    ("Sophie", "Est-ce que vous pouvez apporter les cahiers de vos enfants ?"),
+    ("Karim", "ok 👍"),
+    (
+        "Mme Durand",
+        "La sortie au musée d'Orsay coûte 12 euros par enfant, à payer avant le 3 décembre.",
+    ),
+]

@@ -1,0 +1,160 @@
+"""summarize_unread on fixed chats: languages, corrections, questions, sizes, emoji, quotes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from privproc.errors import PolicyError
+from privproc.workloads import Summary, summarize_unread
+from privproc.workloads.minilm import MiniLM
+from privproc.workloads.summarize import MAX_POINTS
+
+from ._chats import ECOLE_FR, FAMILY_EN, chat
+
+
+def test_family_chat_attributes_and_resolves_the_correction(minilm: MiniLM) -> None:
+    summary = summarize_unread(chat(FAMILY_EN), backend=minilm)
+    assert summary.unread == 8
+    assert summary.method.startswith("extractive")
+    # The correction wins: Thursday is reported, the superseded Wednesday is not.
+    assert "Ana: Dinner at Grandma's on Thursday at 7 pm." in summary.text
+    assert "Wednesday" not in summary.text
+    # The question to the reader is kept verbatim and attributed.
+    assert "Ana: Can you pick up Grandpa at the station at 6:30?" in summary.text
+    # Numbers survive verbatim; chit-chat and emoji-only messages do not.
+    assert "25 euros" in summary.text
+    assert "lol ok" not in summary.text
+    assert "haha" not in summary.text
+    assert "👍" not in summary.text
+    kinds = {p.kind for p in summary.points}
+    assert {"correction", "question"} <= kinds
+
+
+def test_read_messages_are_not_summarized(minilm: MiniLM) -> None:
+    summary = summarize_unread(chat(FAMILY_EN), backend=minilm)
+    assert all(p.message >= 2 for p in summary.points)
+
+
+def test_quoted_reply_is_not_repeated(minilm: MiniLM) -> None:
+    summary = summarize_unread(chat(FAMILY_EN), backend=minilm)
+    assert summary.text.count("I'll bring the cake") <= 1
+    assert ">" not in summary.text
+
+
+def test_french_chat_stays_french(minilm: MiniLM) -> None:
+    summary = summarize_unread(chat(ECOLE_FR, language="fr", title="École"), backend=minilm)
+    assert summary.language == "fr"
+    assert "vendredi" in summary.text
+    assert "jeudi à 18h" not in summary.text  # superseded by the correction
+    assert "18h" in summary.text
+    assert "Sophie: Est-ce que vous pouvez apporter les cahiers de vos enfants ?" in summary.text
+    assert "12 euros" in summary.text
+    assert "3 décembre" in summary.text
+    assert "corrected" not in summary.text
+
+
+def test_correction_by_another_sender_is_attributed_to_both(minilm: MiniLM) -> None:
+    messages = [
+        ("Tom", "The client call is on Monday at 3 pm."),
+        ("Lea", "Actually it moved to Tuesday, they emailed this morning."),
+        ("Tom", "Please prepare the slides with the 2026 numbers."),
+    ]
+    summary = summarize_unread(chat(messages, title="Work"), backend=minilm)
+    assert "Monday" not in summary.text
+    assert "Tuesday" in summary.text
+    assert "Tom (corrected by Lea)" in summary.text or "Lea:" in summary.text
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [("en", "No unread messages."), ("fr", "Aucun message non lu.")]
+)
+def test_no_unread_messages(minilm: MiniLM, language: str, expected: str) -> None:
+    for messages in ([], [("Ana", "old news", False)], [("Ana", "🎉")]):
+        summary = summarize_unread(chat(messages, language=language), backend=minilm)
+        assert summary.text == expected
+        assert summary.points == ()
+
+
+def test_one_message_chat_is_quoted_whole(minilm: MiniLM) -> None:
+    summary = summarize_unread(
+        chat([("Ana", "The plumber comes tomorrow at 9, can you let him in?")]), backend=minilm
+    )
+    assert summary.text == "Ana: The plumber comes tomorrow at 9, can you let him in?"
+
+
+def test_emoji_in_content_are_kept(minilm: MiniLM) -> None:
+    summary = summarize_unread(
+        chat([("Ana", "Party at Leo's on Saturday at 8 🎉"), ("Ben", "🎉🎉")]), backend=minilm
+    )
+    assert summary.text == "Ana: Party at Leo's on Saturday at 8 🎉"
+
+
+def test_long_chat_is_summarized_in_parts(minilm: MiniLM) -> None:
+    filler = [
+        ("Ben", f"I watched episode {i} of the series yesterday, it was fun.") for i in range(480)
+    ]
+    key = [
+        ("Ana", "Decision: the trip to Lyon is booked for 14 March, 230 euros each."),
+        ("Chloé", "Can you send me your passport number before Friday?"),
+    ]
+    messages = filler[:200] + key[:1] + filler[200:] + key[1:]
+    summary = summarize_unread(chat(messages), backend=minilm)
+    assert summary.unread == 482
+    assert len(summary.points) <= MAX_POINTS + 4
+    assert "Lyon is booked for 14 March, 230 euros each" in summary.text
+    assert "Chloé: Can you send me your passport number before Friday?" in summary.text
+    # Redundancy control: the 480 near-identical lines are not all reported.
+    assert summary.text.count("I watched episode") < 6
+
+
+def test_ai_blocked_chat_is_refused(minilm: MiniLM) -> None:
+    with pytest.raises(PolicyError) as info:
+        summarize_unread(chat(FAMILY_EN, ai_blocked=True), backend=minilm)
+    assert info.value.check == "workloads.ai_blocked"
+
+
+class _Writer:
+    """A generator backend whose reply is fixed: exercises the abstractive path's checks."""
+
+    name = "fixed"
+
+    def __init__(self, embedder: MiniLM, reply: str) -> None:
+        self._embedder = embedder
+        self.reply = reply
+        self.prompts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        return self._embedder.embed(texts)
+
+    def generate(
+        self, prompt: str, *, system: str = "", max_tokens: int = 256, temperature: float = 0.0
+    ) -> str:
+        self.prompts.append(prompt)
+        return self.reply
+
+
+def test_abstractive_output_is_used_when_supported(minilm: MiniLM) -> None:
+    writer = _Writer(minilm, "- Ana: dinner at Grandma's moved to Thursday, 7 pm.")
+    summary = summarize_unread(chat(FAMILY_EN), backend=writer)
+    assert summary.method == "abstractive"
+    assert summary.text == writer.reply
+    assert "Sounds good" not in writer.prompts[0]  # read messages are not sent
+
+
+def test_abstractive_output_naming_an_absent_person_is_refused(minilm: MiniLM) -> None:
+    writer = _Writer(minilm, "- Ana and Marco will meet at 8 pm on Thursday.")
+    summary: Summary = summarize_unread(chat(FAMILY_EN), backend=writer)
+    assert summary.method.startswith("extractive")
+    assert "Marco" not in summary.text
+
+
+def test_abstractive_long_chat_is_summarized_in_parts(minilm: MiniLM) -> None:
+    writer = _Writer(minilm, "- Ana booked the trip.")
+    messages = [("Ana", f"Note {i}: the trip is booked.") for i in range(90)]
+    summary = summarize_unread(chat(messages), backend=writer)
+    assert summary.method == "abstractive"
+    assert len(writer.prompts) == 4  # three parts of at most 40 messages, then together
