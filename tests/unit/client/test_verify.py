@@ -36,7 +36,9 @@ def test_happy_path() -> None:
     assert result.key_config.config == world.gateway.config
     assert result.checkpoint.size == 2
     checks = [s.check for s in result.trail]
-    assert "checkpoint" in checks and "keyconfig.ledger" in checks and "attestation" in checks
+    assert "checkpoint" in checks
+    assert "keyconfig.ledger" in checks
+    assert "attestation" in checks
     assert all(s.ok for s in result.trail)
 
 
