@@ -1,0 +1,93 @@
+"""The device's configuration and trust anchors (``$PRIVPROC_HOME/client/config.json``).
+
+``privproc up`` writes this file once every party answers. It names where to
+reach the relay, the directory and the issuer, and what the device trusts: the
+(simulated) hardware vendor roots, the ledger's checkpoint key, the witnesses and
+how many must cosign, and the release publisher's key.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from privproc.errors import ConfigError
+
+__all__ = ["ClientConfig", "client_home", "privproc_home"]
+
+
+def privproc_home() -> Path:
+    """``$PRIVPROC_HOME``, default ``~/.privproc``."""
+    return Path(os.environ.get("PRIVPROC_HOME") or Path.home() / ".privproc")
+
+
+def client_home() -> Path:
+    """The device's folder: ``$PRIVPROC_HOME/client``."""
+    return privproc_home() / "client"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """Where the parties are and what the device trusts.
+
+    ``vendor_roots``: base64 DER roots of simulated hardware vendors.
+    ``log_vkey`` / ``witness_vkeys``: C2SP signed-note verifier keys; ``quorum``
+    witnesses must cosign. ``publisher_vkey``: the key that signs release and
+    key-config records. ``k``: candidate nodes per request. Ages in seconds.
+    """
+
+    relay_url: str
+    directory_url: str
+    issuer_url: str
+    account: str
+    vendor_roots: tuple[str, ...]
+    log_vkey: str
+    witness_vkeys: tuple[str, ...]
+    quorum: int
+    publisher_vkey: str
+    k: int = 2
+    evidence_max_age: int = 3600
+    cosignature_max_age: int = 3600
+
+    def __post_init__(self) -> None:
+        for url in (self.relay_url, self.directory_url, self.issuer_url):
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError("client config: URLs must be http(s)")
+        if not 1 <= self.k <= 8:
+            raise ConfigError("client config: k must be 1..8")
+        if not 1 <= self.quorum <= len(self.witness_vkeys):
+            raise ConfigError("client config: quorum must be 1..number of witnesses")
+        try:
+            for root in self.vendor_roots:
+                base64.b64decode(root, validate=True)
+        except ValueError:
+            raise ConfigError("client config: vendor roots must be base64 DER") from None
+
+    def roots_der(self) -> tuple[bytes, ...]:
+        """The vendor roots as DER bytes."""
+        return tuple(base64.b64decode(r) for r in self.vendor_roots)
+
+    def dumps(self) -> str:
+        """The JSON file content."""
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def load(cls, path: Path) -> ClientConfig:
+        """Read and check a config file."""
+        try:
+            obj = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"no client config at {path} (run `privproc up` first)") from None
+        except (OSError, ValueError):
+            raise ConfigError(f"client config unreadable: {path}") from None
+        if not isinstance(obj, dict):
+            raise ConfigError("client config: not an object")
+        try:
+            obj["vendor_roots"] = tuple(obj["vendor_roots"])
+            obj["witness_vkeys"] = tuple(obj["witness_vkeys"])
+            return cls(**obj)
+        except (KeyError, TypeError):
+            raise ConfigError("client config: missing or unknown fields") from None

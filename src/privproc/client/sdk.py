@@ -1,0 +1,275 @@
+"""The device SDK's I/O: fetch, verify (offline, :mod:`.verify`), seal, send, open.
+
+:class:`Device` runs one request as DESIGN.md "One request" steps 1-9 say: take a
+token; fetch the key configs and node bundle from the directory; verify them
+(fail closed); seal the request to K randomly chosen verified nodes
+(:mod:`privproc.sealed`); put it with the token in a binary HTTP request
+(RFC 9292) encapsulated with OHTTP (RFC 9458) to the verified key config; POST it
+to the relay; open the answer; record the request in the local report.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from privproc import bhttp, ohttp
+from privproc.client.config import ClientConfig
+from privproc.client.report import ReportEntry, append_report
+from privproc.client.verify import Trust, TrustedNode, VerifiedDirectory, verify_directory
+from privproc.errors import (
+    DecodeError,
+    OpenError,
+    PolicyError,
+    PrivprocError,
+    RemoteError,
+    ReplayError,
+    TokenError,
+    UnknownKeyError,
+)
+from privproc.ledger.checkpoint import Checkpoint
+from privproc.ledger.note import Note, b64decode_strict
+from privproc.ledger.seen import SeenCheckpointStore
+from privproc.sealed import seal_request
+from privproc.workloads.chat import Chat
+
+__all__ = ["SEALED_MEDIA", "Answer", "Device", "TokenSource"]
+
+SEALED_MEDIA = "application/privproc-sealed"
+_MAX_ANSWER = 512 * 1024
+
+
+class TokenSource(Protocol):
+    """Gives one Privacy Pass token per request, as an ``Authorization`` header value."""
+
+    def take(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A feature's result and the report of how it was obtained."""
+
+    result: dict[str, Any]
+    report: ReportEntry
+
+
+class Device:
+    """One device: its config, its state folder, its token source and its network."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        home: Path,
+        tokens: TokenSource,
+        *,
+        local_address: str | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.config = config
+        self.home = home
+        self.tokens = tokens
+        self._now = now
+        self._rng = rng or random.SystemRandom()
+        transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
+        self._http = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
+        self._verified: VerifiedDirectory | None = None
+        self._seen = SeenCheckpointStore(home / "seen-checkpoint")
+        self.trust = Trust.from_keys(
+            vendor_roots=config.roots_der(),
+            log_vkey=config.log_vkey,
+            witness_vkeys=config.witness_vkeys,
+            quorum=config.quorum,
+            publisher_vkey=config.publisher_vkey,
+            evidence_max_age=config.evidence_max_age,
+            cosignature_max_age=config.cosignature_max_age,
+        )
+
+    def close(self) -> None:
+        """Release the network client."""
+        self._http.close()
+
+    def __enter__(self) -> Device:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- discovery and verification ---------------------------------------------------
+
+    def _get(self, path: str) -> bytes:
+        url = self.config.directory_url.rstrip("/") + path
+        try:
+            answer = self._http.get(url)
+        except httpx.HTTPError as exc:
+            raise RemoteError(f"directory unreachable ({type(exc).__name__})", status=0) from None
+        if answer.status_code != 200:
+            raise RemoteError("directory refused", status=answer.status_code)
+        return answer.content
+
+    def verify(self, *, force: bool = False) -> VerifiedDirectory:
+        """Fetch and verify (or reuse what was verified until it expires)."""
+        now = self._now()
+        cached = self._verified
+        if cached is not None and not force and now < cached.expires:
+            return cached
+        keys = self._get("/ohttp-keys")
+        bundle = self._get("/nodes")
+        seen = self._seen.load()
+        proof: list[bytes] = []
+        served = _checkpoint_of(bundle)
+        if seen is not None and served is not None and 0 < seen.size < served.size:
+            raw = json.loads(self._get(f"/consistency/{seen.size}/{served.size}"))
+            proof = [b64decode_strict(p, "consistency proof") for p in raw]
+        verified = verify_directory(keys, bundle, self.trust, now=now, seen=seen, consistency=proof)
+        self._seen.save(verified.newest)
+        self._verified = verified
+        return verified
+
+    # --- features --------------------------------------------------------------------
+
+    def summarize(self, chat: Chat) -> Answer:
+        """The summary of ``chat``'s unread messages. Refuses an ``ai_blocked`` chat
+        before anything leaves the device."""
+        if chat.ai_blocked:
+            raise PolicyError(
+                "client.ai_blocked", "this chat has Advanced Chat Privacy on; nothing was sent"
+            )
+        return self._request("summarize", {"feature": "summarize", "chat": chat.to_json()})
+
+    def rewrite(self, draft: str, tones: Sequence[str], language: str | None = None) -> Answer:
+        """Writing suggestions for ``draft`` in each of ``tones``."""
+        payload = {"feature": "rewrite", "draft": draft, "tones": list(tones), "language": language}
+        return self._request("rewrite", payload)
+
+    def _request(self, feature: str, payload: dict[str, Any]) -> Answer:
+        verified = self.verify()
+        try:
+            return self._send(feature, payload, verified)
+        except UnknownKeyError:
+            # The gateway rotated its keys (RFC 9458 §5.3): refetch, verify, retry once.
+            return self._send(feature, payload, self.verify(force=True))
+
+    def _send(self, feature: str, payload: dict[str, Any], verified: VerifiedDirectory) -> Answer:
+        chosen = self._rng.sample(list(verified.nodes), min(self.config.k, len(verified.nodes)))
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        sealed, secret = seal_request(body, [n.node_key for n in chosen])
+        token = self.tokens.take()
+        inner = bhttp.Request(
+            "POST",
+            "https",
+            "gateway",
+            "/process",
+            headers=((b"authorization", token.encode()), (b"content-type", SEALED_MEDIA.encode())),
+            content=sealed,
+        )
+        config = verified.key_config.config
+        encapsulated, context = ohttp.encapsulate_request(config, bhttp.encode(inner))
+        try:
+            answer = self._http.post(
+                self.config.relay_url,
+                content=encapsulated,
+                headers={"content-type": ohttp.MEDIA_TYPE_REQUEST},
+            )
+        except httpx.HTTPError as exc:
+            raise RemoteError(f"relay unreachable ({type(exc).__name__})", status=0) from None
+        if answer.status_code != 200:
+            _outer_problem(answer)
+        if len(answer.content) > _MAX_ANSWER:
+            raise RemoteError("answer over the size limit", status=502)
+        response = bhttp.decode_response(context.open(answer.content))
+        if response.status != 200:
+            _inner_problem(response)
+        key_id, opened = secret.open_response(response.content)
+        by_id = {_key_id(n): n for n in chosen}
+        node = by_id.get(key_id)
+        if node is None:
+            raise OpenError
+        result = _result(opened)
+        entry = ReportEntry(
+            time=self._now().isoformat(timespec="seconds"),
+            feature=feature,
+            sealed_bytes=len(sealed),
+            named=tuple(
+                {
+                    "node": n.node,
+                    "measurement": n.measurement.hex(),
+                    "release_index": n.release_index,
+                }
+                for n in chosen
+            ),
+            answered_by=node.node,
+            measurement=node.measurement.hex(),
+            release_index=node.release_index,
+            checkpoint_size=verified.checkpoint.size,
+            key_config_id=config.key_id,
+            key_config_index=verified.key_config.ledger_index,
+        )
+        append_report(self.home, entry)
+        return Answer(result, entry)
+
+
+def _key_id(node: TrustedNode) -> bytes:
+    from privproc.sealed import node_key_id
+
+    return node_key_id(node.node_key)
+
+
+def _checkpoint_of(bundle: bytes) -> Checkpoint | None:
+    try:
+        doc = json.loads(bundle)
+        return Checkpoint.parse(Note.decode(str(doc["checkpoint"]).encode()).text)
+    except (ValueError, KeyError, TypeError, PrivprocError):
+        return None
+
+
+def _problem_title(content: bytes) -> str:
+    try:
+        obj = json.loads(content)
+    except ValueError:
+        return ""
+    if not isinstance(obj, dict):
+        return ""
+    if obj.get("type") == ohttp.PROBLEM_TYPE_KEY:
+        return "ohttp-key"
+    title = obj.get("title", "")
+    return title if isinstance(title, str) else ""
+
+
+def _outer_problem(answer: httpx.Response) -> None:
+    title = _problem_title(answer.content)
+    if title == "ohttp-key":
+        raise UnknownKeyError("the gateway no longer accepts this key config")
+    raise RemoteError("the relay or gateway refused", status=answer.status_code, problem=title)
+
+
+def _inner_problem(response: bhttp.Response) -> None:
+    title = _problem_title(response.content)
+    if response.status == 401:
+        raise TokenError("gateway.token", "the gateway refused the token", found=title)
+    if title == "replay":
+        raise ReplayError("the gateway saw this token before")
+    raise RemoteError("the gateway refused", status=response.status, problem=title)
+
+
+def _result(opened: bytes) -> dict[str, Any]:
+    try:
+        obj = json.loads(opened)
+    except ValueError:
+        raise DecodeError("the node's answer is not JSON") from None
+    if not isinstance(obj, dict):
+        raise DecodeError("the node's answer is not an object")
+    error = obj.get("error")
+    if isinstance(error, str):
+        if error == "policy":
+            raise PolicyError("node.policy", "the node refused the request by policy")
+        raise RemoteError("the node refused the request", status=422, problem=error)
+    return obj

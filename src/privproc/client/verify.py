@@ -1,0 +1,338 @@
+"""Verifying what the directory served, offline and fail closed (DESIGN.md step 3).
+
+Given the fetched key configs and node bundle (:mod:`privproc.directory` format),
+the trust anchors and ``now``, :func:`verify_directory` returns the nodes and key
+config the device may use, or raises the error of the first failed check:
+
+* ``bundle.*``: the documents parse and agree with each other;
+* ``ledger.*`` / ``checkpoint.*`` / ``merkle.*`` / ``record.*`` (privproc.ledger):
+  the checkpoint is signed by the log and cosigned by a quorum of fresh witnesses,
+  consistent with the newest checkpoint this device has seen, and each record is
+  included in it and signed by the publisher;
+* ``keyconfig.*``: the OHTTP key config is the one recorded in the ledger, in its window;
+* ``release.missing``: a node's measurement has no release record in the ledger;
+* ``attestation.*`` / ``binding.*`` / ``policy.*`` (privproc.attestation): evidence
+  chains to a trusted vendor root, debug is off, the measurement is the released
+  one, the evidence is fresh, and the node key is the one bound in the report.
+
+A node that fails is left out (its failure is in the trail); when no node passes,
+the first node failure is raised. Every step is recorded in the trail.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from privproc import ohttp
+from privproc.attestation import Evidence, Policy, VerifiedNode
+from privproc.attestation import verify as verify_evidence
+from privproc.errors import DecodeError, LedgerError, PrivprocError, VerificationError
+from privproc.ledger.checkpoint import Checkpoint
+from privproc.ledger.cosignature import verifier_from_vkey
+from privproc.ledger.note import Ed25519Verifier
+from privproc.ledger.records import KeyConfigRecord, ReleaseRecord
+from privproc.ledger.verifier import (
+    InclusionBundle,
+    TrustPolicy,
+    check_consistency,
+    verify_checkpoint,
+    verify_record,
+)
+
+__all__ = [
+    "Step",
+    "Trust",
+    "TrustedKeyConfig",
+    "TrustedNode",
+    "VerifiedDirectory",
+    "verify_directory",
+]
+
+PLATFORM = "simulated"
+
+
+@dataclass(frozen=True, slots=True)
+class Trust:
+    """The device's anchors, parsed: vendor roots, ledger policy, publisher key."""
+
+    vendor_roots: tuple[bytes, ...]
+    ledger: TrustPolicy
+    publisher: Ed25519Verifier
+    evidence_max_age: timedelta
+
+    @classmethod
+    def from_keys(
+        cls,
+        *,
+        vendor_roots: Sequence[bytes],
+        log_vkey: str,
+        witness_vkeys: Sequence[str],
+        quorum: int,
+        publisher_vkey: str,
+        evidence_max_age: int,
+        cosignature_max_age: int,
+    ) -> Trust:
+        publisher = verifier_from_vkey(publisher_vkey)
+        if not isinstance(publisher, Ed25519Verifier):
+            raise DecodeError("publisher key must be an Ed25519 signed-note key")
+        policy = TrustPolicy(
+            log=verifier_from_vkey(log_vkey),
+            witnesses=tuple(verifier_from_vkey(v) for v in witness_vkeys),
+            quorum=quorum,
+            max_age=cosignature_max_age,
+        )
+        return cls(tuple(vendor_roots), policy, publisher, timedelta(seconds=evidence_max_age))
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of the verification trail: the check, whether it passed, what it saw."""
+
+    subject: str
+    check: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedNode:
+    """A node the device may seal to: its attested key, measurement and ledger facts."""
+
+    node: str
+    node_key: bytes
+    measurement: bytes
+    release_index: int
+    release_version: str
+    verified: VerifiedNode
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedKeyConfig:
+    """The gateway key config the device encapsulates to, and its ledger index."""
+
+    config: ohttp.KeyConfig
+    ledger_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedDirectory:
+    """The outcome: usable nodes and key config, the checkpoint, and the trail."""
+
+    nodes: tuple[TrustedNode, ...]
+    key_config: TrustedKeyConfig
+    checkpoint: Checkpoint
+    newest: Checkpoint
+    verified_at: datetime
+    expires: datetime
+    trail: tuple[Step, ...] = field(default=())
+
+
+def _bundle_of(obj: object, what: str) -> InclusionBundle:
+    try:
+        return InclusionBundle.decode(json.dumps(obj).encode())
+    except DecodeError as exc:
+        raise VerificationError("bundle.decode", f"{what}: {exc}") from None
+
+
+def _parse(bundle_doc: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(bundle_doc)
+    except (ValueError, RecursionError):
+        raise VerificationError("bundle.decode", "node bundle is not JSON") from None
+    if not isinstance(doc, dict) or doc.get("version") != 1:
+        raise VerificationError("bundle.version", "unsupported node bundle", expected=1)
+    if not isinstance(doc.get("nodes"), list) or not isinstance(doc.get("key_configs"), list):
+        raise VerificationError("bundle.decode", "node bundle lacks nodes or key configs")
+    if not isinstance(doc.get("checkpoint"), str):
+        raise VerificationError("bundle.decode", "node bundle lacks its checkpoint")
+    return doc
+
+
+def verify_directory(
+    keys_doc: bytes,
+    bundle_doc: bytes,
+    trust: Trust,
+    *,
+    now: datetime,
+    seen: Checkpoint | None,
+    consistency: Sequence[bytes] = (),
+) -> VerifiedDirectory:
+    """Verify the fetched documents; see the module docstring for the checks."""
+    trail: list[Step] = []
+    epoch = int(now.timestamp())
+    doc = _parse(bundle_doc)
+
+    # 1. The checkpoint: log signature, witness quorum and freshness, consistency.
+    note = doc["checkpoint"].encode()
+    opened = verify_checkpoint(note, trust.ledger, epoch)
+    cp = opened.checkpoint
+    names = sorted(v.verifier.name for v in opened.cosignatures)
+    trail.append(
+        Step("ledger", "checkpoint", True, f"size {cp.size}, cosigned by {', '.join(names)}")
+    )
+    newest = check_consistency(seen, cp, consistency)
+    trail.append(
+        Step(
+            "ledger",
+            "consistency",
+            True,
+            "first checkpoint seen" if seen is None else f"consistent with size {seen.size}",
+        )
+    )
+
+    # 2. The gateway key config: served == recorded in the ledger, within its window.
+    key_config = _verify_key_config(keys_doc, doc, trust, epoch, trail)
+
+    # 3. The nodes: release record in the ledger, then attestation against it.
+    nodes: list[TrustedNode] = []
+    failures: list[VerificationError] = []
+    for entry in doc["nodes"]:
+        name = str(entry.get("node", "?")) if isinstance(entry, dict) else "?"
+        try:
+            nodes.append(_verify_node(entry, trust, now=now, epoch=epoch, note=note, trail=trail))
+        except VerificationError as exc:
+            trail.append(Step(name, exc.check, False, str(exc)))
+            failures.append(exc)
+    if not nodes:
+        if failures:
+            raise failures[0]
+        raise VerificationError("bundle.nodes", "the directory lists no node")
+    expires = min(n.verified.timestamp for n in nodes) + trust.evidence_max_age
+    return VerifiedDirectory(
+        tuple(nodes),
+        key_config,
+        cp,
+        newest,
+        now,
+        min(expires, now + timedelta(minutes=10)),
+        tuple(trail),
+    )
+
+
+def _same_checkpoint(bundle: InclusionBundle, note: bytes) -> None:
+    if bundle.checkpoint != note:
+        raise VerificationError(
+            "bundle.checkpoint", "a proof is against another checkpoint than the bundle's"
+        )
+
+
+def _verify_key_config(
+    keys_doc: bytes,
+    doc: dict[str, Any],
+    trust: Trust,
+    epoch: int,
+    trail: list[Step],
+) -> TrustedKeyConfig:
+    try:
+        served = ohttp.decode_list(keys_doc)
+    except PrivprocError:
+        raise VerificationError("keyconfig.decode", "the key configs do not parse") from None
+    recorded: dict[bytes, Any] = {}
+    for item in doc["key_configs"]:
+        if isinstance(item, dict) and isinstance(item.get("config"), str):
+            recorded[base64.b64decode(item["config"])] = item.get("ledger")
+    last: VerificationError = VerificationError(
+        "keyconfig.ledger", "no served key config is recorded in the ledger"
+    )
+    for config in served:
+        raw = config.encode()
+        proof = recorded.get(raw)
+        if proof is None:
+            last = LedgerError(
+                "keyconfig.ledger",
+                "the gateway key config is not in the ledger",
+                found=f"key_id {config.key_id}",
+            )
+            continue
+        bundle = _bundle_of(proof, "key config proof")
+        _same_checkpoint(bundle, doc["checkpoint"].encode())
+        record, result = verify_record(bundle, trust.ledger, trust.publisher, now=epoch, seen=None)
+        if not isinstance(record, KeyConfigRecord) or record.key_config != raw:
+            raise LedgerError("keyconfig.record", "the ledger entry is not this key config")
+        if not record.not_before <= epoch <= record.not_after:
+            raise LedgerError(
+                "keyconfig.window",
+                "key config outside its validity window",
+                expected=f"{record.not_before}..{record.not_after}",
+                found=epoch,
+            )
+        trail.append(
+            Step(
+                "gateway",
+                "keyconfig.ledger",
+                True,
+                f"key_id {config.key_id} at index {result.index}",
+            )
+        )
+        return TrustedKeyConfig(config, result.index)
+    trail.append(Step("gateway", last.check, False, str(last)))
+    raise last
+
+
+def _verify_node(
+    entry: object,
+    trust: Trust,
+    *,
+    now: datetime,
+    epoch: int,
+    note: bytes,
+    trail: list[Step],
+) -> TrustedNode:
+    if not isinstance(entry, dict):
+        raise VerificationError("bundle.decode", "a node entry is not an object")
+    name = str(entry.get("node"))
+    try:
+        measurement = bytes.fromhex(str(entry["measurement"]))
+        evidence = Evidence.decode(base64.b64decode(str(entry["evidence"]), validate=True))
+        advertised = base64.b64decode(str(entry["public_key"]), validate=True)
+    except (KeyError, ValueError, DecodeError):
+        raise VerificationError("bundle.decode", "a node entry does not parse") from None
+    if entry.get("release") is None:
+        raise LedgerError(
+            "release.missing",
+            "the node's measurement has no release record in the ledger",
+            found=measurement.hex()[:16] + "...",
+        )
+    bundle = _bundle_of(entry["release"], "release proof")
+    _same_checkpoint(bundle, note)
+    record, result = verify_record(bundle, trust.ledger, trust.publisher, now=epoch, seen=None)
+    if not isinstance(record, ReleaseRecord):
+        raise LedgerError("release.record", "the ledger entry is not a release record")
+    released = record.measurement_for(PLATFORM)
+    if released is None:
+        raise LedgerError("release.platform", "the release has no simulated measurement")
+    trail.append(
+        Step(
+            name,
+            "release.ledger",
+            True,
+            f"{record.component} {record.version} at index {result.index}",
+        )
+    )
+    policy = Policy(
+        measurements=frozenset({released}),
+        max_age=trust.evidence_max_age,
+        simulated_roots=trust.vendor_roots,
+    )
+    verified = verify_evidence(evidence, policy=policy, now=now)
+    if verified.node_key != advertised:
+        raise VerificationError(
+            "bundle.node_key", "the advertised key is not the key bound in the evidence"
+        )
+    trail.append(
+        Step(
+            name,
+            "attestation",
+            True,
+            f"measurement {verified.measurement.hex()[:16]}..., debug off, "
+            f"evidence {int((now - verified.timestamp).total_seconds())}s old, key bound",
+        )
+    )
+    return TrustedNode(
+        name, verified.node_key, verified.measurement, result.index, record.version, verified
+    )

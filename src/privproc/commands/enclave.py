@@ -1,0 +1,46 @@
+"""``privproc enclave``: one enclave node (simulated confidential VM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``enclave`` command."""
+
+    @app.command()
+    def enclave(
+        *,
+        node_id: Annotated[str, typer.Option("--node-id", help="This node's name.")],
+        home: Annotated[Path, typer.Option(help="The node's folder (the node writes nothing).")],
+        platform_seed: Annotated[
+            Path, typer.Option(help="Seed file of the simulated hardware vendor.")
+        ],
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
+        config: Annotated[Path | None, typer.Option(help="Release config (measured).")] = None,
+        debug: Annotated[bool, typer.Option(help="Run as a debuggable guest.")] = False,
+        key_lifetime: Annotated[float, typer.Option(help="Seconds a key is published.")] = 3600.0,
+        key_grace: Annotated[float, typer.Option(help="Seconds a retired key opens.")] = 600.0,
+        evidence_refresh: Annotated[
+            float, typer.Option(help="Seconds between fresh evidence.")
+        ] = 300.0,
+    ) -> None:
+        """Run an enclave node: attested keys, a fresh process per request, nothing on disk."""
+        from privproc.enclave.service import run_node
+
+        run_node(
+            node_id=node_id,
+            home=home,
+            platform_seed=platform_seed,
+            host=host,
+            port=port,
+            config=config,
+            debug=debug,
+            key_lifetime=key_lifetime,
+            key_grace=key_grace,
+            evidence_refresh=evidence_refresh,
+        )

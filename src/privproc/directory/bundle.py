@@ -1,0 +1,104 @@
+"""Assembling the node bundle from fetched parts (pure; docs/e2e.md "Node bundle").
+
+::
+
+    {"version": 1,
+     "checkpoint": "<signed, cosigned checkpoint note>",
+     "key_configs": [{"config": b64 KeyConfig, "ledger": InclusionBundle | null}],
+     "nodes": [{"node", "url"?, "public_key", "key_id", "measurement", "evidence",
+                "release": InclusionBundle | null}]}
+
+An ``InclusionBundle`` is the ledger's JSON encoding. ``null`` means the
+directory found no record: a device refuses that node or config.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from privproc.errors import DecodeError
+from privproc.ledger.merkle import MemoryTree, inclusion_proof
+from privproc.ledger.records import KeyConfigRecord, ReleaseRecord, decode_record
+from privproc.ledger.verifier import InclusionBundle
+
+__all__ = ["BUNDLE_VERSION", "LogView", "build_bundle"]
+
+BUNDLE_VERSION = 1
+#: The platform name release records use for simulated nodes.
+PLATFORM = "simulated"
+
+
+class LogView:
+    """Every entry of the log up to a checkpoint, with the tree to prove inclusion."""
+
+    def __init__(self, checkpoint_note: bytes, entries: Sequence[bytes]) -> None:
+        self.checkpoint_note = checkpoint_note
+        self.entries = list(entries)
+        self.tree = MemoryTree()
+        for entry in self.entries:
+            self.tree.append(entry)
+
+    def bundle(self, index: int) -> InclusionBundle:
+        """The inclusion bundle of entry ``index`` against this checkpoint."""
+        size = len(self.entries)
+        proof = inclusion_proof(self.tree, index, size)
+        return InclusionBundle(self.checkpoint_note, index, self.entries[index], tuple(proof))
+
+    def find_release(self, measurement: bytes) -> int | None:
+        """Index of the newest release record naming ``measurement``."""
+        return self._find(
+            lambda r: isinstance(r, ReleaseRecord) and r.measurement_for(PLATFORM) == measurement
+        )
+
+    def find_key_config(self, config: bytes) -> int | None:
+        """Index of the newest key-config record holding ``config``."""
+        return self._find(lambda r: isinstance(r, KeyConfigRecord) and r.key_config == config)
+
+    def _find(self, match: Any) -> int | None:
+        for index in range(len(self.entries) - 1, -1, -1):
+            try:
+                record = decode_record(self.entries[index]).record
+            except DecodeError:
+                continue
+            if match(record):
+                return index
+        return None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def build_bundle(
+    log: LogView, key_configs: Sequence[bytes], nodes: Sequence[Mapping[str, Any]]
+) -> bytes:
+    """The node bundle document (canonical JSON bytes)."""
+    configs = []
+    for config in key_configs:
+        index = log.find_key_config(config)
+        proof = None if index is None else json.loads(log.bundle(index).encode())
+        configs.append({"config": _b64(config), "ledger": proof})
+    out_nodes = []
+    for doc in nodes:
+        index = log.find_release(bytes.fromhex(str(doc["measurement"])))
+        release = None if index is None else json.loads(log.bundle(index).encode())
+        out_nodes.append(
+            {
+                "node": doc["node"],
+                "public_key": doc["public_key"],
+                "key_id": doc["key_id"],
+                "measurement": doc["measurement"],
+                "evidence": doc["evidence"],
+                "release": release,
+            }
+        )
+    document = {
+        "version": BUNDLE_VERSION,
+        "checkpoint": log.checkpoint_note.decode("utf-8"),
+        "key_configs": configs,
+        "nodes": sorted(out_nodes, key=lambda n: str(n["node"])),
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()

@@ -1,0 +1,89 @@
+"""The feature payloads a node runs, as JSON in and JSON out (docs/e2e.md, "Payloads").
+
+Request payloads (inside the sealed request)::
+
+    {"feature": "summarize", "chat": {...DESIGN.md chat...}}
+    {"feature": "rewrite", "draft": "...", "tones": ["friendly", ...], "language": "en" | null}
+
+Response payloads (inside the sealed response)::
+
+    {"summary": {"text", "language", "unread", "method", "points": [...]}}
+    {"rewrites": {"language", "proofread", "method", "rewrites": {tone: text}}}
+    {"error": "<code>"}                  a refusal after opening (say, ai_blocked)
+
+Runs only in the per-request child; errors are codes, never content.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from privproc.errors import DecodeError, MisuseError, PrivprocError
+from privproc.workloads import Backend, Chat, suggest_rewrites, summarize_unread
+
+__all__ = ["run_feature"]
+
+
+def _decode(payload: bytes) -> dict[str, Any]:
+    try:
+        obj = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise DecodeError("payload is not JSON") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("feature"), str):
+        raise DecodeError("payload: no feature")
+    return obj
+
+
+def _summarize(obj: dict[str, Any], backend: Backend) -> dict[str, Any]:
+    chat = Chat.from_json(obj.get("chat"))
+    summary = summarize_unread(chat, backend=backend)
+    return {
+        "summary": {
+            "text": summary.text,
+            "language": summary.language,
+            "unread": summary.unread,
+            "method": summary.method,
+            "points": [
+                {"sender": p.sender, "text": p.text, "message": p.message, "kind": p.kind}
+                for p in summary.points
+            ],
+        }
+    }
+
+
+def _rewrite(obj: dict[str, Any], backend: Backend) -> dict[str, Any]:
+    draft, tones, language = obj.get("draft"), obj.get("tones"), obj.get("language")
+    if not isinstance(draft, str) or not isinstance(tones, list):
+        raise DecodeError("payload: rewrite needs a draft and tones")
+    if not all(isinstance(t, str) for t in tones) or not (
+        language is None or isinstance(language, str)
+    ):
+        raise DecodeError("payload: bad tones or language")
+    result = suggest_rewrites(draft, tones, backend=backend, language=language)
+    return {
+        "rewrites": {
+            "language": result.language,
+            "proofread": result.proofread,
+            "method": result.method,
+            "rewrites": {r.tone: r.text for r in result.rewrites},
+        }
+    }
+
+
+def run_feature(payload: bytes, backend: Backend) -> bytes:
+    """Run the feature ``payload`` names; a refusal becomes ``{"error": code}``."""
+    try:
+        obj = _decode(payload)
+        feature = obj["feature"]
+        if feature == "summarize":
+            out = _summarize(obj, backend)
+        elif feature == "rewrite":
+            out = _rewrite(obj, backend)
+        else:
+            raise DecodeError("payload: unknown feature")
+    except MisuseError:
+        out = {"error": "bad-request"}
+    except PrivprocError as exc:
+        out = {"error": exc.code}
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()

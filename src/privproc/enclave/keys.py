@@ -1,0 +1,161 @@
+"""The node key lifecycle as a table (STYLE.md §10), and the in-memory key ring.
+
+::
+
+    generated --publish--> published --retire--> retiring --destroy--> destroyed
+        \\_______________________destroy_________________________________/^
+
+A key is *generated* in memory, *published* once evidence binding it exists
+(clients may seal to it), *retiring* once a newer key is published (it still
+opens requests sealed from a cached bundle, for a grace period), then
+*destroyed*: its private bytes are overwritten and dropped, so a later
+compromise of the node reveals nothing sealed to it (DESIGN.md guarantee 5).
+Nothing here touches disk; time and randomness are passed in.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from privproc.errors import MisuseError, UnknownKeyError
+
+__all__ = ["TRANSITIONS", "KeyRing", "KeyState", "NodeKeyView", "key_id_of"]
+
+
+class KeyState(enum.Enum):
+    """Where a node key is in its life."""
+
+    GENERATED = "generated"
+    PUBLISHED = "published"
+    RETIRING = "retiring"
+    DESTROYED = "destroyed"
+
+
+#: (state, event) -> next state. Anything not listed is a MisuseError.
+TRANSITIONS: dict[tuple[KeyState, str], KeyState] = {
+    (KeyState.GENERATED, "publish"): KeyState.PUBLISHED,
+    (KeyState.GENERATED, "destroy"): KeyState.DESTROYED,
+    (KeyState.PUBLISHED, "retire"): KeyState.RETIRING,
+    (KeyState.PUBLISHED, "destroy"): KeyState.DESTROYED,
+    (KeyState.RETIRING, "destroy"): KeyState.DESTROYED,
+}
+
+#: States in which a key opens requests.
+_USABLE = frozenset({KeyState.PUBLISHED, KeyState.RETIRING})
+
+
+def key_id_of(public_key: bytes) -> bytes:
+    """The 32-byte id of a node public key, as sealed requests name it (docs/e2e.md)."""
+    return hashlib.sha256(b"privproc node key v1\x00" + public_key).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKeyView:
+    """Public facts about one key: id, public key, state and times (seconds)."""
+
+    key_id: bytes
+    public_key: bytes
+    state: KeyState
+    created: float
+    changed: float
+
+
+class _Key:
+    __slots__ = ("changed", "created", "key_id", "private", "public_key", "state")
+
+    def __init__(self, private: bytes, public_key: bytes, now: float) -> None:
+        self.private = bytearray(private)
+        self.public_key = public_key
+        self.key_id = key_id_of(public_key)
+        self.state = KeyState.GENERATED
+        self.created = now
+        self.changed = now
+
+    def step(self, event: str, now: float) -> None:
+        nxt = TRANSITIONS.get((self.state, event))
+        if nxt is None:
+            raise MisuseError(f"key lifecycle: no '{event}' from {self.state.value}")
+        if nxt is KeyState.DESTROYED:
+            for i in range(len(self.private)):
+                self.private[i] = 0
+            self.private = bytearray()
+        self.state = nxt
+        self.changed = now
+
+    def view(self) -> NodeKeyView:
+        return NodeKeyView(self.key_id, self.public_key, self.state, self.created, self.changed)
+
+
+class KeyRing:
+    """A node's keys, rotated on a schedule.
+
+    ``generate()`` returns a fresh ``(private, public)`` pair (serialized per RFC 9180
+    §7.1.2). A key is published for ``lifetime`` seconds, then retires for
+    ``grace`` seconds, then is destroyed. ``tick(now)`` applies the schedule and
+    returns True when the published key changed (evidence must be remade).
+    """
+
+    __slots__ = ("_generate", "_grace", "_keys", "_lifetime")
+
+    def __init__(
+        self, generate: Callable[[], tuple[bytes, bytes]], *, lifetime: float, grace: float
+    ) -> None:
+        if lifetime <= 0 or grace < 0:
+            raise MisuseError("key ring: lifetime must be positive, grace non-negative")
+        self._generate = generate
+        self._lifetime = lifetime
+        self._grace = grace
+        self._keys: list[_Key] = []
+
+    def tick(self, now: float) -> bool:
+        """Rotate and destroy as the schedule says; True when a new key was published."""
+        changed = False
+        current = self._current()
+        if current is None or now - current.changed >= self._lifetime:
+            private, public = self._generate()
+            fresh = _Key(private, public, now)
+            self._keys.append(fresh)
+            fresh.step("publish", now)
+            if current is not None:
+                current.step("retire", now)
+            changed = True
+        for key in self._keys:
+            if key.state is KeyState.RETIRING and now - key.changed >= self._grace:
+                key.step("destroy", now)
+        self._keys = [k for k in self._keys if k.state is not KeyState.DESTROYED] + [
+            k for k in self._keys if k.state is KeyState.DESTROYED
+        ][-8:]
+        return changed
+
+    def destroy_all(self, now: float) -> None:
+        """Destroy every key (shutdown)."""
+        for key in self._keys:
+            if key.state is not KeyState.DESTROYED:
+                key.step("destroy", now)
+
+    def _current(self) -> _Key | None:
+        for key in reversed(self._keys):
+            if key.state is KeyState.PUBLISHED:
+                return key
+        return None
+
+    def current(self) -> NodeKeyView:
+        """The published key (call ``tick`` first)."""
+        key = self._current()
+        if key is None:
+            raise MisuseError("key ring: no published key yet")
+        return key.view()
+
+    def private_key(self, key_id: bytes) -> bytes:
+        """The private key for ``key_id`` while it is published or retiring."""
+        for key in self._keys:
+            if key.key_id == key_id and key.state in _USABLE:
+                return bytes(key.private)
+        raise UnknownKeyError("no usable node key with that id; refetch the node bundle")
+
+    def views(self) -> list[NodeKeyView]:
+        """Every key the ring remembers, oldest first."""
+        return [k.view() for k in self._keys]

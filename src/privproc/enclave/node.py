@@ -1,0 +1,189 @@
+"""The enclave node service: ``GET /evidence``, ``POST /process`` (docs/e2e.md).
+
+The warm parent holds the model and the key ring in memory; every sealed
+request runs in a fresh forked child (:mod:`.worker`) that unwraps the data key,
+runs the feature, seals the answer and exits. Evidence binding the current key
+is remade on rotation and every ``evidence_refresh`` seconds. The node writes
+nothing to disk and logs only allow-listed events (:mod:`.logfilter`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from privproc._http import error_boundary, read_body
+from privproc.attestation import Evidence
+from privproc.enclave.features import run_feature
+from privproc.enclave.keys import KeyRing, KeyState
+from privproc.enclave.platform import Hardware
+from privproc.enclave.worker import ForkRunner
+from privproc.errors import PrivprocError, UnknownKeyError, UnsupportedError
+from privproc.sealed import SUITE, open_request, parse_header
+from privproc.workloads import Backend
+
+__all__ = ["SEALED_MEDIA", "Node", "create_app"]
+
+#: Media type of a sealed request or response body.
+SEALED_MEDIA = "application/privproc-sealed"
+_MAX_SEALED = 300 * 1024
+
+_log = logging.getLogger("privproc.enclave")
+
+
+class _WrongMediaError(UnsupportedError):
+    http_status = 415
+    code = "unsupported-media-type"
+
+
+class Node:
+    """A node's state: identity, hardware, keys, current evidence, the warm model."""
+
+    def __init__(
+        self,
+        node_id: str,
+        hardware: Hardware,
+        backend: Backend,
+        *,
+        key_lifetime: float = 3600.0,
+        key_grace: float = 600.0,
+        evidence_refresh: float = 300.0,
+        timeout: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.node_id = node_id
+        self.hardware = hardware
+        self.backend = backend
+        self.ring = KeyRing(SUITE.generate_key_pair, lifetime=key_lifetime, grace=key_grace)
+        self._refresh = evidence_refresh
+        self._clock = clock
+        self._evidence: Evidence | None = None
+        self._evidence_at = 0.0
+        self.runner = ForkRunner(timeout=timeout)
+        self.tick()
+
+    def tick(self) -> None:
+        """Apply the key schedule; remake evidence on rotation or when due."""
+        now = self._clock()
+        before = {v.key_id for v in self.ring.views() if v.state is KeyState.DESTROYED}
+        if self.ring.tick(now):
+            _log.info("key published")
+            self._evidence = None
+        after = {v.key_id for v in self.ring.views() if v.state is KeyState.DESTROYED}
+        for _ in after - before:
+            _log.info("key destroyed")
+        if self._evidence is None or now - self._evidence_at >= self._refresh:
+            key = self.ring.current()
+            self._evidence = self.hardware.evidence(
+                key.public_key, datetime.fromtimestamp(now, UTC)
+            )
+            self._evidence_at = now
+            _log.info("evidence refreshed")
+
+    def evidence_document(self) -> bytes:
+        """The node's public self-description: its key, evidence and measurement (JSON)."""
+        evidence = self._evidence
+        if evidence is None:
+            raise UnknownKeyError("no evidence yet")
+        key = self.ring.current()
+        return json.dumps(
+            {
+                "node": self.node_id,
+                "public_key": base64.b64encode(key.public_key).decode(),
+                "key_id": key.key_id.hex(),
+                "measurement": self.hardware.measurement.hex(),
+                "evidence": base64.b64encode(evidence.encode()).decode(),
+            },
+            sort_keys=True,
+        ).encode()
+
+    def _key_for(self, data: bytes) -> tuple[bytes, bytes]:
+        header = parse_header(data)
+        usable = {
+            v.key_id: v.public_key
+            for v in self.ring.views()
+            if v.state in (KeyState.PUBLISHED, KeyState.RETIRING)
+        }
+        for key_id in header.key_ids:
+            if key_id in usable:
+                return self.ring.private_key(key_id), usable[key_id]
+        raise UnknownKeyError("no wrap for a key this node holds; refetch the node bundle")
+
+    async def process(self, data: bytes) -> bytes:
+        """Open, run and seal one request in a fresh child process."""
+        private, public = self._key_for(data)
+        backend = self.backend
+
+        def handle(sealed: bytes) -> bytes:
+            opened = open_request(sealed, private, public)
+            return opened.seal_response(run_feature(opened.payload, backend))
+
+        return await self.runner.run(handle, data)
+
+
+def create_app(node: Node, *, tick_every: float = 1.0) -> Starlette:
+    """The node's ASGI app."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async def ticker() -> None:
+            while True:
+                await asyncio.sleep(tick_every)
+                node.tick()
+
+        task = asyncio.create_task(ticker())
+        _log.info("node started")
+        try:
+            yield
+        finally:
+            _log.info("node stopping")
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            node.ring.destroy_all(time.time())
+
+    @error_boundary
+    async def evidence(_request: Request) -> Response:
+        return Response(
+            node.evidence_document(),
+            media_type="application/json",
+            headers={"cache-control": "no-store"},
+        )
+
+    @error_boundary
+    async def process(request: Request) -> Response:
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != SEALED_MEDIA:
+            raise _WrongMediaError(f"node accepts only {SEALED_MEDIA}")
+        data = await read_body(request, _MAX_SEALED)
+        try:
+            answer = await node.process(data)
+        except PrivprocError as exc:
+            _log.info("request refused code=%s", getattr(exc, "reason", exc.code))
+            raise
+        _log.info("request done status=%s", 200)
+        return Response(answer, media_type=SEALED_MEDIA)
+
+    async def health(_request: Request) -> Response:
+        return Response("ok\n", media_type="text/plain")
+
+    return Starlette(
+        routes=[
+            Route("/evidence", evidence, methods=["GET"]),
+            Route("/process", process, methods=["POST"]),
+            Route("/healthz", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )

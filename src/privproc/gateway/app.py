@@ -1,0 +1,265 @@
+"""The gateway's ASGI app (RFC 9458 §6.2 gateway; DESIGN.md step 7).
+
+``POST /gateway``   message/ohttp-req -> message/ohttp-res (errors inside are sealed too)
+``GET /ohttp-keys`` application/ohttp-keys, the active configs (RFC 9458 §3.2)
+``GET /metrics``    content-free Prometheus metrics
+
+Inside the OHTTP request is a binary HTTP request (RFC 9292) ``POST /process``
+with ``Authorization: PrivateToken token=...`` (RFC 9577 §2.2) and the sealed
+request as content. The gateway redeems the token once, then forwards the sealed
+bytes to one of the K nodes the sealed request names, retrying the others on
+failure, and seals the node's answer into the OHTTP response. A stale key id
+gets a 400 problem of type ``ohttp-key`` (RFC 9458 §5.3) so the client refetches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from privproc import bhttp, ohttp
+from privproc._http import PROBLEM_JSON, error_boundary, read_body
+from privproc.errors import (
+    DecodeError,
+    PeerError,
+    PrivprocError,
+    RemoteError,
+    UnknownKeyError,
+    UnsupportedError,
+)
+from privproc.gateway.keys import GatewayKeys
+from privproc.gateway.metrics import GatewayMetrics
+from privproc.gateway.routing import NodeMap
+from privproc.sealed import parse_header
+
+__all__ = ["SEALED_MEDIA", "GatewayConfig", "Redeemer", "create_app", "problem_bhttp"]
+
+SEALED_MEDIA = "application/privproc-sealed"
+#: Redeems the value of an ``Authorization`` header once; raises TokenError or ReplayError.
+Redeemer = Callable[[str], Awaitable[None]]
+
+_MAX_REQUEST = 320 * 1024
+_MAX_NODE_ANSWER = 300 * 1024
+_log = logging.getLogger("privproc.gateway")
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """``nodes``: the node base URLs this gateway forwards to; ``poll_every``: seconds
+    between reads of their ``/evidence`` (to learn key ids); ``node_timeout``: seconds."""
+
+    nodes: tuple[str, ...]
+    poll_every: float = 2.0
+    node_timeout: float = 60.0
+
+
+class _WrongMediaError(UnsupportedError):
+    http_status = 415
+    code = "unsupported-media-type"
+
+
+def problem_bhttp(exc: PrivprocError) -> bhttp.Response:
+    """A privproc error as an inner binary HTTP problem response (sealed to the client)."""
+    body = json.dumps(
+        {
+            "type": f"urn:privproc:problem:{exc.code}",
+            "title": exc.code,
+            "status": exc.http_status,
+            "detail": str(exc),
+        }
+    ).encode()
+    return bhttp.Response(
+        exc.http_status, headers=((b"content-type", PROBLEM_JSON.encode()),), content=body
+    )
+
+
+def _header(msg: bhttp.Request, name: bytes) -> str:
+    for key, value in msg.headers:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+class _Forwarder:
+    def __init__(self, client: httpx.AsyncClient, nodes: NodeMap, metrics: GatewayMetrics) -> None:
+        self.client, self.nodes, self.metrics = client, nodes, metrics
+
+    async def forward(self, sealed: bytes) -> bytes:
+        header = parse_header(sealed)
+        last: PrivprocError = RemoteError("no node answered", status=502)
+        for url in self.nodes.candidates(header.key_ids):
+            try:
+                answer = await self.client.post(
+                    url.rstrip("/") + "/process",
+                    content=sealed,
+                    headers={"content-type": SEALED_MEDIA},
+                )
+            except httpx.HTTPError:
+                self.metrics.forwards.labels("unreachable").inc()
+                last = RemoteError("node unreachable", status=502)
+                continue
+            if answer.status_code == 200 and len(answer.content) <= _MAX_NODE_ANSWER:
+                self.metrics.forwards.labels("ok").inc()
+                return answer.content
+            problem = _problem_type(answer)
+            self.metrics.forwards.labels(str(answer.status_code)).inc()
+            last = RemoteError("node refused", status=answer.status_code, problem=problem)
+            if answer.status_code < 500 and answer.status_code != 422:
+                break  # the request itself is refused; another node would refuse it too
+        raise last
+
+
+def _problem_type(answer: httpx.Response) -> str:
+    with contextlib.suppress(ValueError, AttributeError):
+        title = answer.json().get("title", "")
+        if isinstance(title, str) and len(title) < 40:
+            return title
+    return ""
+
+
+class _Gateway:
+    """The gateway's request handling; :func:`create_app` wires it to routes."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        keys: GatewayKeys,
+        redeem: Redeemer,
+        *,
+        metrics: GatewayMetrics,
+        nodes: NodeMap,
+        clock: Callable[[], float],
+    ) -> None:
+        self.config, self.keys, self.redeem = config, keys, redeem
+        self.metrics, self.nodes, self.clock = metrics, nodes, clock
+        self.forwarder: _Forwarder | None = None
+
+    async def poll(self, client: httpx.AsyncClient) -> None:
+        for url in self.config.nodes:
+            try:
+                doc = (await client.get(url.rstrip("/") + "/evidence", timeout=5)).json()
+                self.nodes.learn(bytes.fromhex(doc["key_id"]), url)
+            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                _log.warning("node evidence unavailable")
+
+    @asynccontextmanager
+    async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(timeout=self.config.node_timeout) as client:
+            self.forwarder = _Forwarder(client, self.nodes, self.metrics)
+            await self.poll(client)
+
+            async def loop() -> None:
+                while True:
+                    await asyncio.sleep(self.config.poll_every)
+                    if self.keys.tick(int(self.clock())):
+                        self.metrics.rotations.inc()
+                    await self.poll(client)
+
+            task = asyncio.create_task(loop())
+            try:
+                yield
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def inner(self, request: bhttp.Request) -> bhttp.Response:
+        if request.method != "POST" or request.path != "/process":
+            raise DecodeError("inner request: only POST /process")
+        if self.forwarder is None:
+            raise RemoteError("gateway starting", status=503)
+        await self.redeem(_header(request, b"authorization"))
+        answer = await self.forwarder.forward(request.content)
+        return bhttp.Response(
+            200, headers=((b"content-type", SEALED_MEDIA.encode()),), content=answer
+        )
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != ohttp.MEDIA_TYPE_REQUEST:
+            self.metrics.requests.labels("bad-media").inc()
+            raise _WrongMediaError(f"gateway accepts only {ohttp.MEDIA_TYPE_REQUEST}")
+        body = await read_body(request, _MAX_REQUEST)
+        try:
+            data, context = ohttp.decapsulate_request(self.keys.server_keys, body)
+        except UnknownKeyError:
+            self.metrics.requests.labels("unknown-key").inc()
+            return _key_problem()
+        except PrivprocError as exc:
+            self.metrics.requests.labels(exc.code).inc()
+            raise PeerError("encapsulated request does not open") from None
+        try:
+            answer = await self.inner(bhttp.decode_request(data))
+            outcome = "ok"
+        except PrivprocError as exc:
+            answer = problem_bhttp(exc)
+            outcome = exc.code
+        self.metrics.requests.labels(outcome).inc()
+        self.metrics.latency.observe(time.perf_counter() - started)
+        return Response(context.seal(bhttp.encode(answer)), media_type=ohttp.MEDIA_TYPE_RESPONSE)
+
+
+def create_app(
+    config: GatewayConfig,
+    keys: GatewayKeys,
+    redeem: Redeemer,
+    *,
+    metrics: GatewayMetrics | None = None,
+    nodes: NodeMap | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    """The gateway app; ``keys`` must already hold at least one key (``tick`` it first)."""
+    metrics = metrics or GatewayMetrics()
+    node_map = nodes if nodes is not None else NodeMap()
+    gw = _Gateway(config, keys, redeem, metrics=metrics, nodes=node_map, clock=clock)
+
+    @error_boundary
+    async def gateway(request: Request) -> Response:
+        return await gw.handle(request)
+
+    async def key_configs(_request: Request) -> Response:
+        return Response(
+            keys.encoded(),
+            media_type=ohttp.MEDIA_TYPE_KEYS,
+            headers={"cache-control": "max-age=60"},
+        )
+
+    async def prometheus(_request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def health(_request: Request) -> Response:
+        return Response("ok\n", media_type="text/plain")
+
+    return Starlette(
+        routes=[
+            Route("/gateway", gateway, methods=["POST"]),
+            Route("/ohttp-keys", key_configs, methods=["GET"]),
+            Route("/metrics", prometheus, methods=["GET"]),
+            Route("/healthz", health, methods=["GET"]),
+        ],
+        lifespan=gw.lifespan,
+    )
+
+
+def _key_problem() -> Response:
+    """RFC 9458 §5.3: the key configuration is not (or no longer) accepted."""
+    body = {
+        "type": ohttp.PROBLEM_TYPE_KEY,
+        "title": "ohttp-key",
+        "status": 400,
+        "detail": "unknown or expired key configuration; refetch the keys",
+    }
+    return Response(json.dumps(body), status_code=400, media_type=PROBLEM_JSON)

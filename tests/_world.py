@@ -1,0 +1,145 @@
+"""An in-memory privproc world for tests: vendor, nodes, gateway keys, ledger, witnesses.
+
+Built from the real cores (attestation simulated platform, ledger notes and
+records, OHTTP key configs) and the directory's bundle code, so the device's
+verifier can be driven through every refusal without sockets.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from privproc import ohttp
+from privproc.attestation import Evidence
+from privproc.attestation.simulated import SimulatedVendor
+from privproc.client.verify import Trust
+from privproc.directory.bundle import LogView, build_bundle
+from privproc.enclave.platform import VENDOR_EPOCH, Hardware
+from privproc.ledger.checkpoint import Checkpoint, sign_checkpoint
+from privproc.ledger.cosignature import Cosigner
+from privproc.ledger.merkle import MemoryTree
+from privproc.ledger.note import Ed25519Signer, Note
+from privproc.ledger.records import KeyConfigRecord, ReleaseRecord, encode_record, sign_record
+from privproc.sealed import SUITE, node_key_id
+
+NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+ORIGIN = "test.privproc/ledger"
+GOOD = hashlib.sha384(b"release 1.0.0").digest()
+ROGUE = hashlib.sha384(b"rogue build").digest()
+
+
+def _key(seed: int) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32)
+
+
+@dataclass
+class NodeSpec:
+    name: str
+    measurement: bytes = GOOD
+    debug: bool = False
+    age: timedelta = timedelta(0)
+    swap_key: bool = False  # advertise a key other than the bound one
+    private_key: bytes = b""
+    public_key: bytes = b""
+
+
+@dataclass
+class World:
+    """Knobs for one test; ``documents()`` builds what the directory would serve."""
+
+    nodes: list[NodeSpec] = field(
+        default_factory=lambda: [NodeSpec("node-1"), NodeSpec("node-2"), NodeSpec("node-3")]
+    )
+    witnesses_signing: int = 2
+    record_key_config: bool = True
+    record_release: bool = True
+    extra_entries: int = 0
+
+    def __post_init__(self) -> None:
+        self.vendor = SimulatedVendor.from_seed(b"v" * 32, not_before=VENDOR_EPOCH)
+        self.log = Ed25519Signer(ORIGIN, _key(1))
+        self.witnesses = [Cosigner(f"w{i}.test", _key(10 + i)) for i in range(2)]
+        self.publisher = Ed25519Signer("publisher.test", _key(2))
+        self.gateway = ohttp.ServerKey.derive(7, b"g" * 32)
+        for i, spec in enumerate(self.nodes):
+            sk, pk = SUITE.kem.derive_key_pair(bytes([40 + i]) * 32)
+            spec.private_key, spec.public_key = sk, pk
+
+    def trust(self, quorum: int = 2) -> Trust:
+        return Trust.from_keys(
+            vendor_roots=[self.vendor.root_der],
+            log_vkey=self.log.verifier().vkey(),
+            witness_vkeys=[w.verifier().vkey() for w in self.witnesses],
+            quorum=quorum,
+            publisher_vkey=self.publisher.verifier().vkey(),
+            evidence_max_age=3600,
+            cosignature_max_age=3600,
+        )
+
+    def entries(self) -> list[bytes]:
+        pub = _key(2)
+        out = [b"raw entry %d" % i for i in range(self.extra_entries)]
+        if self.record_release:
+            release = ReleaseRecord(
+                component="privproc-enclave",
+                version="1.0.0",
+                measurements=(("simulated", GOOD),),
+                source_revision="0" * 40,
+                recipe_digest=bytes(32),
+                model_digest=bytes(32),
+                issued_at=int(NOW.timestamp()) - 60,
+            )
+            out.append(encode_record(sign_record(release, "publisher.test", pub)))
+        if self.record_key_config:
+            kc = KeyConfigRecord(
+                self.gateway.config.encode(),
+                int(NOW.timestamp()) - 60,
+                int(NOW.timestamp()) + 3600,
+            )
+            out.append(encode_record(sign_record(kc, "publisher.test", pub)))
+        return out
+
+    def checkpoint_note(self, entries: list[bytes]) -> bytes:
+        tree = MemoryTree()
+        for e in entries:
+            tree.append(e)
+        cp = Checkpoint(ORIGIN, len(entries), tree.root())
+        note = sign_checkpoint(cp, self.log)
+        ts = int(NOW.timestamp()) - 5
+        cosigs = [w.cosign(cp.text(), ts) for w in self.witnesses[: self.witnesses_signing]]
+        return Note(note.text, note.signatures).with_signatures(*cosigs).encode()
+
+    def node_doc(self, spec: NodeSpec) -> dict[str, Any]:
+        hw = Hardware.for_node(self.vendor, spec.name, spec.measurement, debug=spec.debug)
+        evidence: Evidence = hw.evidence(spec.public_key, NOW - spec.age)
+        advertised = spec.public_key
+        if spec.swap_key:
+            advertised = SUITE.kem.derive_key_pair(b"x" * 32)[1]
+            evidence = dataclasses.replace(evidence, node_key=advertised)
+        return {
+            "node": spec.name,
+            "public_key": base64.b64encode(advertised).decode(),
+            "key_id": node_key_id(advertised).hex(),
+            "measurement": spec.measurement.hex(),
+            "evidence": base64.b64encode(evidence.encode()).decode(),
+        }
+
+    def documents(self) -> tuple[bytes, bytes]:
+        entries = self.entries()
+        log = LogView(self.checkpoint_note(entries), entries)
+        bundle = build_bundle(
+            log, [self.gateway.config.encode()], [self.node_doc(n) for n in self.nodes]
+        )
+        return ohttp.encode_list([self.gateway.config]), bundle
+
+
+def loads(doc: bytes) -> dict[str, Any]:
+    return dict(json.loads(doc))

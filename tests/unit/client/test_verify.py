@@ -1,0 +1,146 @@
+"""The device's verifier against an in-memory world: the happy path and every refusal."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import timedelta
+
+import pytest
+
+from privproc import ohttp
+from privproc.attestation.simulated import SimulatedVendor
+from privproc.client.verify import verify_directory
+from privproc.enclave.platform import VENDOR_EPOCH
+from privproc.errors import AttestationError, ForkError, LedgerError, VerificationError
+from privproc.ledger.checkpoint import Checkpoint
+from privproc.ledger.note import Note
+from tests._world import NOW, ROGUE, NodeSpec, World, loads
+
+
+def _verify(world: World, *, quorum: int = 2, seen: Checkpoint | None = None) -> object:
+    keys, bundle = world.documents()
+    return verify_directory(keys, bundle, world.trust(quorum), now=NOW, seen=seen)
+
+
+def _only(spec: NodeSpec) -> World:
+    return World(nodes=[spec])
+
+
+def test_happy_path() -> None:
+    world = World()
+    keys, bundle = world.documents()
+    result = verify_directory(keys, bundle, world.trust(), now=NOW, seen=None)
+    assert [n.node for n in result.nodes] == ["node-1", "node-2", "node-3"]
+    assert {n.node_key for n in result.nodes} == {n.public_key for n in world.nodes}
+    assert result.key_config.config == world.gateway.config
+    assert result.checkpoint.size == 2
+    checks = [s.check for s in result.trail]
+    assert "checkpoint" in checks
+    assert "keyconfig.ledger" in checks
+    assert "attestation" in checks
+    assert all(s.ok for s in result.trail)
+
+
+def test_node_measurement_not_in_ledger() -> None:
+    with pytest.raises(LedgerError) as info:
+        _verify(_only(NodeSpec("rogue", measurement=ROGUE)))
+    assert info.value.check == "release.missing"
+
+
+def test_rogue_node_is_left_out_of_a_mixed_set() -> None:
+    world = World(nodes=[NodeSpec("node-1"), NodeSpec("rogue", measurement=ROGUE)])
+    keys, bundle = world.documents()
+    result = verify_directory(keys, bundle, world.trust(), now=NOW, seen=None)
+    assert [n.node for n in result.nodes] == ["node-1"]
+    failed = [s for s in result.trail if not s.ok]
+    assert [(s.subject, s.check) for s in failed] == [("rogue", "release.missing")]
+
+
+def test_debug_on() -> None:
+    with pytest.raises(AttestationError) as info:
+        _verify(_only(NodeSpec("dbg", debug=True)))
+    assert info.value.check == "policy.debug"
+
+
+def test_stale_evidence() -> None:
+    with pytest.raises(AttestationError) as info:
+        _verify(_only(NodeSpec("old", age=timedelta(hours=2))))
+    assert info.value.check == "policy.freshness"
+
+
+def test_key_not_bound() -> None:
+    with pytest.raises(AttestationError) as info:
+        _verify(_only(NodeSpec("swapped", swap_key=True)))
+    assert info.value.check.startswith("binding.")
+
+
+def test_advertised_key_must_be_the_bound_one() -> None:
+    world = World(nodes=[NodeSpec("n")])
+    keys, bundle = world.documents()
+    doc = loads(bundle)
+    other = World(nodes=[NodeSpec("x"), NodeSpec("y")])
+    doc["nodes"][0]["public_key"] = other.node_doc(other.nodes[1])["public_key"]
+    with pytest.raises(VerificationError) as info:
+        verify_directory(keys, json.dumps(doc).encode(), world.trust(), now=NOW, seen=None)
+    assert info.value.check == "bundle.node_key"
+
+
+def test_ledger_fork() -> None:
+    world = World()
+    keys, bundle = world.documents()
+    served = Checkpoint.parse(Note.decode(loads(bundle)["checkpoint"].encode()).text)
+    forked = Checkpoint(served.origin, served.size, bytes(32))
+    with pytest.raises(ForkError) as info:
+        verify_directory(keys, bundle, world.trust(), now=NOW, seen=forked)
+    assert info.value.check == "ledger.fork"
+
+
+def test_rollback() -> None:
+    world = World()
+    keys, bundle = world.documents()
+    served = Checkpoint.parse(Note.decode(loads(bundle)["checkpoint"].encode()).text)
+    newer = Checkpoint(served.origin, served.size + 5, bytes(32))
+    with pytest.raises(ForkError) as info:
+        verify_directory(keys, bundle, world.trust(), now=NOW, seen=newer)
+    assert info.value.check == "ledger.rollback"
+
+
+def test_missing_witness_cosignature() -> None:
+    with pytest.raises(LedgerError) as info:
+        _verify(World(witnesses_signing=1))
+    assert info.value.check == "ledger.cosignatures.quorum"
+
+
+def test_key_config_not_in_ledger() -> None:
+    with pytest.raises(LedgerError) as info:
+        _verify(World(record_key_config=False))
+    assert info.value.check == "keyconfig.ledger"
+
+
+def test_served_key_config_differs_from_recorded() -> None:
+    world = World()
+    _, bundle = world.documents()
+    other = ohttp.encode_list([ohttp.ServerKey.derive(7, b"h" * 32).config])
+    with pytest.raises(LedgerError) as info:
+        verify_directory(other, bundle, world.trust(), now=NOW, seen=None)
+    assert info.value.check == "keyconfig.ledger"
+
+
+def test_untrusted_vendor_root() -> None:
+    world = World()
+    keys, bundle = world.documents()
+    trust = world.trust()
+    stranger = SimulatedVendor.from_seed(b"s" * 32, not_before=VENDOR_EPOCH)
+    trust = dataclasses.replace(trust, vendor_roots=(stranger.root_der,))
+    with pytest.raises(AttestationError) as info:
+        verify_directory(keys, bundle, trust, now=NOW, seen=None)
+    assert info.value.check == "simulated.endorsement.chain"
+
+
+def test_garbage_bundle() -> None:
+    world = World()
+    keys, _ = world.documents()
+    with pytest.raises(VerificationError) as info:
+        verify_directory(keys, b"{not json", world.trust(), now=NOW, seen=None)
+    assert info.value.check == "bundle.decode"
