@@ -56,7 +56,7 @@ class IssuerTokens:
         self._batch = batch
         self._http = http or httpx.Client(timeout=30)
         self._tokens: deque[str] = deque()
-        self._key = self._device_key()
+        self._key: Ed25519PrivateKey | None = None
 
     def _device_key(self) -> Ed25519PrivateKey:
         path = self._home / "device.key"
@@ -89,6 +89,8 @@ class IssuerTokens:
             )
         except httpx.HTTPError as exc:
             raise RemoteError(f"issuer unreachable ({type(exc).__name__})", status=0) from None
+        if self._key is None:
+            self._key = self._device_key()
         keys = directory.usable_keys(now)
         if not keys:
             raise TokenError("issuer.keys", "the issuer directory has no usable key")

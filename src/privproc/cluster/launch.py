@@ -307,6 +307,25 @@ class Cluster:
         self.progress(f"client config written to {client / 'config.json'}")
         return config
 
+    def extra_directory(self, name: str, nodes: list[str]) -> Party:
+        """Another directory process listing only ``nodes`` (parties by name)."""
+        urls = [a for n in nodes for a in ("--node", self.parties[n].url)]
+        return self._spawn(
+            name,
+            [
+                "directory",
+                "--gateway",
+                self.parties["gateway"].url,
+                "--ledger",
+                self.parties["ledger"].url,
+                "--refresh",
+                "1",
+                *urls,
+            ],
+            free_port(),
+            "/healthz",
+        )
+
     def _wait_bundle(self, url: str, released: int) -> None:
         """Until the bundle has a key-config proof and ``released`` nodes with release proofs."""
         deadline = time.monotonic() + self.spec.ready_timeout
@@ -323,7 +342,7 @@ class Cluster:
 
 def _vkey_of_signer(signer_key: str) -> str:
     """The verifier key of a C2SP signer key ``PRIVATE+KEY+<name>+<id>+<b64>``."""
-    parts = signer_key.split("+")
+    parts = signer_key.split("+", 4)
     if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
         raise ConfigError("ledger log.key is not a signed-note signer key")
     raw = base64.b64decode(parts[4])
