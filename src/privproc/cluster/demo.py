@@ -141,7 +141,8 @@ def _scenario(console: Console, root: Path, cluster: Cluster) -> None:
             rogue_device.summarize(chat)
         except VerificationError as exc:
             console.print(
-                f"  [bold green]failed closed[/] ({type(exc).__name__}, check [bold]{exc.check}[/]): {exc}"
+                f"  [bold green]failed closed[/] ({type(exc).__name__}, "
+                f"check [bold]{exc.check}[/]): {escape(str(exc))}"
             )
             console.print("  nothing was sealed or sent: the device found no node it may trust")
         else:  # pragma: no cover
@@ -153,7 +154,8 @@ def _report(console: Console, report: object) -> None:
     r = dataclasses.asdict(report)  # type: ignore[call-overload]
     named = escape(", ".join(n["node"] for n in r["named"]))
     console.print(
-        f"  sealed {r['sealed_bytes']} bytes for K nodes ({named}) -> answered by {r['answered_by']} "
+        f"  sealed {r['sealed_bytes']} bytes for K nodes ({named}) "
+        f"-> answered by {r['answered_by']} "
         f"(measurement {r['measurement'][:16]}..., release at ledger index {r['release_index']}, "
         f"checkpoint size {r['checkpoint_size']}, OHTTP key {r['key_config_id']})"
     )
