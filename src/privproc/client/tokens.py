@@ -106,6 +106,10 @@ class IssuerTokens:
             token = issuance.finish(pending, TokenResponse.decode(answer.content))
             self._tokens.append(http_auth.format_authorization(token))
 
+    def close(self) -> None:
+        """Release the network client."""
+        self._http.close()
+
     def take(self) -> str:
         """One unused token, as an ``Authorization`` header value."""
         if not self._tokens:

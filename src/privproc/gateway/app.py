@@ -115,10 +115,19 @@ class _Forwarder:
                 return answer.content
             problem = _problem_type(answer)
             self.metrics.forwards.labels(str(answer.status_code)).inc()
-            last = RemoteError("node refused", status=answer.status_code, problem=problem)
+            last = _NodeRefusedError(answer.status_code, problem)
             if answer.status_code < 500 and answer.status_code != 422:
                 break  # the request itself is refused; another node would refuse it too
         raise last
+
+
+class _NodeRefusedError(RemoteError):
+    """A node answered with an error; its problem title (a short token) is passed on."""
+
+    def __init__(self, status: int, problem: str) -> None:
+        super().__init__("node refused", status=status, problem=problem)
+        if problem and problem.replace("-", "").isalnum():
+            self.code = problem
 
 
 def _problem_type(answer: httpx.Response) -> str:
