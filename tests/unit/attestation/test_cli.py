@@ -103,3 +103,36 @@ def test_bad_input_is_a_one_line_error(
     code, _, err = _run([*BASE, "--platform", "tdx"], capsys)
     assert code == 1
     assert "only sev-snp" in err
+
+
+def test_real_process_exit_codes() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = str(Path(__file__).resolve().parents[3] / "src")
+    env = {**os.environ, "PYTHONPATH": src}
+    ok = subprocess.run(
+        [sys.executable, "-m", "privproc", *BASE, "--allow-debug"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "verified: SEV-SNP report from AMD Milan" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "privproc", *BASE],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == (
+        "privproc: error: policy.debug: guest policy allows debugging "
+        "(expected debug off, found on)"
+    )

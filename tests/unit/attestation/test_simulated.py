@@ -10,9 +10,12 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from privproc.attestation import Evidence, Platform, Policy, Tcb, binding, freshness_value, verify
 from privproc.attestation.simulated import SimulatedMachine, SimulatedVendor
+from privproc.attestation.simulated.report import SIGNED_SIZE
 from privproc.errors import AttestationError
 
 from .conftest import CHIP_ID, MEASUREMENT, NODE_KEY, NOW, T0, TCB
@@ -184,3 +187,25 @@ def test_vendor_from_seed_is_reproducible() -> None:
         a.machine(chip_id=CHIP_ID, tcb=TCB).certificate_der
         == b.machine(chip_id=CHIP_ID, tcb=Tcb(3, 0, 8, 115)).certificate_der
     )
+
+
+def test_accepts_when_a_same_named_root_is_also_trusted(
+    machine: SimulatedMachine, policy: Policy
+) -> None:
+    impostor = SimulatedVendor.from_seed(b"impostor", not_before=T0)  # same subject name
+    both = dataclasses.replace(policy, simulated_roots=(impostor.root_der, *policy.simulated_roots))
+    assert verify(_ev(machine), policy=both, now=NOW).node_key == NODE_KEY
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(offset=st.integers(0, SIGNED_SIZE + 95), mask=st.integers(1, 255))
+def test_refuses_any_changed_report_byte(
+    machine: SimulatedMachine, vendor: SimulatedVendor, offset: int, mask: int
+) -> None:
+    ev = _ev(machine)
+    raw = bytearray(ev.report)
+    raw[offset] ^= mask
+    policy = Policy(measurements=frozenset({MEASUREMENT}), simulated_roots=(vendor.root_der,))
+    with pytest.raises(AttestationError) as info:
+        verify(dataclasses.replace(ev, report=bytes(raw)), policy=policy, now=NOW)
+    assert info.value.check.startswith("simulated.report."), str(info.value)
