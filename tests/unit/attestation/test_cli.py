@@ -57,13 +57,15 @@ def test_verifies_and_prints_fields(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["product"] == "Milan"
     assert doc["measurement"] == MEAS
     assert doc["tcb"] == {"bootloader": 2, "tee": 0, "snp": 5, "microcode": 68, "fmc": None}
-    assert doc["checks_skipped"] == ["policy.freshness"]
+    assert doc["checks_skipped"] == ["policy.freshness", "sevsnp.crl"]
 
 
 def test_says_which_checks_it_skipped(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run([*BASE, "--allow-debug"], capsys)
     assert code == 0
-    assert "not checked: policy.freshness, policy.measurement, binding.report_data" in out
+    assert (
+        "not checked: policy.freshness, sevsnp.crl, policy.measurement, binding.report_data" in out
+    )
 
 
 @pytest.mark.parametrize(
@@ -102,7 +104,10 @@ def test_bad_input_is_a_one_line_error(
     assert "not hex" in err
     code, _, err = _run([*BASE, "--platform", "tdx"], capsys)
     assert code == 1
-    assert "only sev-snp" in err
+    assert "needs --collateral" in err
+    code, _, err = _run([*BASE, "--platform", "nitro"], capsys)
+    assert code == 1
+    assert "use sev-snp or tdx" in err
 
 
 def test_real_process_exit_codes() -> None:
@@ -136,3 +141,34 @@ def test_real_process_exit_codes() -> None:
         "privproc: error: policy.debug: guest policy allows debugging "
         "(expected debug off, found on)"
     )
+
+
+TDX = vector_path("attestation", "tdx")
+TDX_BASE = [
+    "attest",
+    "verify",
+    "--platform",
+    "tdx",
+    "--report",
+    str(TDX / "tdx_quote"),
+    "--collateral",
+    str(TDX / "tdx_quote_collateral.json"),
+]
+
+
+def test_tdx_quote(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("dcap_qvl")
+    code, out, _ = _run([*TDX_BASE, "--at", "2025-06-20T00:00:00Z", "--json"], capsys)
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["tcb_status"] == "UpToDate"
+    assert doc["mr_td"].startswith("91eb2b44d141d4ec")
+    code, out, _ = _run([*TDX_BASE, "--at", "2025-06-20T00:00:00Z"], capsys)
+    assert code == 0
+    assert out.startswith("verified: TDX quote, Intel TCB status UpToDate")
+    code, _, err = _run([*TDX_BASE, "--at", "2025-08-01T00:00:00Z"], capsys)
+    assert code == 1
+    assert err.startswith("privproc: error: tdx.collateral.validity: ")
+    code, _, err = _run([*TDX_BASE, "--at", "2025-06-20", "--measurement", "00" * 48], capsys)
+    assert code == 1
+    assert err.startswith("privproc: error: policy.measurement: ")
