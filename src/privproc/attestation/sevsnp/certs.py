@@ -196,9 +196,13 @@ def verify_chain(
 def load_crl(der: bytes) -> x509.CertificateRevocationList:
     """Parse a DER CRL as AMD's KDS serves it (``/vcek/v1/{product}/crl``)."""
     try:
-        return x509.load_der_x509_crl(der)
-    except ValueError:
+        crl = x509.load_der_x509_crl(der)
+        _ = (crl.issuer, crl.signature, crl.tbs_certlist_bytes, crl.signature_algorithm_oid)
+        _ = (crl.last_update_utc, crl.next_update_utc, list(crl.extensions))
+        _ = [(r.serial_number, r.revocation_date_utc) for r in crl]
+    except (ValueError, UnsupportedAlgorithm):
         raise AttestationError("sevsnp.crl.format", "CRL does not parse as DER") from None
+    return crl
 
 
 def check_crl(
