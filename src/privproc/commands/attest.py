@@ -216,6 +216,35 @@ def register(app: typer.Typer) -> None:
     attest = typer.Typer(help="Attestation evidence.", no_args_is_help=True)
     app.add_typer(attest, name="attest")
 
+    @attest.command("measure")
+    def measure_cmd(
+        *,
+        model_dir: Annotated[
+            Path | None, typer.Option(help="folder of model files the enclave loads")
+        ] = None,
+        config: Annotated[Path | None, typer.Option(help="the enclave's config file")] = None,
+        json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    ) -> None:
+        """Print the measurement of an enclave release: the installed privproc enclave
+        code, the model files and the config (what `privproc release` records)."""
+        from privproc.attestation.measure import enclave_code_files, measure_release
+
+        if model_dir is not None and not model_dir.is_dir():
+            raise ConfigError(f"--model-dir is not a directory: {model_dir}")
+        config_bytes = _read(config, "config") if config else b""
+        value = measure_release(model_dir=model_dir, config=config_bytes)
+        models = 0 if model_dir is None else sum(1 for f in model_dir.rglob("*") if f.is_file())
+        out = {
+            "measurement": value.hex(),
+            "code_files": len(enclave_code_files()),
+            "model_files": models,
+            "config_bytes": len(config_bytes),
+        }
+        if json_out:
+            typer.echo(json.dumps(out, indent=2))
+        else:
+            typer.echo(value.hex())
+
     @attest.command("verify")
     def verify_cmd(
         *,

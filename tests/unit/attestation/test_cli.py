@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +173,35 @@ def test_tdx_quote(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run([*TDX_BASE, "--at", "2025-06-20", "--measurement", "00" * 48], capsys)
     assert code == 1
     assert err.startswith("privproc: error: policy.measurement: ")
+
+
+def test_measure_matches_measure_release(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from privproc.attestation import measure_release
+
+    root = tmp_path
+    (root / "models").mkdir()
+    (root / "models" / "w.bin").write_bytes(b"weights")
+    (root / "cfg.json").write_bytes(b'{"a": 1}')
+    code, out, _ = _run(
+        [
+            "attest",
+            "measure",
+            "--model-dir",
+            str(root / "models"),
+            "--config",
+            str(root / "cfg.json"),
+            "--json",
+        ],
+        capsys,
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert (
+        doc["measurement"] == measure_release(model_dir=root / "models", config=b'{"a": 1}').hex()
+    )
+    assert doc["model_files"] == 1
+    code, _, err = _run(["attest", "measure", "--model-dir", str(root / "nope")], capsys)
+    assert code == 1
+    assert "not a directory" in err
