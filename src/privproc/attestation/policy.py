@@ -17,7 +17,7 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from privproc.attestation.evidence import Platform, binding, timestamp_of
+from privproc.attestation.evidence import Platform, binding
 from privproc.attestation.tcb import Tcb
 from privproc.errors import AttestationError, MisuseError
 
@@ -158,12 +158,13 @@ def check_binding(
     when the verifier asked for one), and the report's user data must equal
     :func:`~privproc.attestation.evidence.binding` of the node key and freshness.
     """
-    if len(freshness) < 8 or timestamp_of(freshness) != timestamp:
+    carried = int.from_bytes(freshness[:8], "big")
+    if len(freshness) < 8 or carried != int(timestamp.timestamp()):
         raise AttestationError(
             "binding.freshness",
             "freshness value does not carry the evidence timestamp",
             expected=int(timestamp.timestamp()),
-            found=int.from_bytes(freshness[:8], "big"),
+            found=carried,
         )
     if nonce is not None and not hmac.compare_digest(freshness[8:], nonce):
         raise AttestationError(

@@ -142,3 +142,21 @@ def test_td_measurement_is_pinned() -> None:
     )
     with pytest.raises(MisuseError):
         td_measurement(b"", *parts[1:])
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(COLLATERAL) - 1), st.integers(0, 255)), min_size=1, max_size=3
+    )
+)
+def test_mutated_collateral_gives_typed_errors_or_the_same_result(
+    changes: list[tuple[int, int]],
+) -> None:
+    raw = bytearray(COLLATERAL)
+    for offset, value in changes:
+        raw[offset] = value
+    try:
+        v = verify_quote(QUOTE, bytes(raw), now=NOW)
+    except AttestationError:
+        return
+    assert v == verify_quote(QUOTE, COLLATERAL, now=NOW)

@@ -101,13 +101,26 @@ def verify_signatures(
             expected=f"one of {len(trusted)} trusted roots",
             found=leaf.issuer.rfc4514_string(),
         )
-    root = issuers[0]
-    check_validity(root, now, "simulated.root.validity")
     if not isinstance(leaf.signature_hash_algorithm, hashes.SHA384):
         raise AttestationError("simulated.endorsement.chain", "endorsement not signed with SHA-384")
-    _verify_ec(
-        root.public_key(), leaf.signature, leaf.tbs_certificate_bytes, "simulated.endorsement.chain"
-    )
+    # Several trusted roots may share a name (a rotated root): any one that signed it will do.
+    failure: AttestationError | None = None
+    for root in issuers:
+        try:
+            check_validity(root, now, "simulated.root.validity")
+            _verify_ec(
+                root.public_key(),
+                leaf.signature,
+                leaf.tbs_certificate_bytes,
+                "simulated.endorsement.chain",
+            )
+        except AttestationError as exc:
+            failure = failure or exc
+            continue
+        break
+    else:
+        assert failure is not None
+        raise failure
     check_validity(leaf, now, "simulated.endorsement.validity")
     check = "simulated.endorsement.tcb"
     try:
