@@ -151,9 +151,9 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
             wait_for(lambda: _cosigned(url, more + 1, log_vkey, w_vkeys), "a cosigned checkpoint")
             seen = seen_store.load()
             assert seen is not None
-            bundle2 = client.bundle(more)
+            bundle2, proof = client.device_proofs(more, seen)
             size2 = open_checkpoint(bundle2.checkpoint, policy.log).checkpoint.size
-            proof = client.consistency_proof(seen.size, size2)
+            assert proof
             res2 = verify_inclusion_bundle(
                 bundle2, policy, now=int(time.time()), seen=seen, consistency=proof
             )
