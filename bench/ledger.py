@@ -54,6 +54,71 @@ def _per_call(fn, reps: int) -> float:  # type: ignore[no-untyped-def]
     return (time.perf_counter() - start) / reps
 
 
+def _http_rows() -> list[Row]:
+    """Appends through the real service (uvicorn subprocess) from 16 concurrent clients,
+    next to plain GET /checkpoint requests at the same concurrency."""
+    import socket
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    with tempfile.TemporaryDirectory() as d:
+        env = {**os.environ, "PYTHONPATH": src, "PRIVPROC_LEDGER_TOKEN": "bench-token"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "privproc", "ledger", "serve", "--port", str(port), "--home", d],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    if httpx.get(url + "/checkpoint", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+            clients, per = 16, 40
+
+            def adds(_: int) -> None:
+                with httpx.Client(headers={"Authorization": "Bearer bench-token"}) as c:
+                    for _ in range(per):
+                        c.post(url + "/add", content=b"x" * 200).raise_for_status()
+
+            def gets(_: int) -> None:
+                with httpx.Client() as c:
+                    for _ in range(per):
+                        c.get(url + "/checkpoint").raise_for_status()
+
+            with ThreadPoolExecutor(clients) as pool:
+                start = time.perf_counter()
+                list(pool.map(gets, range(clients)))
+                get_rate = clients * per / (time.perf_counter() - start)
+                start = time.perf_counter()
+                list(pool.map(adds, range(clients)))
+                add_rate = clients * per / (time.perf_counter() - start)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    return [
+        row(
+            BENCH,
+            "append over HTTP, 16 concurrent clients",
+            add_rate,
+            "entries/s",
+            "GET /checkpoint, 16 concurrent clients",
+            get_rate,
+            "durable + signed checkpoint before each answer",
+        )
+    ]
+
+
 def run() -> list[Row]:
     rows: list[Row] = []
     entry = b"x" * 200
@@ -85,6 +150,8 @@ def run() -> list[Row]:
             "one signed checkpoint + fsync per batch",
         )
     )
+
+    rows.extend(_http_rows())
 
     # The 1M-entry tree in memory, keeping every complete-subtree hash.
     tree = MemoryTree()
