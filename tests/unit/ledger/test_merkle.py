@@ -268,3 +268,31 @@ def test_reference_consistency(case: dict[str, object]) -> None:
     for pm, pn, pr1, pr2, pproof in probes:
         with pytest.raises(ProofError):
             verify_consistency(pm, pn, pproof, pr1, pr2)
+
+
+class _CountingSource:
+    """A stand-in for stored hashes at any size: counts reads, returns a fixed hash."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def node(self, level: int, index: int) -> bytes:
+        self.reads += 1
+        return hashlib.sha256(level.to_bytes(1, "big") + index.to_bytes(8, "big")).digest()
+
+
+@pytest.mark.parametrize("size", [1_000_000, 1_048_575, 1_048_577, 123_456_789])
+def test_proofs_read_log_n_hashes(size: int) -> None:
+    # O(log n) reads, not recomputation: at most 2 * log2(n) + 2 stored hashes per proof.
+    bound = 2 * size.bit_length() + 2
+    for index in (0, 1, size // 2, size - 2, size - 1):
+        src = _CountingSource()
+        inclusion_proof(src, index, size)
+        assert src.reads <= bound, (index, src.reads)
+    for old in (1, 2, size // 3, size - 1):
+        src = _CountingSource()
+        consistency_proof(src, old, size)
+        assert src.reads <= bound, (old, src.reads)
+    src = _CountingSource()
+    merkle.range_hash(src, 0, size)
+    assert src.reads <= size.bit_length()
