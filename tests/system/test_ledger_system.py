@@ -7,6 +7,8 @@ saw the honest log refuses the fork.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +30,7 @@ from privproc.ledger.verifier import (
     verify_inclusion_bundle,
     verify_record,
 )
-from tests.system._ledger_procs import free_port, run_cli, start, stop, wait_for, wait_http
+from tests.system._ledger_procs import env, free_port, run_cli, start, stop, wait_for, wait_http
 
 pytestmark = pytest.mark.system
 
@@ -183,6 +185,26 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
         assert len(report["cosigners"]) == 2
         human = run_cli(["audit", "--url", url, "--log-key", log_vkey], tmp_path)
         assert "root re-derived from entries" in human
+        stranger = Ed25519Signer(ORIGIN, Ed25519PrivateKey.generate()).verifier().vkey()
+        bad = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "privproc",
+                "audit",
+                "--url",
+                url,
+                "--json",
+                "--log-key",
+                stranger,
+            ],
+            env=env(tmp_path),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert bad.returncode == 1
+        assert json.loads(bad.stdout)["check"] == "checkpoint.log_signature"
 
         # A fork: the same log key serving other entries. Witnesses refuse to cosign it.
         fork_home = tmp_path / "fork"
