@@ -28,9 +28,8 @@ import hmac
 import logging
 import os
 import secrets
-import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -128,7 +127,6 @@ class LedgerConfig:
     witnesses: tuple[str, ...] = ()
     witness_quorum: int | None = None
     witness_interval: float = 60.0
-    clock: Callable[[], float] = field(default=time.time)
 
 
 class _Ledger:

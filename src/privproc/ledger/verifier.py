@@ -115,6 +115,8 @@ class InclusionBundle:
         hashes = tuple(b64decode_strict(p, "proof") if isinstance(p, str) else b"" for p in proof)
         try:
             return cls(cp.encode(), index, b64decode_strict(entry, "entry"), hashes)
+        except UnicodeEncodeError:
+            raise DecodeError("inclusion bundle: checkpoint is not UTF-8") from None
         except MisuseError as exc:
             raise DecodeError(f"inclusion bundle: {exc}") from None
 

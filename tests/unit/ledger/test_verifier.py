@@ -79,6 +79,8 @@ def test_bundle_json_roundtrip() -> None:
     assert InclusionBundle.decode(b.encode()) == b
     with pytest.raises(DecodeError):
         InclusionBundle.decode(b"{}")
+    with pytest.raises(DecodeError):
+        InclusionBundle.decode(b'{"checkpoint":"\\ud800","entry":"","index":0,"proof":[]}')
 
 
 def test_fork_refused() -> None:
