@@ -91,11 +91,11 @@ def parse_time(text: object) -> datetime:
         raise DecodeError("time: expected an RFC 3339 string")
     try:
         when = datetime.fromisoformat(text)
-    except ValueError:
-        raise DecodeError("time: not an RFC 3339 time") from None
-    if when.tzinfo is None:
-        raise DecodeError("time: must name its UTC offset")
-    return when.astimezone(UTC)
+        if when.tzinfo is None:
+            raise DecodeError("time: must name its UTC offset")
+        return when.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise DecodeError("time: not an RFC 3339 time in range") from None
 
 
 @dataclass(frozen=True, slots=True)
