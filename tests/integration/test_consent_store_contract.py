@@ -136,9 +136,13 @@ def test_clock_going_back_keeps_times_ordered(backend: Backend) -> None:
     verify_chain(store.history("u1"), account="u1")
 
 
-def test_statuses_in_bulk(backend: Backend) -> None:
+def test_statuses_in_bulk(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    chunk = 20  # queries go in chunks: make several
+    monkeypatch.setattr("privproc.consent.store.LOOKUP_CHUNK", chunk)
+    monkeypatch.setattr("privproc.consent.pgstore.LOOKUP_CHUNK", chunk)
+    assert chunk < LOOKUP_CHUNK
     store = backend[0]()
-    n = LOOKUP_CHUNK + 7
+    n = 2 * chunk + 7
     for i in range(n):
         store.register(f"u{i}", "US" if i % 2 else "FR", secret(i), NOW)
     store.change("u3", R, "objection", NOW)
