@@ -17,6 +17,7 @@ show which event the service acknowledged.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -194,7 +195,7 @@ def new_event(
     when = now.astimezone(UTC)
     if head is not None and when < head.time:
         when = head.time
-    body_event = ConsentEvent(
+    unhashed = ConsentEvent(
         account=account,
         seq=0 if head is None else head.seq + 1,
         time=when,
@@ -204,16 +205,7 @@ def new_event(
         prev=GENESIS if head is None else head.hash,
         hash=GENESIS,
     )
-    return ConsentEvent(
-        account=body_event.account,
-        seq=body_event.seq,
-        time=body_event.time,
-        state=body_event.state,
-        source=body_event.source,
-        region=body_event.region,
-        prev=body_event.prev,
-        hash=body_event.computed_hash(),
-    )
+    return dataclasses.replace(unhashed, hash=unhashed.computed_hash())
 
 
 def verify_chain(events: Sequence[ConsentEvent], *, account: str) -> ConsentEvent | None:
