@@ -270,13 +270,55 @@ def status(
     typer.echo(json.dumps(status_json(found, _policy(default_elsewhere))))
 
 
+def audit(
+    *,
+    db: str | None = _DB,
+    home: Path | None = _HOME,
+    as_json: bool = _JSON,
+) -> None:
+    """Audit every account's hash chain and status in a store; names the first failure."""
+    from privproc.consent.audit import audit_store
+
+    store = _store(db, home)
+    try:
+        report = audit_store(store)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps({"verified": True, "accounts": report.accounts,
+                               "events": report.events}))  # fmt: skip
+    else:
+        typer.echo(f"audit passed: {report.accounts:,} accounts, {report.events:,} events")
+
+
+def key(
+    *,
+    url: str | None = _URL,
+    home: Path | None = _HOME,
+) -> None:
+    """Print the service's receipt public key (Ed25519, raw, base64url)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from privproc.consent.client import ConsentClient
+    from privproc.consent.receipt import b64url
+
+    if url:
+        with ConsentClient(url) as client:
+            public = client.public_key()
+    else:
+        signing = _home(home).signing_key()
+        public = signing.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    typer.echo(b64url(public))
+
+
 def verify_receipt_cmd(
     *,
     receipt_file: Path = _RECEIPT,
     key: str | None = typer.Option(None, help="The service's public key (base64url)."),
     url: str | None = _URL,
+    home: Path | None = _HOME,
 ) -> None:
-    """Check a receipt's signature offline against the service's key."""
+    """Check a receipt's signature against the service's key (--key, --url, or --home's)."""
     from privproc.consent.client import ConsentClient
     from privproc.consent.receipt import Receipt, unb64url, verify_receipt
 
@@ -291,7 +333,10 @@ def verify_receipt_cmd(
         with ConsentClient(url) as client:
             public = client.public_key()
     else:
-        raise ConfigError("give --key or --url")
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        signing = _home(home).signing_key()
+        public = signing.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     verify_receipt(receipt, public)
     typer.echo(f"receipt verified: {receipt.account} {receipt.state.value} "
                f"(event {receipt.seq}, {receipt.time})")  # fmt: skip
@@ -368,6 +413,8 @@ def register(app: typer.Typer) -> None:
     consent.command()(grant)
     consent.command()(history)
     consent.command()(status)
+    consent.command()(audit)
+    consent.command()(key)
     consent.command("verify-receipt")(verify_receipt_cmd)
     consent.command()(export)
     app.add_typer(consent)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -27,14 +28,12 @@ from privproc.errors import DecodeError, RemoteError, StoreError
 __all__ = ["ConsentClient", "Registration"]
 
 
+@dataclass(frozen=True, slots=True)
 class Registration:
     """What registering an account returns: its first event and its secret (shown once)."""
 
-    __slots__ = ("event", "secret")
-
-    def __init__(self, event: ConsentEvent, secret: str) -> None:
-        self.event = event
-        self.secret = secret
+    event: ConsentEvent
+    secret: str
 
 
 class ConsentClient:
