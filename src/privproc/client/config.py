@@ -36,13 +36,16 @@ class ClientConfig:
     ``vendor_roots``: base64 DER roots of simulated hardware vendors.
     ``log_vkey`` / ``witness_vkeys``: C2SP signed-note verifier keys; ``quorum``
     witnesses must cosign. ``publisher_vkey``: the key that signs release and
-    key-config records. ``k``: candidate nodes per request. Ages in seconds.
+    key-config records. ``issuer_name`` / ``origin``: the token challenge the
+    gateway accepts (RFC 9577 §2.1). ``k``: candidate nodes per request. Ages in seconds.
     """
 
     relay_url: str
     directory_url: str
     issuer_url: str
     account: str
+    issuer_name: str
+    origin: str
     vendor_roots: tuple[str, ...]
     log_vkey: str
     witness_vkeys: tuple[str, ...]

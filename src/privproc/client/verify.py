@@ -296,6 +296,7 @@ def _verify_node(
         raise LedgerError(
             "release.missing",
             "the node's measurement has no release record in the ledger",
+            expected="a release record for this measurement",
             found=measurement.hex()[:16] + "...",
         )
     bundle = _bundle_of(entry["release"], "release proof")

@@ -1,11 +1,6 @@
-"""``privproc demo`` (temporary): one in-process OHTTP round trip, printed with rich.
-
-The end-to-end demo (every party on loopback) replaces this command when it lands.
-"""
+"""``privproc demo``: every party on loopback, a scripted scenario, then exit 0."""
 
 from __future__ import annotations
-
-import json
 
 import typer
 
@@ -14,44 +9,10 @@ def register(app: typer.Typer) -> None:
     """Add the ``demo`` command."""
 
     @app.command()
-    def demo(
-        as_json: bool = typer.Option(False, "--json", help="Print machine-readable output."),
-    ) -> None:
-        """Run one OHTTP round trip in-process (RFC 9292 in RFC 9458 over RFC 9180)."""
+    def demo() -> None:
+        """Start everything in a temporary home, summarize a chat, rewrite a draft, fail closed."""
         from rich.console import Console
-        from rich.table import Table
 
-        from privproc import bhttp, ohttp
+        from privproc.cluster.demo import run_demo
 
-        gateway_key = ohttp.ServerKey.generate(1)
-        request = bhttp.Request("GET", "https", "gateway.example", "/health")
-        enc_request, client_ctx = ohttp.encapsulate_request(
-            gateway_key.config, bhttp.encode(request)
-        )
-        got, server_ctx = ohttp.decapsulate_request(gateway_key, enc_request)
-        seen = bhttp.decode_request(got)
-        enc_response = server_ctx.seal(bhttp.encode(bhttp.Response(200, content=b"ok")))
-        response = bhttp.decode_response(client_ctx.open(enc_response))
-        ok = seen == request and response.status == 200 and response.content == b"ok"
-        suite = client_ctx.suite
-        facts = {
-            "key_id": gateway_key.config.key_id,
-            "suite": f"{suite.kem.name} / {suite.kdf.name} / {suite.aead.name}",
-            "key_config_bytes": len(gateway_key.config.encode()),
-            "gateway_saw": f"{seen.method} {seen.path}",
-            "encapsulated_request_bytes": len(enc_request),
-            "encapsulated_response_bytes": len(enc_response),
-            "response_status": response.status,
-            "round_trip": "ok" if ok else "FAILED",
-        }
-        if as_json:
-            typer.echo(json.dumps(facts))
-        else:
-            table = Table(title="privproc demo: one OHTTP round trip, in process")
-            table.add_column("step")
-            table.add_column("result")
-            for k, v in facts.items():
-                table.add_row(k.replace("_", " "), str(v))
-            Console().print(table)
-        if not ok:
-            raise typer.Exit(1)
+        run_demo(Console())

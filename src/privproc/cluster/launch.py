@@ -1,0 +1,350 @@
+"""Start every party on loopback as separate processes, each with its folder.
+
+Order: platform seed and keys -> witnesses -> ledger -> issuer -> enclave nodes ->
+release record -> gateway -> directory -> relay; then wait until the directory
+serves a cosigned checkpoint with the release and key-config proofs, and only
+then write ``$PRIVPROC_HOME/client/config.json`` (a script can wait for it).
+Every party's output goes to ``$PRIVPROC_HOME/<party>/<party>.log``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from privproc.client.config import ClientConfig
+from privproc.cluster.release import Release, record_release
+from privproc.enclave.platform import load_vendor
+from privproc.errors import ConfigError
+from privproc.ledger.note import Ed25519Signer
+
+__all__ = ["Cluster", "ClusterSpec", "Party", "free_port"]
+
+ORIGIN = "privproc.local/ledger"
+PUBLISHER = "publisher.privproc.local"
+ISSUER_NAME = "issuer.privproc.local"
+GATEWAY_ORIGIN = "gateway.privproc.local"
+#: The config of a node built from code that is not in the ledger.
+ROGUE_CONFIG = b'{"build": "unreleased", "extra_logging": true}\n'
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Party:
+    """One running party."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSpec:
+    """How many nodes (and rogue nodes, not in the ledger), K, timings."""
+
+    nodes: int = 3
+    rogue_nodes: int = 0
+    k: int = 2
+    host: str = "127.0.0.1"
+    gateway_key_lifetime: int = 3600
+    node_key_lifetime: float = 3600.0
+    account: str = "demo-user"
+    ready_timeout: float = 120.0
+
+
+@dataclass
+class Cluster:
+    """Every party of one privproc deployment, under ``home``."""
+
+    home: Path
+    spec: ClusterSpec = field(default_factory=ClusterSpec)
+    parties: dict[str, Party] = field(default_factory=dict)
+    release: Release | None = None
+    progress: Callable[[str], None] = lambda _msg: None
+
+    # --- processes ------------------------------------------------------------------
+
+    def _folder(self, name: str) -> Path:
+        folder = self.home / name
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return folder
+
+    def _spawn(self, name: str, args: list[str], port: int, health: str) -> Party:
+        folder = self._folder(name)
+        log = folder / f"{name}.log"
+        env = dict(os.environ)
+        env["PRIVPROC_HOME"] = str(self.home)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        with log.open("ab") as out:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [
+                    sys.executable,
+                    "-m",
+                    "privproc",
+                    *args,
+                    "--host",
+                    self.spec.host,
+                    "--port",
+                    str(port),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+        party = Party(name, f"http://{self.spec.host}:{port}", process, log)
+        self.parties[name] = party
+        self._wait(party, health)
+        self.progress(f"{name} up at {party.url}")
+        return party
+
+    def _wait(self, party: Party, path: str) -> None:
+        deadline = time.monotonic() + self.spec.ready_timeout
+        while time.monotonic() < deadline:
+            if party.process.poll() is not None:
+                raise ConfigError(f"{party.name} exited (see {party.log})")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(party.url + path, timeout=2).status_code == 200:
+                    return
+            time.sleep(0.2)
+        raise ConfigError(f"{party.name} did not answer within {self.spec.ready_timeout:.0f}s")
+
+    def stop(self) -> None:
+        """Stop every party (SIGTERM, then SIGKILL after a few seconds)."""
+        for party in reversed(list(self.parties.values())):
+            if party.process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(party.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        for party in self.parties.values():
+            try:
+                party.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(party.process.pid, signal.SIGKILL)
+                party.process.wait(2)
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    # --- bring-up -------------------------------------------------------------------
+
+    def start(self) -> ClientConfig:
+        """Start every party; return (and write) the client's config."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        platform = self._folder("platform")
+        seed = platform / "vendor.seed"
+        if not seed.exists():
+            seed.write_bytes(os.urandom(48))
+        vendor_root = load_vendor(seed).root_der
+        operator = self._folder("operator")
+        publisher_file = operator / "publisher.key"
+        if not publisher_file.exists():
+            publisher_file.write_text(
+                f"{PUBLISHER} {Ed25519PrivateKey.generate().private_bytes_raw().hex()}\n"
+            )
+        publisher_name, hex_key = publisher_file.read_text().split()
+        publisher_key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(hex_key))
+        publisher_vkey = Ed25519Signer(publisher_name, publisher_key).verifier().vkey()
+        ledger_home = self._folder("ledger")
+        if not (ledger_home / "log.key").exists():
+            signer = Ed25519Signer(ORIGIN, Ed25519PrivateKey.generate())
+            (ledger_home / "log.key").write_text(signer.signer_key() + "\n")
+        log_signer_text = (ledger_home / "log.key").read_text().strip()
+        log_vkey = _vkey_of_signer(log_signer_text)
+
+        witness_urls, witness_vkeys = [], []
+        for i in (1, 2):
+            w = self._spawn(
+                f"witness-{i}",
+                [
+                    "witness",
+                    "--home",
+                    str(self._folder(f"witness-{i}")),
+                    "--name",
+                    f"witness-{i}.privproc.local",
+                    "--log",
+                    log_vkey,
+                ],
+                free_port(),
+                "/.well-known/privproc-vkey",
+            )
+            witness_urls.append(w.url)
+            witness_vkeys.append(httpx.get(w.url + "/.well-known/privproc-vkey").text.strip())
+        ledger = self._spawn(
+            "ledger",
+            [
+                "ledger",
+                "serve",
+                "--home",
+                str(ledger_home),
+                "--origin",
+                ORIGIN,
+                "--witness-interval",
+                "1",
+                *[a for u in witness_urls for a in ("--witness", u)],
+            ],
+            free_port(),
+            "/checkpoint",
+        )
+        ledger_token = (ledger_home / "token").read_text().strip()
+        issuer = self._spawn(
+            "issuer",
+            ["issuer", "--home", str(self._folder("issuer")), "--quota", "10000"],
+            free_port(),
+            "/healthz",
+        )
+        nodes = []
+        rogue_config = platform / "rogue-release.json"
+        rogue_config.write_bytes(ROGUE_CONFIG)
+        for i in range(1, self.spec.nodes + self.spec.rogue_nodes + 1):
+            rogue = i > self.spec.nodes
+            name = f"enclave-{i}"
+            args = [
+                "enclave",
+                "--node-id",
+                name,
+                "--home",
+                str(self._folder(name)),
+                "--platform-seed",
+                str(seed),
+                "--key-lifetime",
+                str(self.spec.node_key_lifetime),
+            ]
+            if rogue:
+                args += ["--config", str(rogue_config)]
+            nodes.append(self._spawn(name, args, free_port(), "/evidence"))
+        self.release = record_release(ledger.url, ledger_token, (publisher_name, publisher_key))
+        self.progress(
+            f"release {self.release.version} recorded at ledger index {self.release.index}"
+        )
+        node_args = [a for n in nodes for a in ("--node", n.url)]
+        gateway = self._spawn(
+            "gateway",
+            [
+                "gateway",
+                "--home",
+                str(self._folder("gateway")),
+                "--issuer",
+                issuer.url,
+                "--ledger",
+                ledger.url,
+                "--ledger-token",
+                str(ledger_home / "token"),
+                "--publisher",
+                str(publisher_file),
+                "--issuer-name",
+                ISSUER_NAME,
+                "--origin",
+                GATEWAY_ORIGIN,
+                "--key-lifetime",
+                str(self.spec.gateway_key_lifetime),
+                *node_args,
+            ],
+            free_port(),
+            "/healthz",
+        )
+        directory = self._spawn(
+            "directory",
+            [
+                "directory",
+                "--gateway",
+                gateway.url,
+                "--ledger",
+                ledger.url,
+                "--refresh",
+                "1",
+                *node_args,
+            ],
+            free_port(),
+            "/healthz",
+        )
+        relay = self._spawn(
+            "relay", ["relay", "--gateway", gateway.url + "/gateway"], free_port(), "/healthz"
+        )
+        self._wait_bundle(directory.url, self.spec.nodes)
+        config = ClientConfig(
+            relay_url=relay.url + "/",
+            directory_url=directory.url,
+            issuer_url=issuer.url,
+            account=self.spec.account,
+            issuer_name=ISSUER_NAME,
+            origin=GATEWAY_ORIGIN,
+            vendor_roots=(base64.b64encode(vendor_root).decode(),),
+            log_vkey=log_vkey,
+            witness_vkeys=tuple(witness_vkeys),
+            quorum=2,
+            publisher_vkey=publisher_vkey,
+            k=self.spec.k,
+        )
+        client = self._folder("client")
+        tmp = client / ".config.json.tmp"
+        tmp.write_text(config.dumps())
+        tmp.replace(client / "config.json")
+        self.progress(f"client config written to {client / 'config.json'}")
+        return config
+
+    def extra_directory(self, name: str, nodes: list[str]) -> Party:
+        """Another directory process listing only ``nodes`` (parties by name)."""
+        urls = [a for n in nodes for a in ("--node", self.parties[n].url)]
+        return self._spawn(
+            name,
+            [
+                "directory",
+                "--gateway",
+                self.parties["gateway"].url,
+                "--ledger",
+                self.parties["ledger"].url,
+                "--refresh",
+                "1",
+                *urls,
+            ],
+            free_port(),
+            "/healthz",
+        )
+
+    def _wait_bundle(self, url: str, released: int) -> None:
+        """Until the bundle has a key-config proof and ``released`` nodes with release proofs."""
+        deadline = time.monotonic() + self.spec.ready_timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError, ValueError, KeyError, TypeError):
+                doc = httpx.get(url + "/nodes", timeout=2).json()
+                proven = sum(1 for n in doc["nodes"] if n["release"] is not None)
+                keyed = any(c["ledger"] is not None for c in doc["key_configs"])
+                if keyed and proven >= released:
+                    return
+            time.sleep(0.3)
+        raise ConfigError("the directory never served a complete, witnessed bundle")
+
+
+def _vkey_of_signer(signer_key: str) -> str:
+    """The verifier key of a C2SP signer key ``PRIVATE+KEY+<name>+<id>+<b64>``."""
+    parts = signer_key.split("+", 4)
+    if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
+        raise ConfigError("ledger log.key is not a signed-note signer key")
+    raw = base64.b64decode(parts[4])
+    key = Ed25519PrivateKey.from_private_bytes(raw[1:])
+    return Ed25519Signer(parts[2], key).verifier().vkey()

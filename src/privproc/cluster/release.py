@@ -1,0 +1,79 @@
+"""``privproc release``: measure the enclave release and record it in the ledger.
+
+The release record (privproc.ledger.records.ReleaseRecord) names the simulated
+platform's measurement of the installed enclave code, the model files and the
+release config (privproc.attestation.measure), signed by the operator's
+publisher key, and is appended to the ledger; witnesses then cosign a
+checkpoint that includes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from privproc import __version__
+from privproc.attestation import measure_release
+from privproc.ledger.client import LedgerClient
+from privproc.ledger.records import ReleaseRecord, encode_record, sign_record
+
+__all__ = ["COMPONENT", "Release", "measure", "record_release"]
+
+COMPONENT = "privproc-enclave"
+_RECIPE = b"privproc simulated enclave recipe v1: python -m privproc enclave"
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """What was recorded: the measurement and the ledger index."""
+
+    measurement: bytes
+    index: int
+    version: str
+
+
+def _model_digest() -> bytes:
+    from privproc.workloads import model_files
+
+    h = hashlib.sha256()
+    for path in sorted(model_files()):
+        h.update(path.name.encode() + b"\x00")
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+    return h.digest()
+
+
+def measure(config: bytes = b"") -> bytes:
+    """The measurement a simulated node running this release reports."""
+    from privproc.workloads.minilm import model_dir
+
+    return measure_release(model_dir=model_dir(), config=config)
+
+
+def record_release(
+    ledger_url: str,
+    ledger_token: str,
+    publisher: tuple[str, Ed25519PrivateKey],
+    *,
+    config: bytes = b"",
+    source_revision: str = "0" * 40,
+) -> Release:
+    """Measure, sign and append the release record; return its index."""
+    measurement = measure(config)
+    record = ReleaseRecord(
+        component=COMPONENT,
+        version=__version__,
+        measurements=(("simulated", measurement),),
+        source_revision=source_revision,
+        recipe_digest=hashlib.sha256(_RECIPE).digest(),
+        model_digest=_model_digest(),
+        issued_at=int(time.time()),
+    )
+    name, key = publisher
+    with LedgerClient(ledger_url, token=ledger_token) as client:
+        index = client.add(encode_record(sign_record(record, name, key)))
+    return Release(measurement, index, __version__)

@@ -1,0 +1,132 @@
+"""Device commands: ``privproc summarize|rewrite|verify|report``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+_Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _load_chat(path: Path) -> Any:
+    from privproc.errors import ConfigError, DecodeError
+    from privproc.workloads.chat import Chat
+
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError:
+        raise ConfigError(f"chat file unreadable: {path}") from None
+    except ValueError:
+        raise DecodeError("chat file is not JSON") from None
+    return Chat.from_json(raw)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the device commands."""
+
+    @app.command()
+    def summarize(
+        *, chat: Annotated[Path, typer.Option(help="Chat JSON file.")], as_json: _Json = False
+    ) -> None:
+        """Summarize a chat's unread messages, privately (verified nodes only)."""
+        from privproc.client.session import open_device
+
+        parsed = _load_chat(chat)
+        with open_device() as device:
+            answer = device.summarize(parsed)
+        summary = answer.result["summary"]
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {"summary": summary["text"], "details": summary, "report": _report(answer)},
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            typer.echo(summary["text"])
+
+    @app.command()
+    def rewrite(
+        *,
+        draft: Annotated[str, typer.Option(help="The draft message.")],
+        tone: Annotated[list[str], typer.Option(help="Tone (repeat): professional, friendly, ...")],
+        as_json: _Json = False,
+    ) -> None:
+        """Writing suggestions for a draft, privately."""
+        from privproc.client.session import open_device
+
+        with open_device() as device:
+            answer = device.rewrite(draft, tone)
+        rewrites = answer.result["rewrites"]
+        if as_json:
+            typer.echo(
+                json.dumps({"rewrites": rewrites, "report": _report(answer)}, ensure_ascii=False)
+            )
+        else:
+            for name, text in rewrites["rewrites"].items():
+                typer.echo(f"{name}: {text}")
+
+    @app.command()
+    def verify(*, as_json: _Json = False) -> None:
+        """Fetch and verify the directory; print the verification trail."""
+        from privproc.client.session import open_device
+
+        with open_device() as device:
+            result = device.verify(force=True)
+        steps = [
+            {"subject": s.subject, "check": s.check, "ok": s.ok, "detail": s.detail}
+            for s in result.trail
+        ]
+        if as_json:
+            typer.echo(json.dumps({"trail": steps, "nodes": [n.node for n in result.nodes]}))
+        else:
+            from privproc.commands._trail import print_trail
+
+            print_trail(result.trail)
+
+    @app.command()
+    def report(*, as_json: _Json = False) -> None:
+        """What this device sent, to which node and measurement, when."""
+        from privproc.client.config import client_home
+        from privproc.client.report import read_reports
+
+        entries = read_reports(client_home())
+        if as_json:
+            typer.echo(json.dumps(entries))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="requests sent from this device")
+        for col in (
+            "time",
+            "feature",
+            "bytes",
+            "named nodes",
+            "answered by",
+            "measurement",
+            "release idx",
+            "checkpoint",
+        ):
+            table.add_column(col)
+        for e in entries:
+            table.add_row(
+                e["time"],
+                e["feature"],
+                str(e["sealed_bytes"]),
+                ", ".join(n["node"] for n in e["named"]),
+                e["answered_by"],
+                e["measurement"][:16] + "...",
+                str(e["release_index"]),
+                str(e["checkpoint_size"]),
+            )
+        Console().print(table)
+
+
+def _report(answer: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(answer.report)

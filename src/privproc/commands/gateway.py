@@ -1,0 +1,55 @@
+"""``privproc gateway``: the operator's OHTTP gateway, one party."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``gateway`` command."""
+
+    @app.command()
+    def gateway(
+        *,
+        node: Annotated[list[str], typer.Option(help="An enclave node's URL (repeat).")],
+        issuer: Annotated[str, typer.Option(help="The token issuer's URL.")],
+        ledger: Annotated[str, typer.Option(help="The ledger's URL.")],
+        ledger_token: Annotated[Path, typer.Option(help="File with the ledger's append token.")],
+        publisher: Annotated[Path, typer.Option(help="The operator's record-signing key file.")],
+        home: Annotated[Path, typer.Option(help="The gateway's folder (spent tokens).")],
+        issuer_name: Annotated[str, typer.Option(help="Issuer name in the token challenge.")] = (
+            "issuer.privproc.local"
+        ),
+        origin: Annotated[str, typer.Option(help="Origin name in the token challenge.")] = (
+            "gateway.privproc.local"
+        ),
+        key_lifetime: Annotated[int, typer.Option(help="Seconds between key rotations.")] = 3600,
+        active: Annotated[int, typer.Option(help="OHTTP keys active at once.")] = 2,
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8082,
+    ) -> None:
+        """Run the gateway: decapsulate, redeem the token once, forward to a named node."""
+        from privproc.errors import ConfigError
+        from privproc.gateway.service import GatewaySetup, run_gateway
+
+        try:
+            token = ledger_token.read_text(encoding="utf-8").strip()
+        except OSError:
+            raise ConfigError(f"ledger token unreadable: {ledger_token}") from None
+        home.mkdir(parents=True, exist_ok=True)
+        setup = GatewaySetup(
+            nodes=tuple(node),
+            issuer_url=issuer,
+            issuer_name=issuer_name,
+            origin=origin,
+            ledger_url=ledger,
+            ledger_token=token,
+            publisher=publisher,
+            spent=home / "spent.sqlite",
+            key_lifetime=key_lifetime,
+            active=active,
+        )
+        run_gateway(setup, host, port)

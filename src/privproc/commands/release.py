@@ -1,0 +1,40 @@
+"""``privproc release``: record this enclave release's measurement in the ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``release`` command."""
+
+    @app.command()
+    def release(
+        *,
+        ledger: Annotated[str, typer.Option(help="The ledger's URL.")],
+        ledger_token: Annotated[Path, typer.Option(help="File with the ledger's append token.")],
+        publisher: Annotated[Path, typer.Option(help="The publisher key file (NAME HEX).")],
+        config: Annotated[Path | None, typer.Option(help="Release config (measured).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Measure the enclave code, model and config; sign and append the release record."""
+        from privproc.cluster.release import record_release
+        from privproc.enclave.service import release_config
+        from privproc.gateway.service import load_publisher
+
+        result = record_release(
+            ledger,
+            ledger_token.read_text(encoding="utf-8").strip(),
+            load_publisher(publisher),
+            config=release_config(config),
+        )
+        out = {
+            "measurement": result.measurement.hex(),
+            "index": result.index,
+            "version": result.version,
+        }
+        typer.echo(json.dumps(out) if as_json else f"{out['measurement']} at index {out['index']}")

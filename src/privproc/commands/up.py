@@ -1,0 +1,45 @@
+"""``privproc up``: every party on loopback, as separate processes, until Ctrl-C."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``up`` command."""
+
+    @app.command()
+    def up(
+        *,
+        nodes: Annotated[int, typer.Option(help="Enclave nodes running the released code.")] = 3,
+        k: Annotated[int, typer.Option(help="Candidate nodes per request.")] = 2,
+    ) -> None:
+        """Start the ledger, 2 witnesses, issuer, nodes, gateway, directory and relay."""
+        import signal
+        import threading
+
+        from rich.console import Console
+
+        from privproc.client.config import privproc_home
+        from privproc.cluster.launch import Cluster, ClusterSpec
+
+        console = Console(stderr=True)
+        home = privproc_home()
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        cluster = Cluster(home, ClusterSpec(nodes=nodes, k=k), progress=console.print)
+        try:
+            cluster.start()
+            console.print(f"[bold green]privproc is up[/] under {home}; Ctrl-C stops every party")
+            while not stop.wait(0.5):
+                for party in cluster.parties.values():
+                    if party.process.poll() is not None:
+                        console.print(f"[red]{party.name} exited; stopping[/]")
+                        stop.set()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            console.print("stopping every party")
+            cluster.stop()
