@@ -59,7 +59,7 @@ from privproc.ledger.note import (
     open_note,
     parse_signer_key,
 )
-from privproc.ledger.storage import SqliteLedgerStore
+from privproc.ledger.storage import SqliteLedgerStore, SqlLedgerStore
 from privproc.ledger.tiles import (
     ENTRIES_LEVEL,
     MAX_ENTRY_SIZE,
@@ -127,6 +127,19 @@ class LedgerConfig:
     witnesses: tuple[str, ...] = ()
     witness_quorum: int | None = None
     witness_interval: float = 60.0
+    #: ``postgresql://...`` to keep the log in PostgreSQL; default SQLite under ``home``.
+    database: str | None = None
+
+
+def _open_store(config: LedgerConfig) -> SqlLedgerStore:
+    db = config.database
+    if db is None:
+        return SqliteLedgerStore(config.home / "ledger.sqlite3")
+    if db.startswith(("postgresql://", "postgres://")):
+        from privproc.ledger.postgres import PostgresLedgerStore
+
+        return PostgresLedgerStore(db)
+    raise ConfigError("--database must be a postgresql:// URL (default: SQLite in the home)")
 
 
 class _Ledger:
@@ -135,7 +148,7 @@ class _Ledger:
         self.config = config
         self.signer = load_signer(config.home, config.origin)
         self.token = load_token(config.home, create=True)
-        self.store = SqliteLedgerStore(config.home / "ledger.sqlite3")
+        self.store = _open_store(config)
         self.quorum = (
             len(config.witnesses) if config.witness_quorum is None else config.witness_quorum
         )
