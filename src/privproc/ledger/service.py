@@ -46,6 +46,7 @@ from privproc.errors import (
     DecodeError,
     MisuseError,
     PeerError,
+    PrivprocError,
     RemoteError,
     StoreError,
 )
@@ -211,24 +212,30 @@ class _Ledger:
                         self.new_checkpoint.wait(), timeout=self.config.witness_interval
                     )
                 self.new_checkpoint.clear()
-                latest = self.store.latest_checkpoint()
-                if latest is None:
-                    continue
-                size, note_bytes = latest
-                results = await asyncio.gather(
-                    *(self._cosign(client, url, size, note_bytes) for url in self.config.witnesses),
-                    return_exceptions=True,
-                )
-                note = Note.decode(note_bytes)
-                sigs = {(s.name, s.key_id): s for s in note.signatures}
-                for url, res in zip(self.config.witnesses, results, strict=True):
-                    if isinstance(res, BaseException):
-                        _log.warning("witness %s: %s", url, type(res).__name__)
-                        continue
-                    sigs[(res.name, res.key_id)] = res  # a fresher cosignature replaces the old
-                note = Note(note.text, tuple(sigs.values()))
-                await asyncio.to_thread(self.store.update_checkpoint, size, note.encode())
-                self._pick_served()
+                try:
+                    await self._witness_round(client)
+                except PrivprocError as exc:  # e.g. the store is unavailable: try next round
+                    _log.warning("witnessing round failed: %s", exc.code)
+
+    async def _witness_round(self, client: httpx.AsyncClient) -> None:
+        latest = await asyncio.to_thread(self.store.latest_checkpoint)
+        if latest is None:
+            return
+        size, note_bytes = latest
+        results = await asyncio.gather(
+            *(self._cosign(client, url, size, note_bytes) for url in self.config.witnesses),
+            return_exceptions=True,
+        )
+        note = Note.decode(note_bytes)
+        sigs = {(s.name, s.key_id): s for s in note.signatures}
+        for url, res in zip(self.config.witnesses, results, strict=True):
+            if isinstance(res, BaseException):
+                _log.warning("witness %s: %s", url, type(res).__name__)
+                continue
+            sigs[(res.name, res.key_id)] = res  # a fresher cosignature replaces the old
+        note = Note(note.text, tuple(sigs.values()))
+        await asyncio.to_thread(self.store.update_checkpoint, size, note.encode())
+        self._pick_served()
 
     async def _witness_key(self, client: httpx.AsyncClient, url: str) -> NoteVerifier:
         if url not in self.witness_keys:
