@@ -57,6 +57,7 @@ from privproc.ledger.note import (
     Note,
     NoteSignature,
     NoteVerifier,
+    check_key_name,
     open_note,
     parse_signer_key,
 )
@@ -119,7 +120,7 @@ def load_token(home: Path, *, create: bool = False) -> str:
     return path.read_text().strip()
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class LedgerConfig:
     """How a ledger runs: its home, origin, witnesses and quorum for serving."""
 
@@ -130,6 +131,16 @@ class LedgerConfig:
     witness_interval: float = 60.0
     #: ``postgresql://...`` to keep the log in PostgreSQL; default SQLite under ``home``.
     database: str | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            check_key_name(self.origin)
+        except DecodeError:
+            raise ConfigError("the origin must be a key name: no spaces, no '+'") from None
+        if self.witness_interval <= 0:
+            raise ConfigError("the witness interval must be positive")
+        if any(not w.startswith(("http://", "https://")) for w in self.witnesses):
+            raise ConfigError("witnesses are given by http(s) URL")
 
 
 def _open_store(config: LedgerConfig) -> SqlLedgerStore:
