@@ -183,6 +183,7 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
         assert report["record_signatures_checked"] == 21
         assert report["opaque_entries"] == 3
         assert len(report["cosigners"]) == 2
+        assert {r["version"] for r in report["releases"]} == {f"1.0.{i}" for i in [*range(20), 99]}
         human = run_cli(["audit", "--url", url, "--log-key", log_vkey], tmp_path)
         assert "root re-derived from entries" in human
         stranger = Ed25519Signer(ORIGIN, Ed25519PrivateKey.generate()).verifier().vkey()
