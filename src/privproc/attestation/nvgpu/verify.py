@@ -25,12 +25,10 @@ from datetime import datetime
 from importlib import resources
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from privproc.attestation._x509 import check_validity, load_pem_all
+from privproc.attestation._x509 import check_validity, load_pem_all, verify_ecdsa_p384
 from privproc.attestation.nvgpu.spdm import parse_transcript
 from privproc.errors import AttestationError, DecodeError, MisuseError
 
@@ -56,15 +54,6 @@ def packaged_root() -> x509.Certificate:
         "roots", "nvidia_device_identity_ca.pem"
     )
     return load_pem_all(pem.read_bytes(), "nvgpu.root.pin")[0]
-
-
-def _ecdsa_p384(key: object, signature: bytes, data: bytes, check: str) -> None:
-    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp384r1":
-        raise AttestationError(check, "key is not ECDSA P-384")
-    try:
-        key.verify(signature, data, ec.ECDSA(hashes.SHA384()))
-    except InvalidSignature:
-        raise AttestationError(check, "signature does not verify") from None
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
@@ -96,7 +85,9 @@ def _verify_chain(certs: list[x509.Certificate], now: datetime) -> x509.Certific
             )
         if not isinstance(cert.signature_hash_algorithm, hashes.SHA384):
             raise AttestationError("nvgpu.chain", "certificate not signed with SHA-384")
-        _ecdsa_p384(issuer.public_key(), cert.signature, cert.tbs_certificate_bytes, "nvgpu.chain")
+        verify_ecdsa_p384(
+            issuer.public_key(), cert.signature, cert.tbs_certificate_bytes, "nvgpu.chain"
+        )
         check_validity(cert, now, "nvgpu.chain.validity")
     leaf = certs[0]
     try:
@@ -123,7 +114,7 @@ def verify_gpu_report(
     except DecodeError as exc:
         raise AttestationError("nvgpu.report.format", str(exc)) from None
     leaf = _verify_chain(load_pem_all(chain_pem, "nvgpu.chain.format"), now)
-    _ecdsa_p384(
+    verify_ecdsa_p384(
         leaf.public_key(),
         encode_dss_signature(transcript.signature_r, transcript.signature_s),
         transcript.signed,
