@@ -72,7 +72,9 @@ class Policy:
             isinstance(r, bytes) for r in self.simulated_roots
         ):
             raise MisuseError("simulated_roots must be a tuple of DER bytes")
-        if not isinstance(self.tdx_tcb_status, frozenset):
+        if not isinstance(self.tdx_tcb_status, frozenset) or not all(
+            isinstance(s, str) for s in self.tdx_tcb_status
+        ):
             raise MisuseError("tdx_tcb_status must be a frozenset of status names")
 
 

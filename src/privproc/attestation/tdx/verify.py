@@ -119,7 +119,10 @@ def _field(body: dict[str, object], name: str, size: int) -> bytes:
     value = body.get(name)
     if not isinstance(value, str):
         raise AttestationError("tdx.quote.verify", f"verified report lacks {name}")
-    raw = bytes.fromhex(value)
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise AttestationError("tdx.quote.verify", f"verified {name} is not hex") from None
     if len(raw) != size:
         raise AttestationError("tdx.quote.verify", f"verified {name} has {len(raw)} bytes")
     return raw
