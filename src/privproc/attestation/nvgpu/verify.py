@@ -20,6 +20,7 @@ values (RIMs, XML-DSig with C14N 1.1), and revocation (NVIDIA's OCSP service).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -42,7 +43,7 @@ ROOT_SHA256 = bytes.fromhex("102bf659d5419614c9d8e6aecebc80454eb26b1df6a769ac720
 class VerifiedGpu:
     """A GPU report whose signature and chain verified."""
 
-    measurements: dict[int, bytes]
+    measurements: Mapping[int, bytes]
     opaque_data: bytes
     device: str
     request_nonce: bytes
@@ -128,7 +129,7 @@ def verify_gpu_report(
             found=transcript.request_nonce.hex(),
         )
     return VerifiedGpu(
-        measurements=dict(transcript.measurements),
+        measurements=transcript.measurements,
         opaque_data=transcript.opaque_data,
         device=leaf.subject.rfc4514_string(),
         request_nonce=transcript.request_nonce,
