@@ -6,13 +6,22 @@ import warnings
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.utils import CryptographyDeprecationWarning
 
 from privproc.attestation._der import decode_small_int
 from privproc.errors import AttestationError, DecodeError
 
-__all__ = ["check_validity", "ext_bytes", "ext_int", "load_der", "load_pem_all"]
+__all__ = [
+    "check_validity",
+    "ext_bytes",
+    "ext_int",
+    "load_der",
+    "load_pem_all",
+    "verify_ecdsa_p384",
+]
 
 
 _PARSE_ERRORS = (
@@ -99,3 +108,14 @@ def ext_int(cert: x509.Certificate, oid: x509.ObjectIdentifier, check: str) -> i
 def ext_bytes(cert: x509.Certificate, oid: x509.ObjectIdentifier, check: str) -> bytes:
     """A raw-octets extension's value."""
     return _ext(cert, oid, check)
+
+
+def verify_ecdsa_p384(key: object, signature: bytes, data: bytes, check: str) -> None:
+    """``key`` is an ECDSA P-384 key and ``signature`` (DER) its ECDSA SHA-384 signature
+    over ``data`` (FIPS 186-5), or AttestationError(``check``)."""
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp384r1":
+        raise AttestationError(check, "key is not ECDSA P-384")
+    try:
+        key.verify(signature, data, ec.ECDSA(hashes.SHA384()))
+    except InvalidSignature:
+        raise AttestationError(check, "signature does not verify") from None

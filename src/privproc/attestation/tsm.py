@@ -17,11 +17,13 @@ from __future__ import annotations
 import contextlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from privproc.attestation.evidence import binding, freshness_value
 from privproc.errors import AttestationError, ConfigError, MisuseError
 
-__all__ = ["TSM_REPORT_ROOT", "TsmReport", "request_report"]
+__all__ = ["TSM_REPORT_ROOT", "BoundReport", "TsmReport", "request_bound_report", "request_report"]
 
 TSM_REPORT_ROOT = Path("/sys/kernel/config/tsm/report")
 
@@ -101,3 +103,36 @@ def request_report(
             found=generation,
         )
     return TsmReport(provider, generation, outblob, auxblob)
+
+
+@dataclass(frozen=True, slots=True)
+class BoundReport:
+    """A report the kernel made over :func:`~privproc.attestation.evidence.binding` of a
+    node key: the kernel's answer and the evidence fields the binding covers."""
+
+    tsm: TsmReport
+    timestamp: datetime
+    freshness: bytes
+    report_data: bytes
+
+
+def request_bound_report(
+    node_key: bytes,
+    *,
+    provider: str,
+    timestamp: datetime,
+    nonce: bytes = b"",
+    root: Path = TSM_REPORT_ROOT,
+    name: str | None = None,
+) -> BoundReport:
+    """Ask ``provider`` (``sev_guest``, ``tdx_guest``) for a report whose user data is the
+    binding of ``node_key`` and the freshness value of ``timestamp`` (whole seconds) and
+    ``nonce``. Another provider is a :class:`ConfigError`; checking that the report carries
+    the binding is the caller's job (it knows where the platform puts it)."""
+    ts = timestamp.replace(microsecond=0)
+    fresh = freshness_value(ts, nonce)
+    want = binding(node_key, fresh)
+    got = request_report(want, root=root, name=name)
+    if got.provider != provider:
+        raise ConfigError(f"configfs-tsm provider is {got.provider!r}, not {provider}")
+    return BoundReport(got, ts, fresh, want)

@@ -45,6 +45,8 @@ def test_verifies_real_h100_report() -> None:
     assert all(len(m) == 48 for m in v.measurements.values())
     assert "GH100" in v.device
     assert v.measurements[2].hex().startswith("8048dfd18fe229bf")
+    with pytest.raises(TypeError):  # a verified value is read-only
+        v.measurements[2] = bytes(48)  # type: ignore[index]
     assert len(v.opaque_data) == 422
 
 

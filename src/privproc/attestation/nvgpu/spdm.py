@@ -20,7 +20,9 @@ measurement blocks are accepted. Raises only :class:`~privproc.errors.DecodeErro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from privproc._wire import Reader
 from privproc.errors import DecodeError
@@ -46,8 +48,8 @@ class MeasurementTranscript:
     request_nonce: bytes
     slot_id: int
     responder_nonce: bytes
-    measurements: dict[int, bytes]
-    value_types: dict[int, int]
+    measurements: Mapping[int, bytes]
+    value_types: Mapping[int, int]
     opaque_data: bytes
     signature_r: int
     signature_s: int
@@ -98,8 +100,8 @@ def parse_transcript(data: bytes) -> MeasurementTranscript:
         request_nonce=request_nonce,
         slot_id=slot_id,
         responder_nonce=responder_nonce,
-        measurements=measurements,
-        value_types=value_types,
+        measurements=MappingProxyType(measurements),
+        value_types=MappingProxyType(value_types),
         opaque_data=opaque,
         signature_r=int.from_bytes(signature[:48], "big"),
         signature_s=int.from_bytes(signature[48:], "big"),

@@ -20,17 +20,16 @@ values (RIMs, XML-DSig with C14N 1.1), and revocation (NVIDIA's OCSP service).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from privproc.attestation._x509 import check_validity, load_pem_all
+from privproc.attestation._x509 import check_validity, load_pem_all, verify_ecdsa_p384
 from privproc.attestation.nvgpu.spdm import parse_transcript
 from privproc.errors import AttestationError, DecodeError, MisuseError
 
@@ -44,7 +43,7 @@ ROOT_SHA256 = bytes.fromhex("102bf659d5419614c9d8e6aecebc80454eb26b1df6a769ac720
 class VerifiedGpu:
     """A GPU report whose signature and chain verified."""
 
-    measurements: dict[int, bytes]
+    measurements: Mapping[int, bytes]
     opaque_data: bytes
     device: str
     request_nonce: bytes
@@ -56,15 +55,6 @@ def packaged_root() -> x509.Certificate:
         "roots", "nvidia_device_identity_ca.pem"
     )
     return load_pem_all(pem.read_bytes(), "nvgpu.root.pin")[0]
-
-
-def _ecdsa_p384(key: object, signature: bytes, data: bytes, check: str) -> None:
-    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp384r1":
-        raise AttestationError(check, "key is not ECDSA P-384")
-    try:
-        key.verify(signature, data, ec.ECDSA(hashes.SHA384()))
-    except InvalidSignature:
-        raise AttestationError(check, "signature does not verify") from None
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
@@ -96,7 +86,9 @@ def _verify_chain(certs: list[x509.Certificate], now: datetime) -> x509.Certific
             )
         if not isinstance(cert.signature_hash_algorithm, hashes.SHA384):
             raise AttestationError("nvgpu.chain", "certificate not signed with SHA-384")
-        _ecdsa_p384(issuer.public_key(), cert.signature, cert.tbs_certificate_bytes, "nvgpu.chain")
+        verify_ecdsa_p384(
+            issuer.public_key(), cert.signature, cert.tbs_certificate_bytes, "nvgpu.chain"
+        )
         check_validity(cert, now, "nvgpu.chain.validity")
     leaf = certs[0]
     try:
@@ -123,7 +115,7 @@ def verify_gpu_report(
     except DecodeError as exc:
         raise AttestationError("nvgpu.report.format", str(exc)) from None
     leaf = _verify_chain(load_pem_all(chain_pem, "nvgpu.chain.format"), now)
-    _ecdsa_p384(
+    verify_ecdsa_p384(
         leaf.public_key(),
         encode_dss_signature(transcript.signature_r, transcript.signature_s),
         transcript.signed,
@@ -137,7 +129,7 @@ def verify_gpu_report(
             found=transcript.request_nonce.hex(),
         )
     return VerifiedGpu(
-        measurements=dict(transcript.measurements),
+        measurements=transcript.measurements,
         opaque_data=transcript.opaque_data,
         device=leaf.subject.rfc4514_string(),
         request_nonce=transcript.request_nonce,

@@ -12,9 +12,9 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from privproc.attestation.evidence import Evidence, Platform, binding, freshness_value
+from privproc.attestation.evidence import Evidence, Platform
 from privproc.attestation.sevsnp.report import parse_report
-from privproc.attestation.tsm import TSM_REPORT_ROOT, request_report
+from privproc.attestation.tsm import TSM_REPORT_ROOT, request_bound_report
 from privproc.errors import AttestationError, ConfigError, DecodeError
 
 __all__ = [
@@ -94,12 +94,10 @@ def sevsnp_evidence(
     requested REPORT_DATA (``tsm.report_data``); full verification is the
     verifier's job.
     """
-    ts = timestamp.replace(microsecond=0)
-    fresh = freshness_value(ts, nonce)
-    want = binding(node_key, fresh)
-    got = request_report(want, root=root, name=name)
-    if got.provider != "sev_guest":
-        raise ConfigError(f"configfs-tsm provider is {got.provider!r}, not sev_guest")
+    bound = request_bound_report(
+        node_key, provider="sev_guest", timestamp=timestamp, nonce=nonce, root=root, name=name
+    )
+    got, want = bound.tsm, bound.report_data
     try:
         report = parse_report(got.outblob)
         table = parse_cert_table(got.auxblob) if got.auxblob else {}
@@ -118,4 +116,6 @@ def sevsnp_evidence(
     endorsements: tuple[bytes, ...] = (leaf,)
     if GUID_ASK in table and GUID_ARK in table:
         endorsements = (leaf, table[GUID_ASK], table[GUID_ARK])
-    return Evidence(Platform.SEV_SNP, got.outblob, endorsements, node_key, fresh, ts)
+    return Evidence(
+        Platform.SEV_SNP, got.outblob, endorsements, node_key, bound.freshness, bound.timestamp
+    )

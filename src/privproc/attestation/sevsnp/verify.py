@@ -41,7 +41,7 @@ from privproc.attestation.evidence import Evidence, Platform
 from privproc.attestation.policy import (
     Policy,
     VerifiedNode,
-    check_binding,
+    accept,
     check_debug,
     check_freshness,
     check_measurement,
@@ -307,18 +307,14 @@ def verify(
             ark=load_der(certs[2], "sevsnp.chain.format"),
         )
     endorsed = verify_signatures(parsed, vcek, chain, now=now)
-    check_binding(
-        parsed.report_data, evidence.node_key, evidence.freshness, evidence.timestamp, nonce=nonce
-    )
-    verified = validate(parsed, endorsed, policy=policy, now=now, produced_at=evidence.timestamp)
-    return VerifiedNode(
-        platform=Platform.SEV_SNP,
-        node_key=evidence.node_key,
-        measurement=verified.measurement,
-        tcb=verified.tcb,
-        chip_id=verified.chip_id,
-        debug=parsed.debug,
-        freshness=evidence.freshness,
-        timestamp=evidence.timestamp,
+    return accept(
+        evidence,
         report_data=parsed.report_data,
+        measurement=parsed.measurement,
+        debug=parsed.debug,
+        tcb=endorsed.tcb,
+        chip_id=endorsed.chip_id,
+        policy=policy,
+        now=now,
+        nonce=nonce,
     )

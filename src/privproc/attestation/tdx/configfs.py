@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from privproc.attestation.evidence import Evidence, Platform, binding, freshness_value
-from privproc.attestation.tsm import TSM_REPORT_ROOT, request_report
-from privproc.errors import AttestationError, ConfigError
+from privproc.attestation.evidence import Evidence, Platform
+from privproc.attestation.tsm import TSM_REPORT_ROOT, request_bound_report
+from privproc.errors import AttestationError
 
 __all__ = ["tdx_evidence"]
 
@@ -35,12 +35,10 @@ def tdx_evidence(
     The returned quote is checked to carry the requested REPORTDATA
     (``tsm.report_data``); full verification is the verifier's job.
     """
-    ts = timestamp.replace(microsecond=0)
-    fresh = freshness_value(ts, nonce)
-    want = binding(node_key, fresh)
-    got = request_report(want, root=root, name=name)
-    if got.provider != "tdx_guest":
-        raise ConfigError(f"configfs-tsm provider is {got.provider!r}, not tdx_guest")
+    bound = request_bound_report(
+        node_key, provider="tdx_guest", timestamp=timestamp, nonce=nonce, root=root, name=name
+    )
+    got, want = bound.tsm, bound.report_data
     if len(got.outblob) < _REPORT_DATA.stop or got.outblob[_REPORT_DATA] != want:
         raise AttestationError(
             "tsm.report_data",
@@ -48,4 +46,6 @@ def tdx_evidence(
             expected=want.hex(),
             found=got.outblob[_REPORT_DATA].hex(),
         )
-    return Evidence(Platform.TDX, got.outblob, (collateral,), node_key, fresh, ts)
+    return Evidence(
+        Platform.TDX, got.outblob, (collateral,), node_key, bound.freshness, bound.timestamp
+    )
