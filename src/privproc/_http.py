@@ -62,10 +62,17 @@ def error_boundary(endpoint: Endpoint) -> Endpoint:
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
-    """Read a request body, refusing more than ``max_bytes`` (status 413)."""
+    """Read a request body, refusing more than ``max_bytes`` (status 413).
+
+    A Content-Length that is not a decimal number is bad peer input (DecodeError, 400).
+    """
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
-        raise _TooLargeError(max_bytes)
+    if declared is not None:
+        # RFC 9110 §8.6: 1*DIGIT, ASCII only (str.isdigit also accepts "²", which int() refuses).
+        if not (declared.isascii() and declared.isdigit()):
+            raise DecodeError("malformed Content-Length (RFC 9110 §8.6)")
+        if int(declared) > max_bytes:
+            raise _TooLargeError(max_bytes)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

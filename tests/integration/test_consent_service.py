@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from privproc.consent.events import ConsentEvent, ConsentState, verify_chain
@@ -144,3 +147,52 @@ def test_operator_lookup_and_unknown_account(client: TestClient) -> None:
     assert r.status_code == 404
     r = client.put("/accounts/alice/consent", json={"state": "granted"}, headers=ADMIN_H)
     assert r.json()["event"]["source"] == "operator"
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    store = SqliteStore(tmp_path_factory.mktemp("fuzz") / "c.db")
+    store.register("alice", "US", b"a" * 32, datetime(2026, 1, 1, tzinfo=UTC))
+    with TestClient(create_app(store, Ed25519PrivateKey.generate(), admin_token=ADMIN)) as c:
+        yield c
+    store.close()
+
+
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT"]),
+    path=st.sampled_from(
+        [
+            "/objection",
+            "/accounts",
+            "/lookup",
+            "/accounts/alice/consent",
+            "/accounts/alice",
+            "/accounts/alice/history",
+            "/accounts/%00/consent",
+            "/accounts/" + "a" * 200,
+        ]
+    ),
+    auth=st.sampled_from(["", "Bearer " + ADMIN, "Bearer x", "bearer", "Bearer " + ADMIN + " x"]),
+    body=st.one_of(
+        st.binary(max_size=64),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(
+                    st.sampled_from(["state", "account", "region", "accounts"]), inner
+                )
+            ),
+            max_leaves=6,
+        ).map(lambda v: json.dumps(v).encode()),
+    ),
+)
+@settings(max_examples=60)
+def test_random_requests_never_crash_the_service(
+    fuzz_client: TestClient, method: str, path: str, auth: str, body: bytes
+) -> None:
+    headers = {"authorization": auth} if auth else {}
+    r = fuzz_client.request(method, path, content=body, headers=headers)
+    assert r.status_code in {200, 201, 400, 401, 404, 405, 409, 413}
+    if r.status_code >= 400 and r.status_code != 405:
+        assert r.headers["content-type"] == "application/problem+json"

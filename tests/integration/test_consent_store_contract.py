@@ -11,10 +11,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from privproc.consent.audit import audit_store
 from privproc.consent.events import ConsentState, verify_chain
 from privproc.consent.pgstore import PostgresStore
 from privproc.consent.store import LOOKUP_CHUNK, ConsentStore, SqliteStore, open_store
-from privproc.errors import ConflictError, NotFoundError, StoreError
+from privproc.errors import ConflictError, NotFoundError, StoreError, VerificationError
 
 from ._consent_postgres import PostgresServer, running_postgres
 
@@ -44,7 +45,11 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 
         def raw(sql: str) -> None:
             with sqlite3.connect(path) as db:
-                db.execute(sql.replace("{events}", "events"))
+                db.executescript(
+                    sql.replace("{events}", "events")
+                    .replace("{accounts}", "accounts")
+                    .replace("{drop_trigger}", "DROP TRIGGER events_no_update")
+                )
 
     else:
         url = request.getfixturevalue("postgres").new_database()
@@ -55,7 +60,14 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 
         def raw(sql: str) -> None:
             with psycopg.connect(url, autocommit=True) as db:
-                db.execute(sql.replace("{events}", "consent_events"))  # type: ignore[arg-type]
+                db.execute(
+                    sql.replace("{events}", "consent_events")  # type: ignore[arg-type]
+                    .replace("{accounts}", "consent_accounts")
+                    .replace(
+                        "{drop_trigger}",
+                        "DROP TRIGGER consent_events_append_only ON consent_events",
+                    )
+                )
 
     yield make, raw
     for store in opened:
@@ -124,9 +136,13 @@ def test_clock_going_back_keeps_times_ordered(backend: Backend) -> None:
     verify_chain(store.history("u1"), account="u1")
 
 
-def test_statuses_in_bulk(backend: Backend) -> None:
+def test_statuses_in_bulk(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    chunk = 20  # queries go in chunks: make several
+    monkeypatch.setattr("privproc.consent.store.LOOKUP_CHUNK", chunk)
+    monkeypatch.setattr("privproc.consent.pgstore.LOOKUP_CHUNK", chunk)
+    assert chunk < LOOKUP_CHUNK
     store = backend[0]()
-    n = LOOKUP_CHUNK + 7
+    n = 2 * chunk + 7
     for i in range(n):
         store.register(f"u{i}", "US" if i % 2 else "FR", secret(i), NOW)
     store.change("u3", R, "objection", NOW)
@@ -209,3 +225,41 @@ def test_unopenable_sqlite_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StoreError):
         SqliteStore(tmp_path / "dir.db")
+
+
+def test_accounts_pages_in_order(backend: Backend) -> None:
+    store = backend[0]()
+    names = ["b", "a", "B", "a.1", "a-1", "Z9", "0"]
+    for i, name in enumerate(names):
+        store.register(name, "US", secret(i), NOW)
+    seen: list[str] = []
+    after = ""
+    while page := store.accounts(after, 2):
+        seen += page
+        after = page[-1]
+    assert seen == sorted(names)
+
+
+def test_audit_passes_then_names_tampering(backend: Backend) -> None:
+    make, raw = backend
+    store = make()
+    for i in range(5):
+        store.register(f"u{i}", "DE", secret(i), NOW)
+        store.change(f"u{i}", G, "user", NOW)
+    store.change("u2", R, "objection", NOW)
+    assert audit_store(store, page=2) == type(audit_store(store))(accounts=5, events=11)
+
+    # Someone flips the status the export reads, without an event: the audit says so.
+    raw("UPDATE {accounts} SET state = 'granted' WHERE account = 'u2'")
+    with pytest.raises(VerificationError) as info:
+        audit_store(store)
+    assert info.value.check == "consent.audit.status"
+
+    raw("UPDATE {accounts} SET state = 'refused' WHERE account = 'u2'")
+    audit_store(store)
+
+    # Someone with DDL rights drops the guard and rewrites an event: the chain says so.
+    raw("{drop_trigger}; UPDATE {events} SET state = 'granted' WHERE account = 'u2' AND seq = 2")
+    with pytest.raises(VerificationError) as info:
+        audit_store(store)
+    assert info.value.check == "consent.chain.hash"

@@ -15,7 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration._consent_postgres import running_postgres
+from privproc.consent.events import ConsentEvent, verify_chain
+from privproc.consent.receipt import Receipt, unb64url, verify_receipt
+from tests.integration._consent_postgres import PostgresServer, running_postgres
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 SECRET_TEXT = "private words 91c2"
@@ -51,50 +53,48 @@ def ok(home: Path, *args: str) -> str:
     return result.stdout
 
 
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[PostgresServer]:
+    with running_postgres() as server:
+        yield server
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     home = tmp_path / "home"
     port = _free_port()
     args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--home", str(home)]
-    with running_postgres() if request.param == "postgres" else _nothing() as pg:
-        if pg is not None:
-            args += ["--database-url", pg.new_database()]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "privproc", "consent", *args],
-            env=_env(home),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "consent service did not start"
-                time.sleep(0.1)
-            yield url, home
-        finally:
-            proc.terminate()
+    if request.param == "postgres":
+        args += ["--database-url", request.getfixturevalue("pg_server").new_database()]
+    log_path = tmp_path / "service.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "privproc", "consent", *args],
+        env=_env(home),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, log_path.read_text()[-2000:]
             try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-            if proc.stderr:
-                proc.stderr.close()
-
-
-class _nothing:  # noqa: N801 - a null context manager that yields None
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_: object) -> None:
-        return None
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "consent service did not start"
+            time.sleep(0.1)
+        yield url, home
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
 
 
 def _records(path: Path) -> None:
@@ -125,18 +125,30 @@ def _export(url: str, home: Path, tmp: Path) -> tuple[list[int], dict[str, objec
     return [json.loads(line)["id"] for line in out.read_text().splitlines()], report
 
 
+def _register(url: str, home: Path, account: str, region: str) -> str:
+    admin = (home / "consent" / "admin-token").read_text().strip()
+    r = httpx.post(
+        f"{url}/accounts",
+        json={"account": account, "region": region},
+        headers={"authorization": f"Bearer {admin}"},
+        timeout=10,
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["secret"])
+
+
 @pytest.mark.system
 def test_objection_applies_to_the_next_export(service: tuple[str, Path], tmp_path: Path) -> None:
     url, home = service
     _records(tmp_path / "in.jsonl")
-    alice = json.loads(ok(home, "register", "--url", url, "--account", "alice", "--region", "US",
-                          "--json"))["secret"]  # fmt: skip
-    bob = json.loads(ok(home, "register", "--url", url, "--account", "bob", "--region", "DE",
-                        "--json"))["secret"]  # fmt: skip
+    alice = _register(url, home, "alice", "US")
+    bob = _register(url, home, "bob", "DE")
     # bob is in a region that asks first: nothing of his until he grants.
     ids, report = _export(url, home, tmp_path)
     assert ids == [0, 1]
-    ok(home, "grant", "--url", url, "--token", bob, "--account", "bob")
+    r = httpx.put(f"{url}/accounts/bob/consent", json={"state": "granted"},
+                  headers={"authorization": f"Bearer {bob}"}, timeout=10)  # fmt: skip
+    assert r.status_code == 200
     ids, report = _export(url, home, tmp_path)
     assert ids == [0, 1, 3]
     assert report["read"] == 8
@@ -147,25 +159,28 @@ def test_objection_applies_to_the_next_export(service: tuple[str, Path], tmp_pat
     assert excluded["consent_granted"] == 1  # carol: unknown to the consent service
 
     # alice objects in one step, with her own credential; no account named.
-    stdout = ok(home, "refuse", "--url", url, "--token", alice, "--json")
-    receipt_file = tmp_path / "receipt.json"
-    receipt_file.write_text(stdout)
-    assert json.loads(stdout)["receipt"]["state"] == "refused"
-    ok(home, "verify-receipt", "--receipt", str(receipt_file), "--url", url)
+    receipt = Receipt.from_json(json.loads(ok(home, "refuse", "--url", url, "--token", alice,
+                                              "--json"))["receipt"])  # fmt: skip
+    key = unb64url(httpx.get(f"{url}/key", timeout=10).json()["public_key"], "key")
+    assert verify_receipt(receipt, key).state.value == "refused"
 
     ids, report = _export(url, home, tmp_path)
     assert ids == [3]
     assert report["excluded"]["consent_granted"] == 3  # type: ignore[index]
 
-    history = json.loads(ok(home, "history", "--url", url, "--account", "alice", "--json"))
-    assert history["verified"] is True
-    assert [e["state"] for e in history["events"]] == ["unset", "refused"]
+    r = httpx.get(f"{url}/accounts/alice/history", headers={"authorization": f"Bearer {alice}"},
+                  timeout=10)  # fmt: skip
+    events = [ConsentEvent.from_json(e) for e in r.json()["events"]]
+    head = verify_chain(events, account="alice")
+    assert head is not None
+    assert head.hash == receipt.event_hash
+    assert [e.state.value for e in events] == ["unset", "refused"]
 
 
 @pytest.mark.system
 def test_service_refuses_unauthenticated_changes(service: tuple[str, Path]) -> None:
     url, home = service
-    ok(home, "register", "--url", url, "--account", "dave", "--region", "US")
+    _register(url, home, "dave", "US")
     r = httpx.put(f"{url}/accounts/dave/consent", json={"state": "granted"}, timeout=5)
     assert r.status_code == 401
     r = httpx.post(f"{url}/objection", headers={"authorization": "Bearer nope"}, timeout=5)

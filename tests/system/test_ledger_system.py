@@ -7,6 +7,8 @@ saw the honest log refuses the fork.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,9 +28,10 @@ from privproc.ledger.verifier import (
     TrustPolicy,
     check_consistency,
     verify_inclusion_bundle,
+    verify_not_revoked,
     verify_record,
 )
-from tests.system._ledger_procs import free_port, run_cli, start, stop, wait_for, wait_http
+from tests.system._ledger_procs import env, free_port, run_cli, start, stop, wait_for, wait_http
 
 pytestmark = pytest.mark.system
 
@@ -151,14 +154,19 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
             wait_for(lambda: _cosigned(url, more + 1, log_vkey, w_vkeys), "a cosigned checkpoint")
             seen = seen_store.load()
             assert seen is not None
-            bundle2 = client.bundle(more)
+            bundle2, proof = client.device_proofs(more, seen)
             size2 = open_checkpoint(bundle2.checkpoint, policy.log).checkpoint.size
-            proof = client.consistency_proof(seen.size, size2)
+            assert proof
             res2 = verify_inclusion_bundle(
                 bundle2, policy, now=int(time.time()), seen=seen, consistency=proof
             )
             assert res2.newest.size == size2 > seen.size
             seen_store.save(res2.newest)
+            # Not revoked: every entry of the verified checkpoint, hashed to its root, scanned.
+            entries_now = client.fetch_entries(res2.checkpoint.size)
+            verify_not_revoked(
+                entries_now, res2.checkpoint, publisher, kind="measurement", target=bytes([7]) * 32
+            )
 
         # The auditor: fetch everything, verify offline, in its own process.
         pub_vkey = publisher.vkey()
@@ -181,8 +189,29 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
         assert report["record_signatures_checked"] == 21
         assert report["opaque_entries"] == 3
         assert len(report["cosigners"]) == 2
+        assert {r["version"] for r in report["releases"]} == {f"1.0.{i}" for i in [*range(20), 99]}
         human = run_cli(["audit", "--url", url, "--log-key", log_vkey], tmp_path)
         assert "root re-derived from entries" in human
+        stranger = Ed25519Signer(ORIGIN, Ed25519PrivateKey.generate()).verifier().vkey()
+        bad = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "privproc",
+                "audit",
+                "--url",
+                url,
+                "--json",
+                "--log-key",
+                stranger,
+            ],
+            env=env(tmp_path),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert bad.returncode == 1
+        assert json.loads(bad.stdout)["check"] == "checkpoint.log_signature"
 
         # A fork: the same log key serving other entries. Witnesses refuse to cosign it.
         fork_home = tmp_path / "fork"

@@ -404,3 +404,41 @@ def test_default_limits() -> None:
     big = _req(content=b"\x00" * (d.content + 1))
     with pytest.raises(DecodeError):
         decode(encode(big))
+
+
+_CANARY = b"canary-plaintext-0b7d"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(GET + _vec(_vec(b"x") + _vec(_CANARY + b"\r\n")), id="value-crlf"),
+        pytest.param(GET + _vec(_vec(b"x") + _vec(_CANARY + b" ")), id="value-space"),
+        pytest.param(GET + _vec(_vec(b"X" + _CANARY) + _vec(b"v")), id="name-upper"),
+        pytest.param(GET + _vec(_vec(_CANARY + b" ") + _vec(b"v")), id="name-not-token"),
+        pytest.param(GET[:-2] + _vec(b"/" + _CANARY + b" x"), id="path-space"),
+        pytest.param(GET[:-2] + _vec(b"/" + _CANARY + b"\xff"), id="path-non-ascii"),
+        pytest.param(GET + b"\x00" + _vec(_CANARY) + b"\x00\x01", id="padding-after-content"),
+        pytest.param(GET + b"\x00\x3f" + _CANARY, id="content-truncated"),
+    ],
+)
+def test_decode_errors_never_quote_the_message(data: bytes) -> None:
+    with pytest.raises(DecodeError) as info:
+        decode(data)
+    text = str(info.value) + repr(info.value)
+    assert _CANARY.decode() not in text
+    assert _CANARY.hex() not in text
+
+
+def test_construction_errors_never_quote_values() -> None:
+    secret = _CANARY.decode()
+    for kw in (
+        {"headers": [(b"x", _CANARY + b"\n")]},
+        {"headers": [(_CANARY + b" ", b"v")]},
+        {"path": "/" + secret + " x"},
+        {"authority": secret + " x"},
+        {"method": secret + " x"},
+    ):
+        with pytest.raises(MisuseError) as info:
+            _req(**kw)
+        assert secret not in str(info.value)

@@ -206,3 +206,15 @@ def test_overlong_lines_are_bounded_and_malformed() -> None:
     exporter = Exporter(lookup_at(chains, T0), max_line=200)
     assert list(exporter.filter(read)) == [good, good, good]
     assert exporter.report().excluded["malformed"] == 2
+
+
+def test_report_mid_stream_adds_up() -> None:
+    chains = {"a0": history("a0", "US", [])}
+    rec = line(account="a0", kind="comment", created="2026-01-01T00:00:00Z", author_age=40)
+    exporter = Exporter(lookup_at(chains, T0), batch=3)
+    stream = exporter.filter([rec, b"junk", rec, rec, rec])
+    assert next(stream) == rec
+    mid = exporter.report()
+    assert (mid.read, mid.written) == (2, 1)
+    assert len(list(stream)) == 3
+    assert (exporter.report().read, exporter.report().written) == (5, 4)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from privproc.consent.events import ConsentState
 from privproc.consent.regions import ASK_REQUIRED, RegionPolicy
@@ -132,3 +136,44 @@ def test_region_policy() -> None:
     assert strict.effective(ConsentState.UNSET, "US") is ConsentState.REFUSED
     with pytest.raises(MisuseError):
         RegionPolicy(default_elsewhere=ConsentState.UNSET)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+fields = st.sampled_from(
+    [
+        "account",
+        "kind",
+        "created",
+        "author_age",
+        "author_age_band",
+        "private_chat",
+        "private_processing",
+    ]
+)
+
+
+@given(st.dictionaries(fields, json_values | st.sampled_from(["u1", "comment", "18_plus"])))
+def test_parse_record_raises_only_decode_error(obj: dict[str, object]) -> None:
+    try:
+        parsed = parse_record(json.dumps(obj).encode())
+    except DecodeError:
+        return
+    assert parsed.account == obj["account"]
+
+
+@given(st.binary(max_size=64))
+def test_parse_record_on_random_bytes_raises_only_decode_error(raw: bytes) -> None:
+    with contextlib.suppress(DecodeError):
+        parse_record(raw)
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_times_out_of_range_are_malformed(when: str) -> None:
+    with pytest.raises(DecodeError):
+        parse_record(line(account="u1", kind="comment", created=when, author_age=30))

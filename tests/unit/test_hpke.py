@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import pytest
@@ -259,3 +260,91 @@ def test_random_input_xwing_typed(enc: bytes, ct: bytes) -> None:
     sk = b"\x07" * 32
     with pytest.raises((OpenError, CryptoError, DecodeError)):
         suite.open(enc, sk, ct)
+
+
+# -- every KEM, hostile peer bytes ---------------------------------------------------------
+
+ALL_KEMS = list(hpke.KEM)
+_KEM_KEYS = {kem: kem.derive_key_pair(bytes([kem.value & 0xFF]) * 80) for kem in ALL_KEMS}
+_NIST = (hpke.KEM.P256, hpke.KEM.P384, hpke.KEM.P521)
+
+
+def _peer_bytes(data: st.DataObject, kem: hpke.KEM, size: int) -> bytes:
+    """Random bytes of a random length, or of exactly ``size`` (half the time), with the
+    uncompressed-point prefix for the NIST curves so the point check itself is reached."""
+    length = data.draw(st.one_of(st.integers(0, size + 8), st.just(size)), label="length")
+    raw = data.draw(st.binary(min_size=length, max_size=length), label="raw")
+    if kem in _NIST and raw and data.draw(st.booleans(), label="0x04"):
+        raw = b"\x04" + raw[1:]
+    return raw
+
+
+@pytest.mark.parametrize("kem", ALL_KEMS, ids=[k.name for k in ALL_KEMS])
+@given(data=st.data())
+def test_deserialize_random_bytes_typed(kem: hpke.KEM, data: st.DataObject) -> None:
+    """DeserializePublicKey (RFC 9180 §7.1.1, §7.1.4): DecodeError or a key that round-trips."""
+    raw = _peer_bytes(data, kem, kem.n_pk)
+    try:
+        key = kem.deserialize(raw)
+    except DecodeError:
+        return
+    assert len(raw) == kem.n_pk
+    if kem is not hpke.KEM.MLKEM768_X25519:  # X-Wing keys are opaque in cryptography
+        assert kem.serialize(key) == raw
+
+
+@pytest.mark.parametrize("kem", ALL_KEMS, ids=[k.name for k in ALL_KEMS])
+@given(data=st.data())
+def test_setup_recipient_random_enc_typed(kem: hpke.KEM, data: st.DataObject) -> None:
+    """Decap of any enc, then Open of any ct: only OpenError, CryptoError or DecodeError."""
+    suite = hpke.Suite(kem, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
+    sk, _ = _KEM_KEYS[kem]
+    enc = _peer_bytes(data, kem, kem.n_enc)
+    ct = data.draw(st.binary(max_size=64), label="ct")
+    with pytest.raises((OpenError, CryptoError, DecodeError)):
+        suite.open(enc, sk, ct)
+
+
+@functools.cache
+def _auth_message(kem: hpke.KEM) -> tuple[hpke.Suite, bytes, bytes, bytes]:
+    """One auth-mode message per KEM (made once): suite, skR, enc, ct."""
+    suite = hpke.Suite(kem, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
+    sk_r, pk_r = _KEM_KEYS[kem]
+    sk_s, _ = suite.generate_key_pair()
+    enc, sender = suite.setup_sender(pk_r, mode=hpke.Mode.AUTH, sk_s=sk_s)
+    return suite, sk_r, enc, sender.seal(b"m")
+
+
+@pytest.mark.parametrize("kem", [k for k in ALL_KEMS if k.supports_auth], ids=lambda k: k.name)
+@given(data=st.data())
+def test_auth_recipient_random_sender_key_typed(kem: hpke.KEM, data: st.DataObject) -> None:
+    """AuthDecap (RFC 9180 §4.1) with a hostile pkS: typed errors only."""
+    suite, sk_r, enc, ct = _auth_message(kem)
+    pk_s = _peer_bytes(data, kem, kem.n_pk)
+    with pytest.raises((OpenError, CryptoError, DecodeError)):
+        suite.setup_recipient(enc, sk_r, mode=hpke.Mode.AUTH, pk_s=pk_s).open(ct)
+
+
+CANARY = b"canary-plaintext-5d1e"
+
+
+@pytest.mark.parametrize("kem", ALL_KEMS, ids=[k.name for k in ALL_KEMS])
+def test_contexts_and_errors_show_no_secrets(kem: hpke.KEM) -> None:
+    suite = hpke.Suite(kem, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
+    sk, pk = _KEM_KEYS[kem]
+    enc, sender = suite.setup_sender(pk, b"info")
+    recipient = suite.setup_recipient(enc, sk, b"info")
+    ct = sender.seal(CANARY)
+    exported = sender.export(b"ctx", 32)
+    private = kem.deserialize_private(sk)
+    shown = " ".join(
+        [repr(sender), str(sender), repr(recipient), str(recipient), repr(suite), repr(private)]
+    )
+    for secret in (sk, exported, CANARY):
+        assert secret.hex() not in shown
+        assert repr(secret) not in shown
+    other = suite.setup_recipient(enc, sk, b"other info")
+    with pytest.raises(OpenError) as info:
+        other.open(ct)
+    assert str(info.value) == "decryption failed"
+    assert recipient.open(ct) == CANARY

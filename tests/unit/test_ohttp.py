@@ -171,6 +171,34 @@ def test_decapsulate_random_bytes_typed(data: bytes) -> None:
         ohttp.decapsulate_request(KEY, bytes([KEY.config.key_id]) + data)
 
 
+ALL_KEYS = [KEY, XWING_KEY, MLKEM_KEY, P256_KEY]
+
+
+def _header(key: ohttp.ServerKey) -> bytes:
+    """The 7-byte header of a request to ``key`` (RFC 9458 §4.3)."""
+    return ohttp.encapsulate_request(key.config, b"")[0][:7]
+
+
+@pytest.mark.parametrize("key", ALL_KEYS, ids=lambda k: k.config.kem.name)
+@given(data=st.data())
+def test_decapsulate_random_enc_and_ct_typed(key: ohttp.ServerKey, data: st.DataObject) -> None:
+    """A valid §4.3 header, then random enc and ct of any length around Nenc, for each KEM."""
+    hdr = _header(key)
+    n_enc = key.config.kem.n_enc
+    length = data.draw(st.one_of(st.integers(0, n_enc + 40), st.integers(n_enc, n_enc + 40)))
+    body = data.draw(st.binary(min_size=length, max_size=length))
+    with pytest.raises((PeerError, CryptoError)):
+        ohttp.decapsulate_request([KEY, XWING_KEY, MLKEM_KEY, P256_KEY], hdr + body)
+
+
+@pytest.mark.parametrize("key", ALL_KEYS, ids=lambda k: k.config.kem.name)
+@given(response=st.binary(max_size=120))
+def test_open_random_response_typed(key: ohttp.ServerKey, response: bytes) -> None:
+    _, client = ohttp.encapsulate_request(key.config, b"q")
+    with pytest.raises((DecodeError, OpenError)):
+        client.open(response)
+
+
 @given(data=st.data())
 def test_decapsulate_mutated_request_typed(data: st.DataObject) -> None:
     enc_req, _ = ohttp.encapsulate_request(KEY.config, b"a request")
@@ -217,3 +245,27 @@ def test_key_config_list_mutations_typed(data: st.DataObject) -> None:
     except PeerError:
         return
     assert ohttp.encode_list(configs) == mutated or len(configs) < 2
+
+
+CANARY = b"canary-plaintext-91c4"
+
+
+def test_no_plaintext_or_secret_in_reprs_and_errors() -> None:
+    enc_req, client = ohttp.encapsulate_request(KEY.config, CANARY)
+    request, server = ohttp.decapsulate_request(KEY, enc_req)
+    assert request == CANARY
+    res = server.seal(CANARY)
+    shown = " ".join(repr(v) + str(v) for v in (KEY, KEY.config, client, server))
+    for secret in (CANARY, KEY.private_key, client.secret, server.secret):
+        assert secret.hex() not in shown
+        assert repr(secret) not in shown
+    errors = []
+    for attempt in (
+        lambda: ohttp.decapsulate_request(KEY, enc_req[:-1] + bytes([enc_req[-1] ^ 1])),
+        lambda: ohttp.encapsulate_request(KEY.config, CANARY)[1].open(res),
+        lambda: client.open(res[:-1] + bytes([res[-1] ^ 1])),
+    ):
+        with pytest.raises(OpenError) as info:
+            attempt()
+        errors.append(str(info.value))
+    assert errors == ["decryption failed"] * 3

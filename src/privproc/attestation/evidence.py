@@ -116,10 +116,14 @@ def freshness_value(timestamp: datetime, nonce: bytes = b"") -> bytes:
 
 
 def timestamp_of(freshness: bytes) -> datetime:
-    """The timestamp a freshness value starts with (see :func:`freshness_value`)."""
+    """The timestamp a freshness value starts with (see :func:`freshness_value`);
+    :class:`DecodeError` if it is too short or out of range."""
     if len(freshness) < _TIMESTAMP_SIZE:
-        raise MisuseError("freshness value shorter than its timestamp")
-    return datetime.fromtimestamp(int.from_bytes(freshness[:_TIMESTAMP_SIZE], "big"), UTC)
+        raise DecodeError("freshness value shorter than its timestamp")
+    try:
+        return datetime.fromtimestamp(int.from_bytes(freshness[:_TIMESTAMP_SIZE], "big"), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise DecodeError("freshness timestamp out of range") from None
 
 
 @dataclass(frozen=True, slots=True)

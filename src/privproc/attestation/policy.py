@@ -8,7 +8,8 @@ evidence no older than ``max_age``.
 
 Each check raises :class:`~privproc.errors.AttestationError` naming itself:
 ``policy.debug``, ``policy.tcb``, ``policy.measurement``, ``policy.freshness``,
-``binding.report_data``, ``binding.freshness``.
+``binding.report_data``, ``binding.freshness``. :func:`accept` runs them all on the
+fields a platform's signatures verified, and makes the :class:`VerifiedNode`.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from privproc.attestation.evidence import Platform, binding, timestamp_of
+from privproc.attestation.evidence import Evidence, Platform, binding
 from privproc.attestation.tcb import Tcb
 from privproc.errors import AttestationError, MisuseError
 
 __all__ = [
     "Policy",
     "VerifiedNode",
+    "accept",
     "check_binding",
     "check_debug",
     "check_freshness",
@@ -70,7 +72,9 @@ class Policy:
             isinstance(r, bytes) for r in self.simulated_roots
         ):
             raise MisuseError("simulated_roots must be a tuple of DER bytes")
-        if not isinstance(self.tdx_tcb_status, frozenset):
+        if not isinstance(self.tdx_tcb_status, frozenset) or not all(
+            isinstance(s, str) for s in self.tdx_tcb_status
+        ):
             raise MisuseError("tdx_tcb_status must be a frozenset of status names")
 
 
@@ -158,12 +162,13 @@ def check_binding(
     when the verifier asked for one), and the report's user data must equal
     :func:`~privproc.attestation.evidence.binding` of the node key and freshness.
     """
-    if len(freshness) < 8 or timestamp_of(freshness) != timestamp:
+    carried = int.from_bytes(freshness[:8], "big")
+    if len(freshness) < 8 or carried != int(timestamp.timestamp()):
         raise AttestationError(
             "binding.freshness",
             "freshness value does not carry the evidence timestamp",
             expected=int(timestamp.timestamp()),
-            found=int.from_bytes(freshness[:8], "big"),
+            found=carried,
         )
     if nonce is not None and not hmac.compare_digest(freshness[8:], nonce):
         raise AttestationError(
@@ -180,3 +185,44 @@ def check_binding(
             expected=expected.hex(),
             found=report_data.hex(),
         )
+
+
+def accept(
+    evidence: Evidence,
+    *,
+    report_data: bytes,
+    measurement: bytes,
+    debug: bool,
+    tcb: Tcb | None,
+    chip_id: bytes,
+    policy: Policy,
+    now: datetime,
+    nonce: bytes | None = None,
+) -> VerifiedNode:
+    """The checks every platform ends with, then the :class:`VerifiedNode`.
+
+    Call it only with fields the platform's signatures verified (and ``tcb`` from the
+    endorsement, never the report's self-description). In order: ``binding.freshness``,
+    ``binding.report_data`` (:func:`check_binding`), ``policy.debug``, ``policy.tcb``
+    (skipped when ``tcb`` is ``None``: TDX, whose TCB Intel's collateral judged),
+    ``policy.measurement``, ``policy.freshness``.
+    """
+    check_binding(
+        report_data, evidence.node_key, evidence.freshness, evidence.timestamp, nonce=nonce
+    )
+    check_debug(debug, policy)
+    if tcb is not None:
+        check_tcb(tcb, policy)
+    check_measurement(measurement, policy)
+    check_freshness(evidence.timestamp, policy, now)
+    return VerifiedNode(
+        platform=evidence.platform,
+        node_key=evidence.node_key,
+        measurement=measurement,
+        tcb=tcb,
+        chip_id=chip_id,
+        debug=debug,
+        freshness=evidence.freshness,
+        timestamp=evidence.timestamp,
+        report_data=report_data,
+    )

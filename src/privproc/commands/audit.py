@@ -10,6 +10,7 @@ import typer
 
 if TYPE_CHECKING:
     from privproc.ledger.audit import AuditReport
+    from privproc.ledger.note import Ed25519Verifier, NoteVerifier
 
 __all__ = ["register"]
 
@@ -40,13 +41,9 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
     ) -> None:
         """Re-derive every tile and the root from the entries; check every signature."""
-        from privproc.errors import ConfigError
-        from privproc.ledger.audit import audit_log
-        from privproc.ledger.checkpoint import Checkpoint
-        from privproc.ledger.client import LedgerClient
+        from privproc.errors import ConfigError, VerificationError
         from privproc.ledger.cosignature import verifier_from_vkey
-        from privproc.ledger.note import Ed25519Verifier, Note
-        from privproc.ledger.tiles import TileRef
+        from privproc.ledger.note import Ed25519Verifier
 
         witnesses = [verifier_from_vkey(v) for v in witness or ()]
         pub: Ed25519Verifier | None = None
@@ -56,25 +53,61 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError("--publisher must be an Ed25519 (type 0x01) vkey")
             pub = v
 
-        cache: dict[TileRef, bytes] = {}
-        previous: Checkpoint | None = None
-        done = 0
-        with LedgerClient(url) as client:
-            log = verifier_from_vkey(log_key or client.vkey())
-            while True:
-                note = client.checkpoint()
-                size = Checkpoint.parse(Note.decode(note).text).size
-                if previous is None or size != previous.size:
-                    tiles = client.fetch_tiles(size, cache)
-                    report = audit_log(
-                        note, log, tiles, witnesses=witnesses, publisher=pub, previous=previous
-                    )
-                    _show(report, as_json=as_json)
-                    previous = Checkpoint(report.origin, report.size, report.root_hash)
-                    done += 1
-                if not follow or (rounds and done >= rounds):
-                    return
-                time.sleep(interval)
+        try:
+            _loop(
+                client_url=url,
+                log_key=log_key,
+                witnesses=witnesses,
+                pub=pub,
+                follow=follow,
+                interval=interval,
+                rounds=rounds,
+                as_json=as_json,
+            )
+        except VerificationError as exc:
+            if not as_json:
+                raise
+            typer.echo(json.dumps({"ok": False, "check": exc.check, "error": str(exc)}))
+            raise typer.Exit(1) from None
+
+
+def _loop(
+    *,
+    client_url: str,
+    log_key: str | None,
+    witnesses: list[NoteVerifier],
+    pub: Ed25519Verifier | None,
+    follow: bool,
+    interval: float,
+    rounds: int,
+    as_json: bool,
+) -> None:
+    from privproc.ledger.audit import audit_log
+    from privproc.ledger.checkpoint import Checkpoint
+    from privproc.ledger.client import LedgerClient
+    from privproc.ledger.cosignature import verifier_from_vkey
+    from privproc.ledger.note import Note
+    from privproc.ledger.tiles import TileRef
+
+    cache: dict[TileRef, bytes] = {}
+    previous: Checkpoint | None = None
+    done = 0
+    with LedgerClient(client_url) as client:
+        log = verifier_from_vkey(log_key or client.vkey())
+        while True:
+            note = client.checkpoint()
+            size = Checkpoint.parse(Note.decode(note).text).size
+            if previous is None or size != previous.size:
+                tiles = client.fetch_tiles(size, cache)
+                report = audit_log(
+                    note, log, tiles, witnesses=witnesses, publisher=pub, previous=previous
+                )
+                _show(report, as_json=as_json)
+                previous = Checkpoint(report.origin, report.size, report.root_hash)
+                done += 1
+            if not follow or (rounds and done >= rounds):
+                return
+            time.sleep(interval)
 
 
 def _show(report: AuditReport, *, as_json: bool) -> None:
@@ -98,6 +131,8 @@ def _show(report: AuditReport, *, as_json: bool) -> None:
     table.add_row("records", recs)
     table.add_row("other entries", str(report.opaque_entries))
     table.add_row("record signatures checked", str(report.signatures_checked))
+    for index, kind, target in report.revocations:
+        table.add_row(f"revocation (entry {index})", f"{kind} {target}")
     if report.consistent_with is not None:
         table.add_row("consistent with size", str(report.consistent_with))
     Console().print(table)

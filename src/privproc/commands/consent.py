@@ -60,10 +60,15 @@ def _home(home: Path | None) -> ConsentHome:
     return ConsentHome.at(home)
 
 
-def _store(db: str | None, home: Path | None) -> ConsentStore:
+def _store(db: str | None, home: Path | None, *, existing: bool = False) -> ConsentStore:
+    """Open the store; with ``existing``, refuse to create a SQLite file (a typo in a
+    path would otherwise give an empty store, and an export that excludes everyone)."""
     from privproc.consent.store import open_store
 
-    return open_store(db or _home(home).database)
+    target = db or str(_home(home).database)
+    if existing and "://" not in target and not Path(target).is_file():
+        raise ConfigError(f"no consent store at {target}")
+    return open_store(target)
 
 
 def _client(url: str, token: str | None, home: Path | None) -> ConsentClient:
@@ -220,7 +225,7 @@ def history(
         with _client(url, token, home) as client:
             events = client.history(account)
     else:
-        store = _store(db, home)
+        store = _store(db, home, existing=True)
         try:
             events = store.history(account)
         finally:
@@ -260,7 +265,7 @@ def status(
     from privproc.consent.service import status_json
     from privproc.errors import NotFoundError
 
-    store = _store(db, home)
+    store = _store(db, home, existing=True)
     try:
         found = store.status(account)
     finally:
@@ -270,13 +275,55 @@ def status(
     typer.echo(json.dumps(status_json(found, _policy(default_elsewhere))))
 
 
+def audit(
+    *,
+    db: str | None = _DB,
+    home: Path | None = _HOME,
+    as_json: bool = _JSON,
+) -> None:
+    """Audit every account's hash chain and status in a store; names the first failure."""
+    from privproc.consent.audit import audit_store
+
+    store = _store(db, home, existing=True)
+    try:
+        report = audit_store(store)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps({"verified": True, "accounts": report.accounts,
+                               "events": report.events}))  # fmt: skip
+    else:
+        typer.echo(f"audit passed: {report.accounts:,} accounts, {report.events:,} events")
+
+
+def key(
+    *,
+    url: str | None = _URL,
+    home: Path | None = _HOME,
+) -> None:
+    """Print the service's receipt public key (Ed25519, raw, base64url)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from privproc.consent.client import ConsentClient
+    from privproc.consent.receipt import b64url
+
+    if url:
+        with ConsentClient(url) as client:
+            public = client.public_key()
+    else:
+        signing = _home(home).signing_key()
+        public = signing.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    typer.echo(b64url(public))
+
+
 def verify_receipt_cmd(
     *,
     receipt_file: Path = _RECEIPT,
     key: str | None = typer.Option(None, help="The service's public key (base64url)."),
     url: str | None = _URL,
+    home: Path | None = _HOME,
 ) -> None:
-    """Check a receipt's signature offline against the service's key."""
+    """Check a receipt's signature against the service's key (--key, --url, or --home's)."""
     from privproc.consent.client import ConsentClient
     from privproc.consent.receipt import Receipt, unb64url, verify_receipt
 
@@ -291,7 +338,10 @@ def verify_receipt_cmd(
         with ConsentClient(url) as client:
             public = client.public_key()
     else:
-        raise ConfigError("give --key or --url")
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        signing = _home(home).signing_key()
+        public = signing.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     verify_receipt(receipt, public)
     typer.echo(f"receipt verified: {receipt.account} {receipt.state.value} "
                f"(event {receipt.seq}, {receipt.time})")  # fmt: skip
@@ -317,7 +367,7 @@ def export(
         client = _client(url, token, home)
         closer, lookup = client, client.lookup
     else:
-        store = _store(db, home)
+        store = _store(db, home, existing=True)
         closer, lookup = store, store.statuses
     exporter = Exporter(lookup, _policy(default_elsewhere))
     tmp = out_path.with_name(out_path.name + ".partial")
@@ -368,6 +418,8 @@ def register(app: typer.Typer) -> None:
     consent.command()(grant)
     consent.command()(history)
     consent.command()(status)
+    consent.command()(audit)
+    consent.command()(key)
     consent.command("verify-receipt")(verify_receipt_cmd)
     consent.command()(export)
     app.add_typer(consent)

@@ -33,11 +33,14 @@ def register(app: typer.Typer) -> None:
         from privproc._http import serve
         from privproc.errors import ConfigError
         from privproc.ledger.cosignature import verifier_from_vkey
+        from privproc.ledger.note import Ed25519Verifier
         from privproc.witness.service import WitnessConfig, build_app
 
         if not log:
             raise ConfigError("give at least one --log VKEY to witness")
         verifiers = [verifier_from_vkey(v) for v in log]
+        if not all(isinstance(v, Ed25519Verifier) for v in verifiers):
+            raise ConfigError("--log takes a log's Ed25519 (type 0x01) vkey")
         default = Path(os.environ.get("PRIVPROC_HOME", Path.home() / ".privproc")) / "witness"
         config = WitnessConfig(home=home or default, name=name, logs={v.name: v for v in verifiers})
         serve(build_app(config), host, port)

@@ -17,6 +17,7 @@ show which event the service acknowledged.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -91,11 +92,11 @@ def parse_time(text: object) -> datetime:
         raise DecodeError("time: expected an RFC 3339 string")
     try:
         when = datetime.fromisoformat(text)
-    except ValueError:
-        raise DecodeError("time: not an RFC 3339 time") from None
-    if when.tzinfo is None:
-        raise DecodeError("time: must name its UTC offset")
-    return when.astimezone(UTC)
+        if when.tzinfo is None:
+            raise DecodeError("time: must name its UTC offset")
+        return when.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise DecodeError("time: not an RFC 3339 time in range") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +195,7 @@ def new_event(
     when = now.astimezone(UTC)
     if head is not None and when < head.time:
         when = head.time
-    body_event = ConsentEvent(
+    unhashed = ConsentEvent(
         account=account,
         seq=0 if head is None else head.seq + 1,
         time=when,
@@ -204,16 +205,7 @@ def new_event(
         prev=GENESIS if head is None else head.hash,
         hash=GENESIS,
     )
-    return ConsentEvent(
-        account=body_event.account,
-        seq=body_event.seq,
-        time=body_event.time,
-        state=body_event.state,
-        source=body_event.source,
-        region=body_event.region,
-        prev=body_event.prev,
-        hash=body_event.computed_hash(),
-    )
+    return dataclasses.replace(unhashed, hash=unhashed.computed_hash())
 
 
 def verify_chain(events: Sequence[ConsentEvent], *, account: str) -> ConsentEvent | None:

@@ -105,7 +105,6 @@ class Exporter:
         """Yield the eligible lines of ``lines``, each ending in a newline, in order."""
         pending: list[tuple[ContentRecord, bytes]] = []
         for line in lines:
-            self._read += 1
             record = self._parse(line)
             if record is None:
                 continue
@@ -117,7 +116,7 @@ class Exporter:
             yield from self._judge(pending)
 
     def report(self) -> ExportReport:
-        """What the filter did so far."""
+        """What the filter did so far (records waiting in a batch are not counted yet)."""
         return ExportReport(
             read=self._read,
             written=self._written,
@@ -132,6 +131,7 @@ class Exporter:
                 return parse_record(body)
             except DecodeError:
                 pass
+        self._read += 1
         self._excluded[MALFORMED] += 1
         self._failed[MALFORMED] += 1
         return None
@@ -140,6 +140,7 @@ class Exporter:
         accounts = sorted({record.account for record, _ in pending})
         statuses = self._lookup(accounts)
         for record, line in pending:
+            self._read += 1
             status = statuses.get(record.account)
             if status is None:
                 consent = ConsentState.REFUSED  # an account the store does not know

@@ -82,6 +82,9 @@ _HISTORY = (
     "SELECT account, seq, time, state, source, region, prev, hash FROM consent_events"
     " WHERE account = %s ORDER BY seq"
 )
+_ACCOUNTS = (
+    'SELECT account FROM consent_accounts WHERE account > %s ORDER BY account COLLATE "C" LIMIT %s'
+)
 _ACCOUNT_FOR = "SELECT account FROM consent_accounts WHERE secret_hash = %s"
 
 
@@ -172,6 +175,12 @@ class PostgresStore:
         with self._tx() as db:
             row = db.execute(_ACCOUNT_FOR, (secret_hash,)).fetchone()
         return None if row is None else str(row[0])
+
+    def accounts(self, after: str = "", limit: int = LOOKUP_CHUNK) -> list[str]:
+        """Up to ``limit`` account ids greater than ``after``, in order."""
+        with self._tx() as db:
+            rows = db.execute(_ACCOUNTS, (after, limit)).fetchall()
+        return [str(row[0]) for row in rows]
 
     def close(self) -> None:
         """Close the connection."""

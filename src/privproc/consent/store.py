@@ -85,6 +85,10 @@ class ConsentStore(Protocol):
         """The account whose credential hashes to ``secret_hash``, if any."""
         ...
 
+    def accounts(self, after: str = "", limit: int = LOOKUP_CHUNK) -> list[str]:
+        """Up to ``limit`` account ids greater than ``after``, in order (for audits)."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...
@@ -290,6 +294,15 @@ class SqliteStore:
                 "SELECT account FROM accounts WHERE secret_hash = ?", (secret_hash,)
             ).fetchone()
         return None if row is None else str(row[0])
+
+    def accounts(self, after: str = "", limit: int = LOOKUP_CHUNK) -> list[str]:
+        """Up to ``limit`` account ids greater than ``after``, in order."""
+        with self._tx(write=False) as db:
+            rows = db.execute(
+                "SELECT account FROM accounts WHERE account > ? ORDER BY account LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        return [str(row[0]) for row in rows]
 
     def close(self) -> None:
         """Close the connection."""

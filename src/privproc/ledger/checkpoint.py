@@ -61,7 +61,7 @@ class Checkpoint:
         if len(lines) < 3 or any(not line for line in lines):
             raise DecodeError("checkpoint needs at least three non-empty lines")
         origin, size_text, root_text = lines[0], lines[1], lines[2]
-        if not size_text.isascii() or not size_text.isdigit():
+        if not size_text.isascii() or not size_text.isdigit() or len(size_text) > 19:
             raise DecodeError("checkpoint size is not a decimal number")
         if size_text != "0" and size_text.startswith("0"):
             raise DecodeError("checkpoint size has leading zeroes")

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from privproc.errors import DecodeError, RemoteError
+from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.note import b64decode_strict
 from privproc.ledger.tiles import ENTRIES_LEVEL, TileRef, tiles_for_size
 from privproc.ledger.verifier import InclusionBundle
@@ -90,7 +91,10 @@ class LedgerClient:
             raise RemoteError(f"cannot reach the ledger: {type(exc).__name__}", status=0) from None
         if r.status_code != 200:
             raise RemoteError("POST /add failed", status=r.status_code)
-        index = r.json().get("index")
+        try:
+            index = r.json().get("index")
+        except (ValueError, AttributeError):
+            raise DecodeError("POST /add: the answer is not a JSON object") from None
         if not isinstance(index, int):
             raise DecodeError("POST /add: no index in the answer")
         return index
@@ -109,4 +113,30 @@ class LedgerClient:
                 out[r] = cached if cached is not None else self.tile(r)
                 if cache is not None and not r.partial:
                     cache[r] = out[r]
+        return out
+
+    def device_proofs(
+        self, index: int, seen: Checkpoint | None
+    ) -> tuple[InclusionBundle, list[bytes]]:
+        """What a device needs to check entry ``index``: the bundle at the served checkpoint
+        and the consistency proof from ``seen`` to it (empty when nothing was seen or the
+        sizes are equal). Nothing is verified here: pass both to
+        :func:`privproc.ledger.verifier.verify_inclusion_bundle` / ``verify_record``."""
+        from privproc.ledger.note import Note
+
+        bundle = self.bundle(index)
+        size = Checkpoint.parse(Note.decode(bundle.checkpoint).text).size
+        if seen is None or seen.size >= size:
+            return bundle, []
+        return bundle, self.consistency_proof(seen.size, size)
+
+    def fetch_entries(self, size: int) -> list[bytes]:
+        """Every entry of a tree of ``size`` (from the entry bundles), unverified."""
+        from privproc.ledger.tiles import decode_entry_bundle
+
+        out: list[bytes] = []
+        for ref in tiles_for_size(size):
+            if ref.level == 0:
+                bundle = TileRef(ENTRIES_LEVEL, ref.index, ref.width)
+                out.extend(decode_entry_bundle(self.tile(bundle), ref.width))
         return out

@@ -234,6 +234,11 @@ class Ed25519Signer:
         """The 4-byte key id."""
         return self._key_id
 
+    @property
+    def private_key(self) -> Ed25519PrivateKey:
+        """The Ed25519 private key (to store it, or to sign other domain-separated data)."""
+        return self._key
+
     def sign(self, text: str) -> NoteSignature:
         """Ed25519 over the note text (C2SP signed-note §Ed25519 signatures)."""
         _check_text(text)

@@ -86,7 +86,12 @@ def parse_tile_path(path: str) -> TileRef:
         raise DecodeError("not a tile path")
     if parts[1] == "entries":
         level = ENTRIES_LEVEL
-    elif parts[1].isascii() and parts[1].isdigit() and (parts[1] == "0" or parts[1][0] != "0"):
+    elif (
+        parts[1].isascii()
+        and parts[1].isdigit()
+        and len(parts[1]) <= 2
+        and (parts[1] == "0" or parts[1][0] != "0")
+    ):
         level = int(parts[1])
         if level > 63:
             raise DecodeError("tile level above 63")
@@ -96,7 +101,7 @@ def parse_tile_path(path: str) -> TileRef:
     width = TILE_WIDTH
     if len(rest) >= 2 and rest[-2].endswith(".p"):
         w = rest[-1]
-        if not (w.isascii() and w.isdigit() and w[0] != "0" and 1 <= int(w) <= 255):
+        if not (w.isascii() and w.isdigit() and len(w) <= 3 and w[0] != "0" and int(w) <= 255):
             raise DecodeError("bad partial tile width")
         width = int(w)
         rest = [*rest[:-2], rest[-2][:-2]]

@@ -98,7 +98,7 @@ class AddCheckpointRequest:
         if not first.startswith("old "):
             raise DecodeError("add-checkpoint: missing 'old <size>' line")
         digits = first[4:]
-        if not digits.isdigit() or (digits != "0" and digits.startswith("0")):
+        if not digits.isdigit() or len(digits) > 19 or (digits != "0" and digits.startswith("0")):
             raise DecodeError("add-checkpoint: bad old size")
         if len(lines) - 1 > MAX_PROOF_LINES:
             raise DecodeError("add-checkpoint: more than 63 proof lines")
@@ -172,7 +172,7 @@ def add_checkpoint(
 def parse_conflict_body(body: bytes) -> int:
     """The known size in a 409 ``text/x.tlog.size`` response."""
     text = body.decode("ascii", "replace")
-    if not text.endswith("\n") or not text[:-1].isdigit():
+    if not text.endswith("\n") or not text[:-1].isdigit() or len(text) > 20:
         raise DecodeError("409 body is not a tree size")
     return int(text[:-1])
 

@@ -144,3 +144,24 @@ def make(product: Product, tcb: Tcb, hwid: bytes) -> FakeAmd:
     vcek = _cert("SEV-VCEK", f"SEV-{p}", vcek_key.public_key(), ask_key, exts)
     chip_id = hwid + bytes(64 - len(hwid))
     return FakeAmd(product, ark_key, ask_key, Chain(ask=ask, ark=ark), vcek_key, vcek, tcb, chip_id)
+
+
+def crl(
+    amd: FakeAmd,
+    revoked: list[int],
+    *,
+    last: datetime,
+    next_: datetime | None,
+    signer: rsa.RSAPrivateKey | None = None,
+) -> bytes:
+    """A DER CRL issued by the fake ARK (RSASSA-PSS SHA-384), revoking ``revoked`` serials."""
+    b = x509.CertificateRevocationListBuilder().issuer_name(amd.chain.ark.subject).last_update(last)
+    if next_ is not None:
+        b = b.next_update(next_)
+    for serial in revoked:
+        b = b.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(last).build()
+        )
+    return b.sign(signer or amd.ark_key, hashes.SHA384(), rsa_padding=PSS).public_bytes(
+        serialization.Encoding.DER
+    )

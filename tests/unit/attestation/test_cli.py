@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -57,13 +58,15 @@ def test_verifies_and_prints_fields(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["product"] == "Milan"
     assert doc["measurement"] == MEAS
     assert doc["tcb"] == {"bootloader": 2, "tee": 0, "snp": 5, "microcode": 68, "fmc": None}
-    assert doc["checks_skipped"] == ["policy.freshness"]
+    assert doc["checks_skipped"] == ["policy.freshness", "sevsnp.crl"]
 
 
 def test_says_which_checks_it_skipped(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run([*BASE, "--allow-debug"], capsys)
     assert code == 0
-    assert "not checked: policy.freshness, policy.measurement, binding.report_data" in out
+    assert (
+        "not checked: policy.freshness, sevsnp.crl, policy.measurement, binding.report_data" in out
+    )
 
 
 @pytest.mark.parametrize(
@@ -102,4 +105,103 @@ def test_bad_input_is_a_one_line_error(
     assert "not hex" in err
     code, _, err = _run([*BASE, "--platform", "tdx"], capsys)
     assert code == 1
-    assert "only sev-snp" in err
+    assert "needs --collateral" in err
+    code, _, err = _run([*BASE, "--platform", "nitro"], capsys)
+    assert code == 1
+    assert "use sev-snp or tdx" in err
+
+
+def test_real_process_exit_codes() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = str(Path(__file__).resolve().parents[3] / "src")
+    env = {**os.environ, "PYTHONPATH": src}
+    ok = subprocess.run(
+        [sys.executable, "-m", "privproc", *BASE, "--allow-debug"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "verified: SEV-SNP report from AMD Milan" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "privproc", *BASE],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == (
+        "privproc: error: policy.debug: guest policy allows debugging "
+        "(expected debug off, found on)"
+    )
+
+
+TDX = vector_path("attestation", "tdx")
+TDX_BASE = [
+    "attest",
+    "verify",
+    "--platform",
+    "tdx",
+    "--report",
+    str(TDX / "tdx_quote"),
+    "--collateral",
+    str(TDX / "tdx_quote_collateral.json"),
+]
+
+
+def test_tdx_quote(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("dcap_qvl")
+    code, out, _ = _run([*TDX_BASE, "--at", "2025-06-20T00:00:00Z", "--json"], capsys)
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["tcb_status"] == "UpToDate"
+    assert doc["mr_td"].startswith("91eb2b44d141d4ec")
+    code, out, _ = _run([*TDX_BASE, "--at", "2025-06-20T00:00:00Z"], capsys)
+    assert code == 0
+    assert out.startswith("verified: TDX quote, Intel TCB status UpToDate")
+    code, _, err = _run([*TDX_BASE, "--at", "2025-08-01T00:00:00Z"], capsys)
+    assert code == 1
+    assert err.startswith("privproc: error: tdx.collateral.validity: ")
+    code, _, err = _run([*TDX_BASE, "--at", "2025-06-20", "--measurement", "00" * 48], capsys)
+    assert code == 1
+    assert err.startswith("privproc: error: policy.measurement: ")
+
+
+def test_measure_matches_measure_release(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from privproc.attestation import measure_release
+
+    root = tmp_path
+    (root / "models").mkdir()
+    (root / "models" / "w.bin").write_bytes(b"weights")
+    (root / "cfg.json").write_bytes(b'{"a": 1}')
+    code, out, _ = _run(
+        [
+            "attest",
+            "measure",
+            "--model-dir",
+            str(root / "models"),
+            "--config",
+            str(root / "cfg.json"),
+            "--json",
+        ],
+        capsys,
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert (
+        doc["measurement"] == measure_release(model_dir=root / "models", config=b'{"a": 1}').hex()
+    )
+    assert doc["model_files"] == 1
+    code, _, err = _run(["attest", "measure", "--model-dir", str(root / "nope")], capsys)
+    assert code == 1
+    assert "not a directory" in err

@@ -17,10 +17,10 @@ from privproc.attestation.sevsnp.configfs import (
     GUID_VCEK,
     encode_cert_table,
     parse_cert_table,
-    request_report,
     sevsnp_evidence,
 )
 from privproc.attestation.sevsnp.verify import load_vcek, verify_report
+from privproc.attestation.tsm import request_report
 from privproc.errors import AttestationError, ConfigError, DecodeError
 from tests._vectors import vector_path
 
@@ -161,3 +161,39 @@ def test_cert_table_refuses_out_of_bounds() -> None:
     raw[20] = 0xFF  # length
     with pytest.raises(DecodeError):
         parse_cert_table(bytes(raw))
+
+
+TDX_QUOTE = vector_path("attestation", "tdx", "tdx_quote").read_bytes()
+TDX_COLLATERAL = vector_path("attestation", "tdx", "tdx_quote_collateral.json").read_bytes()
+
+
+def test_tdx_evidence_from_recorded_tree(tmp_path: Path) -> None:
+    from privproc.attestation.tdx.configfs import tdx_evidence
+
+    key, ts = b"\x04" + bytes(64), START
+    want = binding(key, freshness_value(ts))
+    # The real quote with our REPORTDATA spliced in: assembled as evidence, refused by the
+    # verifier because the splice breaks the quote's signature.
+    spliced = TDX_QUOTE[: 48 + 520] + want + TDX_QUOTE[48 + 584 :]
+    _record(tmp_path, "t1", spliced, None, provider="tdx_guest")
+    ev = tdx_evidence(key, timestamp=ts, collateral=TDX_COLLATERAL, root=tmp_path, name="t1")
+    assert ev.report == spliced
+    assert ev.endorsements == (TDX_COLLATERAL,)
+    pytest.importorskip("dcap_qvl")
+    from datetime import UTC, datetime
+
+    with pytest.raises(AttestationError) as info:
+        verify(ev, policy=Policy(measurements=frozenset()), now=datetime(2025, 6, 20, tzinfo=UTC))
+    assert info.value.check == "tdx.quote.signature"
+
+
+def test_tdx_evidence_refuses_quote_for_other_data(tmp_path: Path) -> None:
+    from privproc.attestation.tdx.configfs import tdx_evidence
+
+    _record(tmp_path, "t1", TDX_QUOTE, None, provider="tdx_guest")
+    with pytest.raises(AttestationError) as info:
+        tdx_evidence(b"k", timestamp=START, collateral=b"{}", root=tmp_path, name="t1")
+    assert info.value.check == "tsm.report_data"
+    _record(tmp_path, "t2", TDX_QUOTE, None, provider="sev_guest")
+    with pytest.raises(ConfigError):
+        tdx_evidence(b"k", timestamp=START, collateral=b"{}", root=tmp_path, name="t2")

@@ -10,9 +10,12 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from privproc.attestation import Evidence, Platform, Policy, Tcb, binding, freshness_value, verify
 from privproc.attestation.simulated import SimulatedMachine, SimulatedVendor
+from privproc.attestation.simulated.report import SIGNED_SIZE
 from privproc.errors import AttestationError
 
 from .conftest import CHIP_ID, MEASUREMENT, NODE_KEY, NOW, T0, TCB
@@ -183,4 +186,66 @@ def test_vendor_from_seed_is_reproducible() -> None:
     assert (
         a.machine(chip_id=CHIP_ID, tcb=TCB).certificate_der
         == b.machine(chip_id=CHIP_ID, tcb=Tcb(3, 0, 8, 115)).certificate_der
+    )
+
+
+def test_accepts_when_a_same_named_root_is_also_trusted(
+    machine: SimulatedMachine, policy: Policy
+) -> None:
+    impostor = SimulatedVendor.from_seed(b"impostor", not_before=T0)  # same subject name
+    both = dataclasses.replace(policy, simulated_roots=(impostor.root_der, *policy.simulated_roots))
+    assert verify(_ev(machine), policy=both, now=NOW).node_key == NODE_KEY
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(offset=st.integers(0, SIGNED_SIZE + 95), mask=st.integers(1, 255))
+def test_refuses_any_changed_report_byte(
+    machine: SimulatedMachine, vendor: SimulatedVendor, offset: int, mask: int
+) -> None:
+    ev = _ev(machine)
+    raw = bytearray(ev.report)
+    raw[offset] ^= mask
+    policy = Policy(measurements=frozenset({MEASUREMENT}), simulated_roots=(vendor.root_der,))
+    with pytest.raises(AttestationError) as info:
+        verify(dataclasses.replace(ev, report=bytes(raw)), policy=policy, now=NOW)
+    assert info.value.check.startswith("simulated.report."), str(info.value)
+
+
+def test_freshness_with_out_of_range_time_is_refused_not_crashed(
+    machine: SimulatedMachine, policy: Policy
+) -> None:
+    # Found by fuzzing: a freshness value whose first 8 bytes are no representable time
+    # made datetime raise OverflowError/ValueError/OSError inside the binding check.
+    ev = _ev(machine)
+    bad = dataclasses.replace(ev, freshness=b"\xff" * 8 + ev.freshness[8:])
+    _refused(bad, policy, "binding.freshness")
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 255)), min_size=1, max_size=3))
+def test_mutated_evidence_bytes_give_typed_errors(
+    machine: SimulatedMachine, vendor: SimulatedVendor, changes: list[tuple[int, int]]
+) -> None:
+    from privproc.attestation._x509 import load_der
+    from privproc.errors import DecodeError
+
+    ev = _ev(machine)
+    raw = bytearray(ev.encode())
+    for offset, value in changes:
+        raw[offset % len(raw)] = value
+    policy = Policy(measurements=frozenset({MEASUREMENT}), simulated_roots=(vendor.root_der,))
+    try:
+        got = Evidence.decode(bytes(raw))
+        verify(got, policy=policy, now=NOW)
+    except (DecodeError, AttestationError):
+        return
+    # Accepted only if nothing signed or bound changed.
+    assert (got.report, got.node_key, got.freshness, got.timestamp) == (
+        ev.report,
+        ev.node_key,
+        ev.freshness,
+        ev.timestamp,
+    )
+    assert load_der(got.endorsements[0], "x").tbs_certificate_bytes == (
+        machine.certificate.tbs_certificate_bytes
     )

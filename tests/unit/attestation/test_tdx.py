@@ -142,3 +142,38 @@ def test_td_measurement_is_pinned() -> None:
     )
     with pytest.raises(MisuseError):
         td_measurement(b"", *parts[1:])
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(COLLATERAL) - 1), st.integers(0, 255)), min_size=1, max_size=3
+    )
+)
+def test_mutated_collateral_gives_typed_errors_or_the_same_result(
+    changes: list[tuple[int, int]],
+) -> None:
+    raw = bytearray(COLLATERAL)
+    for offset, value in changes:
+        raw[offset] = value
+    try:
+        v = verify_quote(QUOTE, bytes(raw), now=NOW)
+    except AttestationError:
+        return
+    assert v == verify_quote(QUOTE, COLLATERAL, now=NOW)
+
+
+def test_unexpected_verifier_output_is_refused_not_crashed() -> None:
+    # dcap-qvl's JSON is parsed field by field; a non-hex or short field is a refusal
+    # (it used to escape as the ValueError of bytes.fromhex).
+    from privproc.attestation.tdx.verify import _field
+
+    for body in ({"mr_td": "zz"}, {"mr_td": "00"}, {"mr_td": 7}, {}):
+        with pytest.raises(AttestationError) as info:
+            _field(body, "mr_td", 48)
+        assert info.value.check == "tdx.quote.verify"
+    assert _field({"mr_td": "ab" * 48}, "mr_td", 48) == b"\xab" * 48
+
+
+def test_policy_tdx_statuses_must_be_names() -> None:
+    with pytest.raises(MisuseError):
+        Policy(measurements=frozenset(), tdx_tcb_status=frozenset({1}))  # type: ignore[arg-type]

@@ -174,3 +174,125 @@ def test_property_proofs_verify(n: int, data: st.DataObject) -> None:
     verify_inclusion(leaf_hash(i.to_bytes(4, "big")), i, n, inclusion_proof(t, i, n), t.root())
     verify_consistency(m, n, consistency_proof(t, m, n), t.root(m), t.root())
     assert merkle.root_from_leaf_hashes(t.level_hashes(0, 0, n)) == t.root()
+
+
+# --- RFC 6962 reference vectors (transparency-dev/merkle, certificate-transparency) ---
+REF = load_json("ledger", "rfc6962_reference.json")
+REF_LEAVES = [bytes.fromhex(x) for x in REF["leaves_hex"]]
+
+
+def _ref_tree() -> MemoryTree:
+    t = MemoryTree()
+    for e in REF_LEAVES:
+        t.append(e)
+    return t
+
+
+def test_reference_roots_and_nodes() -> None:
+    t = _ref_tree()
+    for n, root in enumerate(REF["roots"]):
+        assert t.root(n).hex() == root
+    for level, hashes in enumerate(REF["node_hashes"]):
+        assert [t.node(level, i).hex() for i in range(len(hashes))] == hashes
+
+
+@pytest.mark.parametrize("case", REF["inclusion"], ids=lambda c: f"{c['index']}@{c['size']}")
+def test_reference_inclusion(case: dict[str, object]) -> None:
+    t = _ref_tree()
+    i, n = int(case["index"]), int(case["size"])  # type: ignore[call-overload]
+    proof = [bytes.fromhex(p) for p in case["proof"]]  # type: ignore[attr-defined]
+    assert inclusion_proof(t, i, n) == proof
+    root = bytes.fromhex(REF["roots"][n])
+    lh = leaf_hash(REF_LEAVES[i])
+    verify_inclusion(lh, i, n, proof, root)
+    # The corruptions of verify_test.go's corruptInclusionProof must all be refused.
+    some = bytes.fromhex("abacaba000000000000000000000000000000000000000000060061e00123456")
+    probes = [
+        (i - 1, n, root, lh, proof),
+        (i + 1, n, root, lh, proof),
+        (i ^ 2, n, root, lh, proof),
+        (i, n * 2, root, lh, proof),
+        (i, n // 2, root, lh, proof),
+        (i, n, root, leaf_hash(b"WrongLeaf"), proof),
+        (i, n, bytes.fromhex(REF["roots"][0]), lh, proof),
+        (i, n, some, lh, proof),
+        (i, n, root, lh, [*proof, root]),
+        (i, n, root, lh, [root, *proof]),
+    ]
+    probes += [
+        (i, n, root, lh, [*proof[:k], bytes([proof[k][0] ^ 8]) + proof[k][1:], *proof[k + 1 :]])
+        for k in range(len(proof))
+    ]
+    if proof:
+        probes.append((i, n, root, lh, proof[:-1]))
+    if len(proof) > 1:
+        probes.append((i, n, root, lh, [proof[0], some, *proof[1:]]))
+    for pi, pn, proot, plh, pproof in probes:
+        if pi == i and pn == n and proot == root and plh == lh and pproof == proof:
+            continue
+        with pytest.raises(ProofError):
+            verify_inclusion(plh, pi, pn, pproof, proot)
+
+
+@pytest.mark.parametrize("case", REF["consistency"], ids=lambda c: f"{c['old']}-{c['new']}")
+def test_reference_consistency(case: dict[str, object]) -> None:
+    t = _ref_tree()
+    m, n = int(case["old"]), int(case["new"])  # type: ignore[call-overload]
+    proof = [bytes.fromhex(p) for p in case["proof"]]  # type: ignore[attr-defined]
+    assert consistency_proof(t, m, n) == proof
+    r1, r2 = bytes.fromhex(REF["roots"][m]), bytes.fromhex(REF["roots"][n])
+    verify_consistency(m, n, proof, r1, r2)
+    if not proof:
+        return
+    probes = [
+        (m - 1, n, r1, r2, proof),
+        (m + 1, n, r1, r2, proof),
+        (m ^ 2, n, r1, r2, proof),
+        (m, n * 2, r1, r2, proof),
+        (m, n // 2, r1, r2, proof),
+        (m, n, leaf_hash(b"WrongRoot"), r2, proof),
+        (m, n, r1, leaf_hash(b"WrongRoot"), proof),
+        (m, n, r2, r1, proof),
+        (m, n, r1, r2, []),
+        (m, n, r1, r2, [*proof, r1]),
+        (m, n, r1, r2, [*proof, r2]),
+        (m, n, r1, r2, [r1, *proof]),
+        (m, n, r1, r2, [r2, *proof]),
+        (m, n, r1, r2, [proof[0], *proof]),
+        (m, n, r1, r2, proof[:-1]),
+    ]
+    probes += [
+        (m, n, r1, r2, [*proof[:k], bytes([proof[k][0] ^ 16]) + proof[k][1:], *proof[k + 1 :]])
+        for k in range(len(proof))
+    ]
+    for pm, pn, pr1, pr2, pproof in probes:
+        with pytest.raises(ProofError):
+            verify_consistency(pm, pn, pproof, pr1, pr2)
+
+
+class _CountingSource:
+    """A stand-in for stored hashes at any size: counts reads, returns a fixed hash."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def node(self, level: int, index: int) -> bytes:
+        self.reads += 1
+        return hashlib.sha256(level.to_bytes(1, "big") + index.to_bytes(8, "big")).digest()
+
+
+@pytest.mark.parametrize("size", [1_000_000, 1_048_575, 1_048_577, 123_456_789])
+def test_proofs_read_log_n_hashes(size: int) -> None:
+    # O(log n) reads, not recomputation: at most 2 * log2(n) + 2 stored hashes per proof.
+    bound = 2 * size.bit_length() + 2
+    for index in (0, 1, size // 2, size - 2, size - 1):
+        src = _CountingSource()
+        inclusion_proof(src, index, size)
+        assert src.reads <= bound, (index, src.reads)
+    for old in (1, 2, size // 3, size - 1):
+        src = _CountingSource()
+        consistency_proof(src, old, size)
+        assert src.reads <= bound, (old, src.reads)
+    src = _CountingSource()
+    merkle.range_hash(src, 0, size)
+    assert src.reads <= size.bit_length()

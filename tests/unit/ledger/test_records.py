@@ -14,6 +14,7 @@ from privproc.errors import DecodeError, LedgerError, MisuseError
 from privproc.ledger.note import Ed25519Verifier
 from privproc.ledger.records import (
     KeyConfigRecord,
+    Publisher,
     ReleaseRecord,
     RevocationRecord,
     decode_record,
@@ -129,3 +130,13 @@ def test_construction_checks() -> None:
 def test_decoder_raises_only_decode_error(data: bytes) -> None:
     with contextlib.suppress(DecodeError):
         decode_record(data)
+
+
+def test_publisher_key_roundtrip() -> None:
+    pub = Publisher.generate("publisher.example")
+    again = Publisher.from_signer_key(pub.signer_key())
+    assert again.vkey() == pub.vkey()
+    signed = again.sign(RELEASE)
+    assert decode_record(encode_record(signed)).verify(pub.verifier()) == RELEASE
+    with pytest.raises(DecodeError):
+        Publisher.from_signer_key("PRIVATE+KEY+x+00000000+AAAA")

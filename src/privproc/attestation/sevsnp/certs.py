@@ -50,6 +50,8 @@ __all__ = [
     "OID_UCODE_SPL",
     "Chain",
     "Product",
+    "check_crl",
+    "load_crl",
     "packaged_chain",
     "product_of_ark",
     "vcek_chip_id",
@@ -189,6 +191,56 @@ def verify_chain(
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp384r1":
         raise AttestationError("sevsnp.vcek.key", "VCEK key is not ECDSA P-384")
     return product, key
+
+
+def load_crl(der: bytes) -> x509.CertificateRevocationList:
+    """Parse a DER CRL as AMD's KDS serves it (``/vcek/v1/{product}/crl``)."""
+    try:
+        crl = x509.load_der_x509_crl(der)
+        _ = (crl.issuer, crl.signature, crl.tbs_certlist_bytes, crl.signature_algorithm_oid)
+        _ = (crl.last_update_utc, crl.next_update_utc, list(crl.extensions))
+        _ = [(r.serial_number, r.revocation_date_utc) for r in crl]
+    except (ValueError, UnsupportedAlgorithm):
+        raise AttestationError("sevsnp.crl.format", "CRL does not parse as DER") from None
+    return crl
+
+
+def check_crl(
+    crl: x509.CertificateRevocationList, vcek: x509.Certificate, chain: Chain, *, now: datetime
+) -> None:
+    """Check the ARK's CRL (57230, "Certificate Revocation List"), then that neither the
+    ASK nor the VCEK is on it.
+
+    Checks: ``sevsnp.crl.signature`` (issued and RSASSA-PSS-signed by the ARK),
+    ``sevsnp.crl.validity`` (``last_update <= now <= next_update``; a CRL without a
+    next update is refused), ``sevsnp.ask.revoked``, ``sevsnp.vcek.revoked``.
+    """
+    if crl.issuer != chain.ark.subject:
+        raise AttestationError(
+            "sevsnp.crl.signature",
+            "CRL not issued by the ARK",
+            expected=chain.ark.subject.rfc4514_string(),
+            found=crl.issuer.rfc4514_string(),
+        )
+    key = chain.ark.public_key()
+    if crl.signature_algorithm_oid != SignatureAlgorithmOID.RSASSA_PSS or not isinstance(
+        key, rsa.RSAPublicKey
+    ):
+        raise AttestationError("sevsnp.crl.signature", "CRL not signed with RSASSA-PSS")
+    try:
+        key.verify(crl.signature, crl.tbs_certlist_bytes, _PSS, hashes.SHA384())
+    except InvalidSignature:
+        raise AttestationError("sevsnp.crl.signature", "CRL signature does not verify") from None
+    start, end = crl.last_update_utc, crl.next_update_utc
+    if end is None or not start <= now <= end:
+        raise AttestationError(
+            "sevsnp.crl.validity", "CRL not current", expected=f"{start}..{end}", found=now
+        )
+    for name, cert in (("ask", chain.ask), ("vcek", vcek)):
+        if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
+            raise AttestationError(
+                f"sevsnp.{name}.revoked", f"{name.upper()} is revoked", found=cert.serial_number
+            )
 
 
 def vcek_tcb(vcek: x509.Certificate, product: Product) -> Tcb:

@@ -1,127 +1,39 @@
 """Obtain SEV-SNP evidence on a real guest through Linux configfs-tsm.
 
-This is the one module of :mod:`privproc.attestation` that does I/O, and it runs
-only on the node. Linux (``Documentation/ABI/testing/configfs-tsm``) exposes the
-platform's report interface under ``/sys/kernel/config/tsm/report``: make a
-directory, write up to 64 bytes of user data to ``inblob``, read the signed report
-from ``outblob``, the certificates from ``auxblob`` (for SEV-SNP, the GUID table
-of the GHCB specification 56421, "Certificate table": VCEK, ASK, ARK), the
-driver name from ``provider`` (``sev_guest``) and from ``generation`` how many
-times the entry's inputs were written, so a concurrent writer is detected.
-
-The root path is a parameter, so tests replay a recorded tree under ``tmp_path``.
+:func:`sevsnp_evidence` asks the kernel (:mod:`privproc.attestation.tsm`) for a
+report over :func:`~privproc.attestation.evidence.binding` of the node key, and
+reads the certificates the host supplies in ``auxblob``: the GUID table of the
+GHCB specification 56421, "Certificate table" (VCEK, ASK, ARK).
 """
 
 from __future__ import annotations
 
-import contextlib
-import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from privproc.attestation.evidence import Evidence, Platform, binding, freshness_value
+from privproc.attestation.evidence import Evidence, Platform
 from privproc.attestation.sevsnp.report import parse_report
-from privproc.errors import AttestationError, ConfigError, DecodeError, MisuseError
+from privproc.attestation.tsm import TSM_REPORT_ROOT, request_bound_report
+from privproc.errors import AttestationError, ConfigError, DecodeError
 
 __all__ = [
     "GUID_ARK",
     "GUID_ASK",
     "GUID_VCEK",
     "GUID_VLEK",
-    "TSM_REPORT_ROOT",
-    "TsmReport",
     "encode_cert_table",
     "parse_cert_table",
-    "request_report",
     "sevsnp_evidence",
 ]
 
-TSM_REPORT_ROOT = Path("/sys/kernel/config/tsm/report")
 #: Certificate table GUIDs (GHCB specification 56421, "Certificate table").
 GUID_VCEK = uuid.UUID("63da758d-e664-4564-adc5-f4b93be8accd")
 GUID_VLEK = uuid.UUID("a8074bc2-a25a-483e-aae6-39c045a0b8a1")
 GUID_ASK = uuid.UUID("4ab7b379-bbac-4fe4-a02f-05aef327c782")
 GUID_ARK = uuid.UUID("c0b406a4-a803-4952-9743-3fb6014cd0ae")
 
-_INBLOB_MAX = 64
-_OUTBLOB_MAX = 32 * 1024
 _ENTRY = 24
-
-
-@dataclass(frozen=True, slots=True)
-class TsmReport:
-    """What one configfs-tsm report entry returned."""
-
-    provider: str
-    generation: int
-    outblob: bytes
-    auxblob: bytes
-
-
-def _read(path: Path, limit: int) -> bytes:
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise ConfigError(f"configfs-tsm: cannot read {path.name}: {exc.strerror}") from None
-    if len(data) > limit:
-        raise ConfigError(f"configfs-tsm: {path.name} larger than {limit} bytes")
-    return data
-
-
-def request_report(
-    inblob: bytes,
-    *,
-    root: Path = TSM_REPORT_ROOT,
-    name: str | None = None,
-    privlevel: int | None = None,
-) -> TsmReport:
-    """Ask the kernel for a report over ``inblob`` (at most 64 bytes).
-
-    Makes the entry ``root/name`` (a random name by default; an entry that already
-    exists is used as it is, which is how a recorded tree is replayed), writes
-    ``privlevel`` (optional) and ``inblob``, then reads ``outblob``, ``auxblob``,
-    ``provider`` and ``generation``. ``generation`` must equal the number of writes
-    made here, else another writer raced this one (``tsm.generation``). The entry
-    is removed afterwards where the file system allows it.
-    """
-    if len(inblob) > _INBLOB_MAX:
-        raise MisuseError("inblob is at most 64 bytes")
-    if not root.is_dir():
-        raise ConfigError(f"configfs-tsm not available at {root}")
-    entry = root / (name or f"privproc-{secrets.token_hex(8)}")
-    try:
-        entry.mkdir(exist_ok=True)
-        writes = 0
-        if privlevel is not None:
-            (entry / "privlevel").write_text(f"{privlevel}\n")
-            writes += 1
-        (entry / "inblob").write_bytes(inblob)
-        writes += 1
-    except OSError as exc:
-        raise ConfigError(f"configfs-tsm: cannot write request: {exc.strerror}") from None
-    try:
-        outblob = _read(entry / "outblob", _OUTBLOB_MAX)
-        auxblob = _read(entry / "auxblob", _OUTBLOB_MAX) if (entry / "auxblob").exists() else b""
-        provider = _read(entry / "provider", 64).decode("ascii", "replace").strip()
-        raw_gen = _read(entry / "generation", 32).decode("ascii", "replace").strip()
-    finally:
-        # A recorded tree (a plain directory holding files) cannot be removed this way.
-        with contextlib.suppress(OSError):
-            entry.rmdir()
-    if not raw_gen.isdigit():
-        raise ConfigError(f"configfs-tsm: generation is not a number: {raw_gen!r}")
-    generation = int(raw_gen)
-    if generation != writes:
-        raise AttestationError(
-            "tsm.generation",
-            "report entry was written by someone else meanwhile",
-            expected=writes,
-            found=generation,
-        )
-    return TsmReport(provider, generation, outblob, auxblob)
 
 
 def parse_cert_table(auxblob: bytes) -> dict[uuid.UUID, bytes]:
@@ -182,12 +94,10 @@ def sevsnp_evidence(
     requested REPORT_DATA (``tsm.report_data``); full verification is the
     verifier's job.
     """
-    ts = timestamp.replace(microsecond=0)
-    fresh = freshness_value(ts, nonce)
-    want = binding(node_key, fresh)
-    got = request_report(want, root=root, name=name)
-    if got.provider != "sev_guest":
-        raise ConfigError(f"configfs-tsm provider is {got.provider!r}, not sev_guest")
+    bound = request_bound_report(
+        node_key, provider="sev_guest", timestamp=timestamp, nonce=nonce, root=root, name=name
+    )
+    got, want = bound.tsm, bound.report_data
     try:
         report = parse_report(got.outblob)
         table = parse_cert_table(got.auxblob) if got.auxblob else {}
@@ -206,4 +116,6 @@ def sevsnp_evidence(
     endorsements: tuple[bytes, ...] = (leaf,)
     if GUID_ASK in table and GUID_ARK in table:
         endorsements = (leaf, table[GUID_ASK], table[GUID_ARK])
-    return Evidence(Platform.SEV_SNP, got.outblob, endorsements, node_key, fresh, ts)
+    return Evidence(
+        Platform.SEV_SNP, got.outblob, endorsements, node_key, bound.freshness, bound.timestamp
+    )

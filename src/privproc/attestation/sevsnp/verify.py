@@ -41,7 +41,7 @@ from privproc.attestation.evidence import Evidence, Platform
 from privproc.attestation.policy import (
     Policy,
     VerifiedNode,
-    check_binding,
+    accept,
     check_debug,
     check_freshness,
     check_measurement,
@@ -50,6 +50,8 @@ from privproc.attestation.policy import (
 from privproc.attestation.sevsnp.certs import (
     Chain,
     Product,
+    check_crl,
+    load_crl,
     packaged_chain,
     vcek_chip_id,
     vcek_tcb,
@@ -176,16 +178,25 @@ def _check_chip_id(report: SnpReport, hwid: bytes, product: Product) -> None:
 
 
 def verify_signatures(
-    report: SnpReport, vcek: x509.Certificate, chain: Chain | None, *, now: datetime
+    report: SnpReport,
+    vcek: x509.Certificate,
+    chain: Chain | None,
+    *,
+    now: datetime,
+    crl: bytes | None = None,
 ) -> Endorsed:
     """Verify VCEK <- ASK <- ARK and the report's signature; return what AMD endorses.
 
     ``chain`` is the ASK/ARK pair to use; ``None`` uses the packaged chain of the
     product the VCEK's issuer names. Either way the ARK must be a pinned root.
+    ``crl``: the ARK's CRL (DER, from AMD's KDS); when given it must be current and
+    list neither the ASK nor the VCEK (see :func:`~.certs.check_crl`).
     """
     if chain is None:
         chain = packaged_chain(_product_of_vcek(vcek))
     product, key = verify_chain(vcek, chain, now=now)
+    if crl is not None:
+        check_crl(load_crl(crl), vcek, chain, now=now)
     if report.signing_key != 0:
         raise AttestationError(
             "sevsnp.report.signing_key",
@@ -259,10 +270,11 @@ def verify_report(
     now: datetime,
     report_data: bytes | None = None,
     produced_at: datetime | None = None,
+    crl: bytes | None = None,
 ) -> VerifiedReport:
     """Verify a raw report with its VCEK (DER) and chain (``privproc attest verify``)."""
     parsed = parse(report)
-    endorsed = verify_signatures(parsed, load_vcek(vcek), chain, now=now)
+    endorsed = verify_signatures(parsed, load_vcek(vcek), chain, now=now, crl=crl)
     return validate(
         parsed,
         endorsed,
@@ -295,18 +307,14 @@ def verify(
             ark=load_der(certs[2], "sevsnp.chain.format"),
         )
     endorsed = verify_signatures(parsed, vcek, chain, now=now)
-    check_binding(
-        parsed.report_data, evidence.node_key, evidence.freshness, evidence.timestamp, nonce=nonce
-    )
-    verified = validate(parsed, endorsed, policy=policy, now=now, produced_at=evidence.timestamp)
-    return VerifiedNode(
-        platform=Platform.SEV_SNP,
-        node_key=evidence.node_key,
-        measurement=verified.measurement,
-        tcb=verified.tcb,
-        chip_id=verified.chip_id,
-        debug=parsed.debug,
-        freshness=evidence.freshness,
-        timestamp=evidence.timestamp,
+    return accept(
+        evidence,
         report_data=parsed.report_data,
+        measurement=parsed.measurement,
+        debug=parsed.debug,
+        tcb=endorsed.tcb,
+        chip_id=endorsed.chip_id,
+        policy=policy,
+        now=now,
+        nonce=nonce,
     )

@@ -24,22 +24,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from privproc.attestation._x509 import check_validity, ext_bytes, ext_int, load_der
-from privproc.attestation.evidence import Evidence, Platform
-from privproc.attestation.policy import (
-    Policy,
-    VerifiedNode,
-    check_binding,
-    check_debug,
-    check_freshness,
-    check_measurement,
-    check_tcb,
+from privproc.attestation._x509 import (
+    check_validity,
+    ext_bytes,
+    ext_int,
+    load_der,
+    verify_ecdsa_p384,
 )
+from privproc.attestation.evidence import Evidence, Platform
+from privproc.attestation.policy import Policy, VerifiedNode, accept
 from privproc.attestation.simulated.report import SimReport, parse_report
 from privproc.attestation.simulated.vendor import (
     OID_BL_SPL,
@@ -72,15 +68,6 @@ def parse(evidence: Evidence) -> SimReport:
         raise AttestationError("simulated.report.format", str(exc)) from None
 
 
-def _verify_ec(key: object, signature: bytes, data: bytes, check: str) -> None:
-    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp384r1":
-        raise AttestationError(check, "signing key is not ECDSA P-384")
-    try:
-        key.verify(signature, data, ec.ECDSA(hashes.SHA384()))
-    except InvalidSignature:
-        raise AttestationError(check, "signature does not verify") from None
-
-
 def verify_signatures(
     report: SimReport, endorsements: tuple[bytes, ...], roots: tuple[bytes, ...], now: datetime
 ) -> Endorsed:
@@ -101,13 +88,26 @@ def verify_signatures(
             expected=f"one of {len(trusted)} trusted roots",
             found=leaf.issuer.rfc4514_string(),
         )
-    root = issuers[0]
-    check_validity(root, now, "simulated.root.validity")
     if not isinstance(leaf.signature_hash_algorithm, hashes.SHA384):
         raise AttestationError("simulated.endorsement.chain", "endorsement not signed with SHA-384")
-    _verify_ec(
-        root.public_key(), leaf.signature, leaf.tbs_certificate_bytes, "simulated.endorsement.chain"
-    )
+    # Several trusted roots may share a name (a rotated root): any one that signed it will do.
+    failure: AttestationError | None = None
+    for root in issuers:
+        try:
+            check_validity(root, now, "simulated.root.validity")
+            verify_ecdsa_p384(
+                root.public_key(),
+                leaf.signature,
+                leaf.tbs_certificate_bytes,
+                "simulated.endorsement.chain",
+            )
+        except AttestationError as exc:
+            failure = failure or exc
+            continue
+        break
+    else:
+        assert failure is not None
+        raise failure
     check_validity(leaf, now, "simulated.endorsement.validity")
     check = "simulated.endorsement.tcb"
     try:
@@ -120,7 +120,7 @@ def verify_signatures(
     except MisuseError:
         raise AttestationError(check, "endorsed TCB component out of range") from None
     chip_id = ext_bytes(leaf, OID_HWID, check)
-    _verify_ec(
+    verify_ecdsa_p384(
         leaf.public_key(),
         encode_dss_signature(report.signature_r, report.signature_s),
         report.signed,
@@ -152,24 +152,17 @@ def validate(
     now: datetime,
     nonce: bytes | None = None,
 ) -> VerifiedNode:
-    """Binding and policy checks on a report whose signatures verified."""
-    check_binding(
-        report.report_data, evidence.node_key, evidence.freshness, evidence.timestamp, nonce=nonce
-    )
-    check_debug(report.debug, policy)
-    check_tcb(endorsed.tcb, policy)
-    check_measurement(report.measurement, policy)
-    check_freshness(evidence.timestamp, policy, now)
-    return VerifiedNode(
-        platform=Platform.SIMULATED,
-        node_key=evidence.node_key,
+    """Binding and policy checks on a report whose signatures verified (:func:`accept`)."""
+    return accept(
+        evidence,
+        report_data=report.report_data,
         measurement=report.measurement,
+        debug=report.debug,
         tcb=endorsed.tcb,
         chip_id=endorsed.chip_id,
-        debug=report.debug,
-        freshness=evidence.freshness,
-        timestamp=evidence.timestamp,
-        report_data=report.report_data,
+        policy=policy,
+        now=now,
+        nonce=nonce,
     )
 
 

@@ -20,6 +20,7 @@ all "as of" ``now``. privproc then checks, each naming itself:
 ``policy.debug``             TDATTRIBUTES.DEBUG set and not allowed
 ``policy.measurement``       :func:`td_measurement` not allowed
 ``binding.*``                REPORTDATA does not bind the node key and freshness
+``policy.freshness``         the evidence is too old (or from the future)
 ============================ ======================================================
 
 dcap-qvl reports failures as ``ValueError`` text; the check names above are
@@ -36,14 +37,7 @@ from datetime import datetime
 from cryptography.hazmat.primitives import hashes
 
 from privproc.attestation.evidence import Evidence, Platform
-from privproc.attestation.policy import (
-    Policy,
-    VerifiedNode,
-    check_binding,
-    check_debug,
-    check_freshness,
-    check_measurement,
-)
+from privproc.attestation.policy import Policy, VerifiedNode, accept
 from privproc.errors import AttestationError, MisuseError
 
 __all__ = ["TdxVerified", "check_tcb_status", "td_measurement", "verify", "verify_quote"]
@@ -125,7 +119,10 @@ def _field(body: dict[str, object], name: str, size: int) -> bytes:
     value = body.get(name)
     if not isinstance(value, str):
         raise AttestationError("tdx.quote.verify", f"verified report lacks {name}")
-    raw = bytes.fromhex(value)
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise AttestationError("tdx.quote.verify", f"verified {name} is not hex") from None
     if len(raw) != size:
         raise AttestationError("tdx.quote.verify", f"verified {name} has {len(raw)} bytes")
     return raw
@@ -200,25 +197,15 @@ def verify(
             found=len(evidence.endorsements),
         )
     verified = verify_quote(evidence.report, evidence.endorsements[0], now=now)
-    check_binding(
-        verified.report_data,
-        evidence.node_key,
-        evidence.freshness,
-        evidence.timestamp,
-        nonce=nonce,
-    )
     check_tcb_status(verified, policy)
-    check_debug(verified.debug, policy)
-    check_measurement(verified.measurement, policy)
-    check_freshness(evidence.timestamp, policy, now)
-    return VerifiedNode(
-        platform=Platform.TDX,
-        node_key=evidence.node_key,
+    return accept(
+        evidence,
+        report_data=verified.report_data,
         measurement=verified.measurement,
+        debug=verified.debug,
         tcb=None,
         chip_id=verified.ppid,
-        debug=verified.debug,
-        freshness=evidence.freshness,
-        timestamp=evidence.timestamp,
-        report_data=verified.report_data,
+        policy=policy,
+        now=now,
+        nonce=nonce,
     )
