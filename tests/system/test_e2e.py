@@ -334,6 +334,18 @@ def test_canary_reaches_no_server_file_or_log(world: World) -> None:
         if CANARY.encode() in path.read_bytes():
             leaks.append(str(path))
     assert leaks == []
+    for folder in world.home.glob("enclave-*"):
+        # The launcher writes the log (content-free events) and the pid; the node writes nothing.
+        assert {p.name for p in folder.iterdir()} <= {f"{folder.name}.log", "pid"}
+        events = [
+            line.split(" node ", 1)[1]
+            for line in (folder / f"{folder.name}.log").read_text().splitlines()
+        ]
+        assert events
+        assert all(
+            e.startswith(("node ", "key ", "evidence ", "request ", "model ", "child "))
+            for e in events
+        )
 
 
 # --- availability: runs last -------------------------------------------------------------------

@@ -112,6 +112,7 @@ class Cluster:
                 env=env,
                 start_new_session=True,
             )
+        (folder / "pid").write_text(f"{process.pid}\n")
         party = Party(name, f"http://{self.spec.host}:{port}", process, log)
         self.parties[name] = party
         self._wait(party, health)
