@@ -69,6 +69,22 @@ CHAT = {
 }
 
 
+#: Folders of the test's extra devices (device state, not server parties).
+DEVICES = {
+    "far",
+    "evil",
+    "flip",
+    "fork",
+    "rogue",
+    "stale",
+    "quorum",
+    "blocked",
+    "debug",
+    "swapped",
+    "unrecorded",
+}
+
+
 @dataclass
 class World:
     cluster: Cluster
@@ -92,7 +108,7 @@ def _device(world: World, name: str, **changes: Any) -> Device:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("e2e")
     home = root / "home"
-    cluster = Cluster(home, ClusterSpec(nodes=3, rogue_nodes=1, k=2))
+    cluster = Cluster(home, ClusterSpec(nodes=3, rogue_nodes=1, debug_nodes=1, k=2))
     procs = []
     try:
         config = cluster.start()
@@ -138,6 +154,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 [
                     "-m",
                     "tests.system._evil_gateway",
+                    "misroute",
                     str(eport),
                     str(root / "evil"),
                     cluster.parties["issuer"].url,
@@ -156,8 +173,52 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         cluster.wait_bundle(evil_dir.url, 3)
         extra["evil_relay"] = _relay(root, evil_url + "/gateway", procs)
         extra["evil_directory"] = evil_dir.url
-        rogue = [n for n in cluster.parties if n.startswith("enclave-")][-1]
-        extra["rogue_directory"] = cluster.extra_directory("directory-rogue", [rogue]).url
+        extra["rogue_directory"] = cluster.extra_directory("directory-rogue", ["enclave-4"]).url
+        extra["debug_directory"] = cluster.extra_directory("directory-debug", ["enclave-5"]).url
+        # A node whose advertised key is not the one its hardware report binds.
+        sport = free_port()
+        procs.append(
+            spawn(
+                [
+                    "-m",
+                    "tests.system._recorder",
+                    "proxy",
+                    str(sport),
+                    str(root / "swap"),
+                    cluster.parties["enclave-2"].url,
+                    "swapkey",
+                ],
+                log=root / "swap.log",
+            )
+        )
+        wait_http(f"http://127.0.0.1:{sport}/healthz", procs[-1])
+        extra["swapped_directory"] = cluster.extra_directory_for(
+            "directory-swapped", gateway.url, [f"http://127.0.0.1:{sport}"]
+        ).url
+        # A gateway whose key configs are not in the ledger.
+        uport = free_port()
+        procs.append(
+            spawn(
+                [
+                    "-m",
+                    "tests.system._evil_gateway",
+                    "unrecorded",
+                    str(uport),
+                    str(root / "unrecorded"),
+                    cluster.parties["issuer"].url,
+                    ledger.url,
+                    str(home / "ledger" / "token"),
+                    str(home / "operator" / "publisher.key"),
+                    *nodes,
+                ],
+                log=root / "unrecorded.log",
+                PRIVPROC_HOME=str(home),
+            )
+        )
+        wait_http(f"http://127.0.0.1:{uport}/healthz", procs[-1])
+        extra["unrecorded_directory"] = cluster.extra_directory_for(
+            "directory-unrecorded", f"http://127.0.0.1:{uport}", nodes
+        ).url
         yield World(cluster, home, config, captured, extra)
     finally:
         for p in procs:
@@ -221,6 +282,33 @@ def test_node_measurement_not_in_ledger(world: World) -> None:
     ):
         device.summarize(Chat.from_json(CHAT))
     assert info.value.check == "release.missing"
+
+
+def test_debug_on(world: World) -> None:
+    with (
+        _device(world, "debug", directory_url=world.extra["debug_directory"]) as device,
+        pytest.raises(AttestationError) as info,
+    ):
+        device.summarize(Chat.from_json(CHAT))
+    assert info.value.check == "policy.debug"
+
+
+def test_key_not_bound(world: World) -> None:
+    with (
+        _device(world, "swapped", directory_url=world.extra["swapped_directory"]) as device,
+        pytest.raises(AttestationError) as info,
+    ):
+        device.summarize(Chat.from_json(CHAT))
+    assert info.value.check.startswith("binding.")
+
+
+def test_key_config_not_in_ledger(world: World) -> None:
+    with (
+        _device(world, "unrecorded", directory_url=world.extra["unrecorded_directory"]) as device,
+        pytest.raises(LedgerError) as info,
+    ):
+        device.summarize(Chat.from_json(CHAT))
+    assert info.value.check == "keyconfig.ledger"
 
 
 def test_stale_evidence(world: World) -> None:
