@@ -8,19 +8,23 @@ byte-flipping proxy, and a gateway that routes to nodes the device did not name.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from privproc import ohttp
 from privproc.client.config import ClientConfig
 from privproc.client.sdk import Device
 from privproc.client.session import open_device
@@ -219,6 +223,41 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         extra["unrecorded_directory"] = cluster.extra_directory_for(
             "directory-unrecorded", f"http://127.0.0.1:{uport}", nodes
         ).url
+        # A gateway that rotates its only OHTTP key every few seconds, with its directory and relay.
+        rport = free_port()
+        procs.append(
+            spawn(
+                [
+                    "gateway",
+                    "--port",
+                    str(rport),
+                    "--home",
+                    str(root / "rotating"),
+                    "--issuer",
+                    cluster.parties["issuer"].url,
+                    "--ledger",
+                    ledger.url,
+                    "--ledger-token",
+                    str(home / "ledger" / "token"),
+                    "--publisher",
+                    str(home / "operator" / "publisher.key"),
+                    "--key-lifetime",
+                    "6",
+                    "--active",
+                    "1",
+                    *[a for n in nodes for a in ("--node", n)],
+                ],
+                log=root / "rotating.log",
+                PRIVPROC_HOME=str(home),
+            )
+        )
+        rotating = f"http://127.0.0.1:{rport}"
+        wait_http(rotating + "/healthz", procs[-1])
+        extra["rotating_directory"] = cluster.extra_directory_for(
+            "directory-rotating", rotating, nodes
+        ).url
+        cluster.wait_bundle(extra["rotating_directory"], 3)
+        extra["rotating_relay"] = _relay(root, rotating + "/gateway", procs)
         yield World(cluster, home, config, captured, extra)
     finally:
         for p in procs:
@@ -377,6 +416,30 @@ def test_relay_that_alters_bytes(world: World) -> None:
         pytest.raises((RemoteError, OpenError)),
     ):
         device.summarize(Chat.from_json(CHAT))
+
+
+def _recorded_key_ids(directory: str) -> set[int]:
+    doc = httpx.get(directory + "/nodes", timeout=5).json()
+    out = set()
+    for item in doc["key_configs"]:
+        if item["ledger"] is not None:
+            out.add(ohttp.KeyConfig.decode(base64.b64decode(item["config"])).key_id)
+    return out
+
+
+def test_stale_gateway_key_makes_the_device_refetch(world: World) -> None:
+    directory = world.extra["rotating_directory"]
+    with _device(
+        world, "rotating", relay_url=world.extra["rotating_relay"], directory_url=directory
+    ) as device:
+        first = device.rewrite("see u tmrw", ["friendly"]).report.key_config_id
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _recorded_key_ids(directory) - {first}:
+            time.sleep(0.3)
+        assert _recorded_key_ids(directory) - {first}, "the gateway never rotated"
+        # The device still holds the verified old config; the gateway no longer accepts it.
+        second = device.rewrite("see u tmrw", ["friendly"]).report.key_config_id
+    assert second != first
 
 
 # --- what parties see -----------------------------------------------------------------------
