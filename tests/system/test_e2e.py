@@ -242,7 +242,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                     "--publisher",
                     str(home / "operator" / "publisher.key"),
                     "--key-lifetime",
-                    "6",
+                    "10",
                     "--active",
                     "1",
                     *[a for n in nodes for a in ("--node", n)],
