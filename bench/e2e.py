@@ -23,7 +23,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -60,6 +62,32 @@ CHAT = {
     ],
 }
 PAYLOAD = json.dumps({"feature": "summarize", "chat": CHAT}).encode()
+
+
+THREADS = 4
+
+
+def _private_worker(home: Path, chat: Chat) -> None:
+    with open_device(home / "client") as device:
+        for _ in range(N // THREADS):
+            device.summarize(chat)
+
+
+def _plain_worker(port: int) -> None:
+    with httpx.Client() as client:
+        for _ in range(N // THREADS):
+            client.post(f"http://127.0.0.1:{port}/plain", content=PAYLOAD).raise_for_status()
+
+
+def _concurrent(work: Callable[[], None]) -> float:
+    """Requests per second with THREADS workers running ``work`` at once."""
+    threads = [threading.Thread(target=work) for _ in range(THREADS)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return THREADS * (N // THREADS) / (time.perf_counter() - start)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -176,6 +204,7 @@ def run() -> list[Row]:
                         private.append(time.perf_counter() - t)
                     private_total = time.perf_counter() - t0
                     cpu = (sum(_cpu(p) for p in servers) - cpu0) / N
+                conc_private = _concurrent(lambda: _private_worker(home, chat))
                 plain_lat = []
                 with httpx.Client() as client:
                     client.post(f"http://127.0.0.1:{port}/plain", content=PAYLOAD)
@@ -189,6 +218,7 @@ def run() -> list[Row]:
                         plain_lat.append(time.perf_counter() - t)
                     plain_total = time.perf_counter() - t0
                     plain_cpu = (_cpu(plain.pid) - plain_cpu0) / N
+                conc_plain = _concurrent(lambda: _plain_worker(port))
         finally:
             plain.terminate()
             plain.wait(10)
@@ -223,6 +253,17 @@ def run() -> list[Row]:
             "plain HTTP throughput",
             N / plain_total,
             "sequential, one device",
+        )
+    )
+    rows.append(
+        row(
+            "e2e",
+            f"private path throughput, {THREADS} devices",
+            conc_private,
+            "req/s",
+            f"plain HTTP throughput, {THREADS} clients",
+            conc_plain,
+            f"{THREADS} threads x {N // THREADS} requests",
         )
     )
     rows.append(
