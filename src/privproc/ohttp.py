@@ -275,6 +275,15 @@ def _nonce_len(suite: Suite) -> int:
     return max(suite.aead.n_n, suite.aead.n_k)
 
 
+def _check_response_context(suite: object, enc: object, secret: object) -> None:
+    if not isinstance(suite, Suite) or suite.aead is AEAD.EXPORT_ONLY:
+        raise MisuseError("response context: suite must be a Suite with a real AEAD")
+    if not isinstance(enc, bytes) or len(enc) != suite.kem.n_enc:
+        raise MisuseError(f"response context: enc must be {suite.kem.n_enc} bytes")
+    if not isinstance(secret, bytes) or len(secret) != _nonce_len(suite):
+        raise MisuseError(f"response context: secret must be {_nonce_len(suite)} bytes")
+
+
 @dataclass(frozen=True, slots=True)
 class ClientResponseContext:
     """What a client keeps after sending a request, to open its response (§4.4)."""
@@ -282,6 +291,9 @@ class ClientResponseContext:
     suite: Suite
     enc: bytes = field(repr=False)
     secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        _check_response_context(self.suite, self.enc, self.secret)
 
     def open(self, response: bytes) -> bytes:
         """Open an Encapsulated Response; DecodeError if too short, OpenError if forged."""
@@ -303,6 +315,9 @@ class ServerResponseContext:
     suite: Suite
     enc: bytes = field(repr=False)
     secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        _check_response_context(self.suite, self.enc, self.secret)
 
     def seal(self, response: bytes, *, nonce: bytes | None = None) -> bytes:
         """Make an Encapsulated Response; ``nonce`` fixes response_nonce (vectors only)."""
