@@ -87,6 +87,8 @@ def _check_path(path: str) -> str:
     pure = PurePosixPath(path)
     if not path or pure.is_absolute() or ".." in pure.parts or str(pure) != path:
         raise MisuseError(f"measured paths must be normalized relative POSIX paths: {path!r}")
+    if len(path.encode()) > 0xFFFF:  # uint16 length prefix (module docstring)
+        raise MisuseError("measured path longer than 65535 bytes")
     return path
 
 

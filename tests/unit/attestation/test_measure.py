@@ -69,6 +69,9 @@ def test_sections_are_separated() -> None:
 def test_paths_must_be_normalized() -> None:
     with pytest.raises(MisuseError):
         measure({"../etc/passwd": b""}, {}, b"")
+    with pytest.raises(MisuseError):  # was an OverflowError from the uint16 length prefix
+        measure({"a" * 65536: b""}, {}, b"")
+    assert len(measure({"a" * 65535: b""}, {}, b"")) == 48
 
 
 def test_release_measures_installed_enclave_code() -> None:
