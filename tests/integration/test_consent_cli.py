@@ -78,3 +78,17 @@ def test_failures_are_privproc_errors(tmp_path: Path) -> None:
         run(home, "export", "--in", str(tmp_path / "missing"), "--out", str(tmp_path / "o"))
     assert not (tmp_path / "o").exists()
     assert not (tmp_path / "o.partial").exists()
+
+
+def test_reading_commands_refuse_a_missing_store(tmp_path: Path) -> None:
+    records = tmp_path / "in.jsonl"
+    records.write_text("")
+    missing = str(tmp_path / "typo.db")
+    for args in (
+        ["export", "--in", str(records), "--out", str(tmp_path / "o"), "--consent-db", missing],
+        ["audit", "--consent-db", missing],
+        ["status", "--account", "a", "--consent-db", missing],
+    ):
+        with pytest.raises(PrivprocError, match="no consent store"):
+            run(tmp_path / "home", *args)
+    assert not Path(missing).exists()

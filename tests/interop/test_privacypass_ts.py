@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from privproc.tokens import issuance
+from privproc.tokens import http_auth, issuance
+from privproc.tokens.blind_rsa import PrivateKey
 from privproc.tokens.client import TokenClient, TokenWallet
 from privproc.tokens.fetcher import HttpIssuer
 from privproc.tokens.protocol import Token, TokenChallenge, TokenKey
@@ -101,3 +102,39 @@ def test_our_client_their_issuer(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate(timeout=5)
+
+
+@pytest.mark.interop
+def test_headers_both_ways(tmp_path: Path) -> None:
+    node = ensure_node_modules()
+    pair = issuance.IssuerKeyPair.from_private_key(PrivateKey.generate(2048))
+    challenge = TokenChallenge(2, "issuer.example", b"\x05" * 32, "gateway.example")
+    request, pending = issuance.begin(pair.token_key, challenge)
+    token = issuance.finish(pending, issuance.evaluate([pair], request))
+    header = http_auth.format_challenge(challenge, pair.token_key.spki, max_age=30)
+    done = subprocess.run(
+        [node, "pp_headers.mjs", f"Basic realm=x, {header}", token.encode().hex()],
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    # They read our WWW-Authenticate.
+    assert out["challenges"] == [
+        {
+            "challenge": challenge.encode().hex(),
+            "token_key": pair.token_key.spki.hex(),
+            "max_age": 30,
+        }
+    ]
+    assert out["roundtrip_ok"] is True
+    # We read their Authorization and WWW-Authenticate values, quoted or not.
+    for value in (out["authorization_quoted"], out["authorization_bare"]):
+        assert http_auth.parse_authorization(value) == token
+    for value in (out["www_authenticate_quoted"], out["www_authenticate_bare"]):
+        [parsed] = http_auth.parse_www_authenticate(value)
+        assert parsed.challenge == challenge
+        assert parsed.token_key == pair.token_key.spki

@@ -28,6 +28,7 @@ from privproc.ledger.verifier import (
     TrustPolicy,
     check_consistency,
     verify_inclusion_bundle,
+    verify_not_revoked,
     verify_record,
 )
 from tests.system._ledger_procs import env, free_port, run_cli, start, stop, wait_for, wait_http
@@ -161,6 +162,11 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
             )
             assert res2.newest.size == size2 > seen.size
             seen_store.save(res2.newest)
+            # Not revoked: every entry of the verified checkpoint, hashed to its root, scanned.
+            entries_now = client.fetch_entries(res2.checkpoint.size)
+            verify_not_revoked(
+                entries_now, res2.checkpoint, publisher, kind="measurement", target=bytes([7]) * 32
+            )
 
         # The auditor: fetch everything, verify offline, in its own process.
         pub_vkey = publisher.vkey()
@@ -183,6 +189,7 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
         assert report["record_signatures_checked"] == 21
         assert report["opaque_entries"] == 3
         assert len(report["cosigners"]) == 2
+        assert {r["version"] for r in report["releases"]} == {f"1.0.{i}" for i in [*range(20), 99]}
         human = run_cli(["audit", "--url", url, "--log-key", log_vkey], tmp_path)
         assert "root re-derived from entries" in human
         stranger = Ed25519Signer(ORIGIN, Ed25519PrivateKey.generate()).verifier().vkey()
@@ -205,6 +212,19 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
         )
         assert bad.returncode == 1
         assert json.loads(bad.stdout)["check"] == "checkpoint.log_signature"
+
+        # The ledger restarts: it learns each witness's size from a 409 and is cosigned again.
+        stop(ledger)
+        procs.remove(ledger)
+        ledger = start(
+            ["ledger", "serve", "--port", str(port), "--origin", ORIGIN, "--witness-interval", "1",
+             *[a for u in w_urls for a in ("--witness", u)]],
+            tmp_path, tmp_path / "ledger2.log",
+        )  # fmt: skip
+        procs.append(ledger)
+        wait_http(url + "/checkpoint", ledger)
+        last = add(_release(100))
+        wait_for(lambda: _cosigned(url, last + 1, log_vkey, w_vkeys), "cosigned after a restart")
 
         # A fork: the same log key serving other entries. Witnesses refuse to cosign it.
         fork_home = tmp_path / "fork"

@@ -24,7 +24,10 @@ from privproc.tokens.protocol import (
 )
 from privproc.tokens.redeem import Redeemer, spent_key
 from privproc.tokens.spent import SqliteSpentStore
+from tests._redis import redis_url
 from tests.system._issuer import issuer_process
+
+__all__ = ["redis_url"]
 
 CHALLENGE = TokenChallenge(2, "issuer.example", b"", "gateway.example")
 QUOTA = 5
@@ -148,4 +151,26 @@ def test_open_mode_partial_refill(tmp_path: Path) -> None:
         assert token.challenge_digest == CHALLENGE.digest()
         assert wallet.count(CHALLENGE) == 1
         transport.close()
+        wallet.close()
+
+
+@pytest.mark.system
+def test_two_issuers_share_keys_and_redis_quota(tmp_path: Path, redis_url: str) -> None:
+    home = tmp_path / "issuer"
+    args = ("--quota", "4", "--redis", redis_url)
+    with issuer_process(home, *args) as url_a, issuer_process(home, *args) as url_b:
+        identity = DeviceIdentity("bob@example", Ed25519PrivateKey.generate())
+        a = HttpIssuer(url_a, identity=identity)
+        b = HttpIssuer(url_b, identity=identity)
+        a.register()
+        assert a.directory() == b.directory()  # one key folder, one key
+        wallet = TokenWallet(tmp_path / "device")
+        assert TokenClient(wallet, a, CHALLENGE, batch=2, low_water=1).refill(time.time()) == 2
+        assert TokenClient(wallet, b, CHALLENGE, batch=4, low_water=1).refill(time.time()) == 2
+        with pytest.raises(RemoteError) as info:
+            TokenClient(wallet, a, CHALLENGE, batch=5, low_water=1).refill(time.time())
+        assert info.value.status == 429
+        assert wallet.count(CHALLENGE) == 4
+        a.close()
+        b.close()
         wallet.close()

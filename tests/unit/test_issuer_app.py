@@ -200,6 +200,26 @@ def test_key_rotation_overlap(tmp_path: Path) -> None:
     assert pem.stat().st_mode & 0o777 == 0o600
 
 
+def test_key_ring_shared_by_two_processes(tmp_path: Path) -> None:
+    a = KeyRing(tmp_path / "keys", lifetime=10 * DAY, overlap=2 * DAY)
+    a.maintain(NOW)
+    b = KeyRing(tmp_path / "keys", lifetime=10 * DAY, overlap=2 * DAY)
+    b.maintain(NOW)
+    assert [k.key_id for k in a.active(NOW)] == [k.key_id for k in b.active(NOW)]
+    later = NOW + 9 * DAY
+    a.maintain(later)
+    b.maintain(later)  # sees a's new key and makes none of its own
+    assert len(list((tmp_path / "keys").glob("*.pem"))) == 2
+    assert [k.key_id for k in a.active(later)] == [k.key_id for k in b.active(later)]
+    # The next rotation deletes the retired first key from disk.
+    b.maintain(NOW + 18 * DAY)
+    a.maintain(NOW + 18 * DAY)
+    assert len(list((tmp_path / "keys").glob("*.pem"))) == 2
+    assert [k.key_id for k in a.active(NOW + 18 * DAY)] == [
+        k.key_id for k in b.active(NOW + 18 * DAY)
+    ]
+
+
 def test_directory_during_overlap_lists_both(tmp_path: Path, clock: Clock) -> None:
     for c in _client(tmp_path, clock, open=True, key_lifetime=4 * DAY, key_overlap=DAY):
         clock.now += 3.5 * DAY

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from privproc.errors import CryptoError, DecodeError, MisuseError, TokenError
 from privproc.tokens import blind_rsa
@@ -125,3 +127,13 @@ def test_prepare_rules() -> None:
         blind_rsa.prepare(b"m", Variant.PSS_DETERMINISTIC, prefix=b"\x00" * 32)
     with pytest.raises(MisuseError):
         Variant.from_name("RSABSSA-SHA256-PSS-Deterministic")
+
+
+@given(msg=st.binary(max_size=200), variant=st.sampled_from(list(Variant)))
+@settings(max_examples=20)
+def test_round_trip_any_message(sk: PrivateKey, msg: bytes, variant: Variant) -> None:
+    pk = sk.public_key
+    prepared = blind_rsa.prepare(msg, variant)
+    blinded, inv = blind_rsa.blind(pk, prepared, variant)
+    sig = blind_rsa.finalize(pk, prepared, blind_rsa.blind_sign(sk, blinded), inv, variant)
+    blind_rsa.verify(pk, prepared, sig, variant)

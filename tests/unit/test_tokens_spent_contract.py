@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -127,3 +128,18 @@ def test_redis_that_goes_away_fails_closed() -> None:
 def test_redis_bad_url() -> None:
     with pytest.raises(StoreError):
         RedisSpentStore("not-a-url://x")
+
+
+def test_sqlite_purges_expired_rows(tmp_path: Path) -> None:
+    s = SqliteSpentStore(tmp_path / "s.db")
+    s.PURGE_EVERY = 4  # type: ignore[misc]
+    now = time.time()
+    for i in range(3):
+        s.spend(f"old-{i}".encode(), expires_at=now + 1, now=now)
+    later = now + 10
+    s.spend(b"new", expires_at=later + 60, now=later)  # the 4th spend purges
+    s.close()
+    db = sqlite3.connect(tmp_path / "s.db")
+    rows = db.execute("SELECT key FROM spent").fetchall()
+    db.close()
+    assert rows == [(b"new",)]

@@ -131,6 +131,8 @@ def _show(report: AuditReport, *, as_json: bool) -> None:
     table.add_row("records", recs)
     table.add_row("other entries", str(report.opaque_entries))
     table.add_row("record signatures checked", str(report.signatures_checked))
+    for index, kind, target in report.revocations:
+        table.add_row(f"revocation (entry {index})", f"{kind} {target}")
     if report.consistent_with is not None:
         table.add_row("consistent with size", str(report.consistent_with))
     Console().print(table)

@@ -60,10 +60,15 @@ def _home(home: Path | None) -> ConsentHome:
     return ConsentHome.at(home)
 
 
-def _store(db: str | None, home: Path | None) -> ConsentStore:
+def _store(db: str | None, home: Path | None, *, existing: bool = False) -> ConsentStore:
+    """Open the store; with ``existing``, refuse to create a SQLite file (a typo in a
+    path would otherwise give an empty store, and an export that excludes everyone)."""
     from privproc.consent.store import open_store
 
-    return open_store(db or _home(home).database)
+    target = db or str(_home(home).database)
+    if existing and "://" not in target and not Path(target).is_file():
+        raise ConfigError(f"no consent store at {target}")
+    return open_store(target)
 
 
 def _client(url: str, token: str | None, home: Path | None) -> ConsentClient:
@@ -220,7 +225,7 @@ def history(
         with _client(url, token, home) as client:
             events = client.history(account)
     else:
-        store = _store(db, home)
+        store = _store(db, home, existing=True)
         try:
             events = store.history(account)
         finally:
@@ -260,7 +265,7 @@ def status(
     from privproc.consent.service import status_json
     from privproc.errors import NotFoundError
 
-    store = _store(db, home)
+    store = _store(db, home, existing=True)
     try:
         found = store.status(account)
     finally:
@@ -279,7 +284,7 @@ def audit(
     """Audit every account's hash chain and status in a store; names the first failure."""
     from privproc.consent.audit import audit_store
 
-    store = _store(db, home)
+    store = _store(db, home, existing=True)
     try:
         report = audit_store(store)
     finally:
@@ -362,7 +367,7 @@ def export(
         client = _client(url, token, home)
         closer, lookup = client, client.lookup
     else:
-        store = _store(db, home)
+        store = _store(db, home, existing=True)
         closer, lookup = store, store.statuses
     exporter = Exporter(lookup, _policy(default_elsewhere))
     tmp = out_path.with_name(out_path.name + ".partial")

@@ -47,6 +47,9 @@ def register(app: typer.Typer) -> None:
         witness_interval: Annotated[
             float, typer.Option(help="Seconds between re-cosignings of an unchanged checkpoint.")
         ] = 60.0,
+        database: Annotated[
+            str | None, typer.Option(help="postgresql:// URL (default: SQLite in the home).")
+        ] = None,
     ) -> None:
         """Run the ledger service until interrupted."""
         from privproc._http import serve as run
@@ -58,6 +61,7 @@ def register(app: typer.Typer) -> None:
             witnesses=tuple(witness or ()),
             witness_quorum=witness_quorum,
             witness_interval=witness_interval,
+            database=database,
         )
         run(build_app(config), host, port)
 

@@ -39,9 +39,18 @@ class Registration:
 class ConsentClient:
     """Talks to one consent service with one bearer credential (account or operator)."""
 
-    def __init__(self, url: str, token: str | None = None, *, timeout: float = 10.0) -> None:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout)
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 10.0,
+        http: httpx.Client | None = None,
+    ) -> None:
+        """``http``: an httpx client to send through instead (tests pass an in-process one)."""
+        self._headers = {"authorization": f"Bearer {token}"} if token else {}
+        self._base = url.rstrip("/")
+        self._http = http or httpx.Client(timeout=timeout)
 
     def __enter__(self) -> ConsentClient:
         return self
@@ -55,7 +64,9 @@ class ConsentClient:
 
     def _call(self, method: str, path: str, body: object | None = None) -> Any:
         try:
-            response = self._http.request(method, path, json=body)
+            response = self._http.request(
+                method, self._base + path, json=body, headers=self._headers
+            )
         except httpx.HTTPError as exc:
             raise StoreError(f"consent service unreachable ({type(exc).__name__})") from None
         if response.status_code >= 400:

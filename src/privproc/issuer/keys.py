@@ -8,13 +8,20 @@ one has less than ``overlap`` seconds left, so for ``overlap`` seconds two keys 
 active and listed: clients holding the old key's directory keep working and
 gateways fetch the new key before the old one retires. Keys whose truncated key
 id would collide with another active key are never created (RFC 9578 §6.5).
+
+Several issuer processes may share the folder: each notices keys the others made
+(the folder listing is checked on every :meth:`KeyRing.maintain`), and making a key
+happens under an exclusive lock on ``<home>/keys/.lock``, so one rotation makes one key.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,11 +82,33 @@ class KeyRing:
             self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise ConfigError(f"issuer keys: cannot create {self._dir}: {exc.strerror}") from None
-        self._keys: list[IssuerKey] = self._load()
+        self._names: frozenset[str] = frozenset()
+        self._keys: list[IssuerKey] = []
+        self._refresh()
 
-    def _load(self) -> list[IssuerKey]:
+    def _listing(self) -> frozenset[str]:
+        return frozenset(p.name for p in self._dir.glob("*.json"))
+
+    def _refresh(self) -> None:
+        """Reload the keys if another process added or removed one."""
+        names = self._listing()
+        if names != self._names:
+            self._keys = self._load(names)
+            self._names = names
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        fd = os.open(self._dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _load(self, names: frozenset[str]) -> list[IssuerKey]:
         keys = []
-        for meta_path in sorted(self._dir.glob("*.json")):
+        for meta_path in sorted(self._dir / name for name in names):
             pem_path = meta_path.with_suffix(".pem")
             try:
                 meta = json.loads(meta_path.read_text())
@@ -93,7 +122,9 @@ class KeyRing:
         return sorted(keys, key=lambda k: k.not_before)
 
     def _create(self, not_before: int) -> IssuerKey:
-        active_truncated = {k.pair.token_key.truncated_key_id for k in self._keys}
+        active_truncated = {
+            k.pair.token_key.truncated_key_id for k in self._keys if k.not_after > not_before
+        }
         while True:
             crypto_key = rsa.generate_private_key(public_exponent=65537, key_size=self._bits)
             pair = IssuerKeyPair.from_private_key(PrivateKey.from_cryptography(crypto_key))
@@ -116,20 +147,38 @@ class KeyRing:
         tmp.replace(self._dir / f"{name}.json")
         return new
 
+    def _due(self, now: float) -> bool:
+        live = [k for k in self._keys if k.not_after > now]
+        return not live or live[-1].not_after - now <= self._overlap
+
     def maintain(self, now: float) -> None:
-        """Retire expired keys and make the next one when the overlap window starts."""
+        """Pick up other processes' keys; make the next key when the overlap window starts."""
         with self._lock:
-            self._keys = [k for k in self._keys if k.not_after > now]
-            newest = self._keys[-1] if self._keys else None
-            if newest is None or newest.not_after - now <= self._overlap:
-                self._keys.append(self._create(int(now)))
+            self._refresh()
+            if self._due(now):
+                with self._exclusive():
+                    self._refresh()  # another process may have just made it
+                    if self._due(now):
+                        self._prune(now)
+                        self._keys.append(self._create(int(now)))
+                        self._names = self._listing()
+
+    def _prune(self, now: float) -> None:
+        """Delete retired keys: their tokens are refused anyway, and a deleted key leaks nothing."""
+        for key in [k for k in self._keys if k.not_after <= now]:
+            name = key.key_id.hex()
+            for suffix in (".json", ".pem"):
+                with contextlib.suppress(FileNotFoundError):
+                    (self._dir / f"{name}{suffix}").unlink()
+            self._keys.remove(key)
 
     def rotate(self, now: float) -> IssuerKey:
         """Make a new key now (it becomes the signing key; the old ones stay until expiry)."""
-        with self._lock:
-            self._keys = [k for k in self._keys if k.not_after > now]
+        with self._lock, self._exclusive():
+            self._refresh()
             key = self._create(int(now))
             self._keys.append(key)
+            self._names = self._listing()
             return key
 
     def active(self, now: float) -> tuple[IssuerKey, ...]:

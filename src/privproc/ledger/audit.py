@@ -34,7 +34,7 @@ from privproc.ledger.merkle import (
     verify_consistency,
 )
 from privproc.ledger.note import Ed25519Verifier, NoteVerifier
-from privproc.ledger.records import decode_record
+from privproc.ledger.records import ReleaseRecord, RevocationRecord, decode_record
 from privproc.ledger.tiles import (
     ENTRIES_LEVEL,
     TILE_WIDTH,
@@ -61,6 +61,10 @@ class AuditReport:
     opaque_entries: int
     signatures_checked: int
     consistent_with: int | None
+    #: (index, component, version) of every release record.
+    releases: tuple[tuple[int, str, str], ...] = ()
+    #: (index, kind, target hex) of every revocation record.
+    revocations: tuple[tuple[int, str, str], ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-friendly view."""
@@ -75,6 +79,8 @@ class AuditReport:
             "opaque_entries": self.opaque_entries,
             "record_signatures_checked": self.signatures_checked,
             "consistent_with_size": self.consistent_with,
+            "releases": [{"index": i, "component": c, "version": v} for i, c, v in self.releases],
+            "revocations": [{"index": i, "kind": k, "target": t} for i, k, t in self.revocations],
         }
 
 
@@ -145,7 +151,7 @@ def audit_log(
     if previous is not None:
         _check_previous(previous, cp, tree, tiles)
     # 7. Records.
-    kinds, opaque, sigs = _check_records(entries, publisher)
+    kinds, opaque, sigs, releases, revocations = _check_records(entries, publisher)
     return AuditReport(
         origin=cp.origin,
         size=cp.size,
@@ -157,6 +163,8 @@ def audit_log(
         opaque_entries=opaque,
         signatures_checked=sigs,
         consistent_with=None if previous is None else previous.size,
+        releases=tuple(releases),
+        revocations=tuple(revocations),
     )
 
 
@@ -184,20 +192,27 @@ def _check_previous(
 
 def _check_records(
     entries: Sequence[bytes], publisher: Ed25519Verifier | None
-) -> tuple[Counter[str], int, int]:
+) -> tuple[Counter[str], int, int, list[tuple[int, str, str]], list[tuple[int, str, str]]]:
     kinds: Counter[str] = Counter()
     opaque = sigs = 0
+    releases: list[tuple[int, str, str]] = []
+    revocations: list[tuple[int, str, str]] = []
     for i, e in enumerate(entries):
         try:
             signed = decode_record(e)
         except DecodeError:
             opaque += 1
             continue
-        kinds[type(signed.record).__name__] += 1
+        rec = signed.record
+        kinds[type(rec).__name__] += 1
+        if isinstance(rec, ReleaseRecord):
+            releases.append((i, rec.component, rec.version))
+        elif isinstance(rec, RevocationRecord):
+            revocations.append((i, rec.kind, rec.target.hex()))
         if publisher is not None:
             try:
                 signed.verify(publisher)
             except LedgerError as exc:
                 raise LedgerError(exc.check, f"entry {i}: {exc}") from None
             sigs += 1
-    return kinds, opaque, sigs
+    return kinds, opaque, sigs, releases, revocations

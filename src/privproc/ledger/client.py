@@ -129,3 +129,14 @@ class LedgerClient:
         if seen is None or seen.size >= size:
             return bundle, []
         return bundle, self.consistency_proof(seen.size, size)
+
+    def fetch_entries(self, size: int) -> list[bytes]:
+        """Every entry of a tree of ``size`` (from the entry bundles), unverified."""
+        from privproc.ledger.tiles import decode_entry_bundle
+
+        out: list[bytes] = []
+        for ref in tiles_for_size(size):
+            if ref.level == 0:
+                bundle = TileRef(ENTRIES_LEVEL, ref.index, ref.width)
+                out.extend(decode_entry_bundle(self.tile(bundle), ref.width))
+        return out

@@ -46,6 +46,7 @@ from privproc.errors import (
     DecodeError,
     MisuseError,
     PeerError,
+    PrivprocError,
     RemoteError,
     StoreError,
 )
@@ -56,10 +57,11 @@ from privproc.ledger.note import (
     Note,
     NoteSignature,
     NoteVerifier,
+    check_key_name,
     open_note,
     parse_signer_key,
 )
-from privproc.ledger.storage import SqliteLedgerStore
+from privproc.ledger.storage import SqliteLedgerStore, SqlLedgerStore
 from privproc.ledger.tiles import (
     ENTRIES_LEVEL,
     MAX_ENTRY_SIZE,
@@ -118,7 +120,7 @@ def load_token(home: Path, *, create: bool = False) -> str:
     return path.read_text().strip()
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class LedgerConfig:
     """How a ledger runs: its home, origin, witnesses and quorum for serving."""
 
@@ -127,6 +129,29 @@ class LedgerConfig:
     witnesses: tuple[str, ...] = ()
     witness_quorum: int | None = None
     witness_interval: float = 60.0
+    #: ``postgresql://...`` to keep the log in PostgreSQL; default SQLite under ``home``.
+    database: str | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            check_key_name(self.origin)
+        except DecodeError:
+            raise ConfigError("the origin must be a key name: no spaces, no '+'") from None
+        if self.witness_interval <= 0:
+            raise ConfigError("the witness interval must be positive")
+        if any(not w.startswith(("http://", "https://")) for w in self.witnesses):
+            raise ConfigError("witnesses are given by http(s) URL")
+
+
+def _open_store(config: LedgerConfig) -> SqlLedgerStore:
+    db = config.database
+    if db is None:
+        return SqliteLedgerStore(config.home / "ledger.sqlite3")
+    if db.startswith(("postgresql://", "postgres://")):
+        from privproc.ledger.postgres import PostgresLedgerStore
+
+        return PostgresLedgerStore(db)
+    raise ConfigError("--database must be a postgresql:// URL (default: SQLite in the home)")
 
 
 class _Ledger:
@@ -135,7 +160,7 @@ class _Ledger:
         self.config = config
         self.signer = load_signer(config.home, config.origin)
         self.token = load_token(config.home, create=True)
-        self.store = SqliteLedgerStore(config.home / "ledger.sqlite3")
+        self.store = _open_store(config)
         self.quorum = (
             len(config.witnesses) if config.witness_quorum is None else config.witness_quorum
         )
@@ -198,24 +223,30 @@ class _Ledger:
                         self.new_checkpoint.wait(), timeout=self.config.witness_interval
                     )
                 self.new_checkpoint.clear()
-                latest = self.store.latest_checkpoint()
-                if latest is None:
-                    continue
-                size, note_bytes = latest
-                results = await asyncio.gather(
-                    *(self._cosign(client, url, size, note_bytes) for url in self.config.witnesses),
-                    return_exceptions=True,
-                )
-                note = Note.decode(note_bytes)
-                sigs = {(s.name, s.key_id): s for s in note.signatures}
-                for url, res in zip(self.config.witnesses, results, strict=True):
-                    if isinstance(res, BaseException):
-                        _log.warning("witness %s: %s", url, type(res).__name__)
-                        continue
-                    sigs[(res.name, res.key_id)] = res  # a fresher cosignature replaces the old
-                note = Note(note.text, tuple(sigs.values()))
-                await asyncio.to_thread(self.store.update_checkpoint, size, note.encode())
-                self._pick_served()
+                try:
+                    await self._witness_round(client)
+                except PrivprocError as exc:  # e.g. the store is unavailable: try next round
+                    _log.warning("witnessing round failed: %s", exc.code)
+
+    async def _witness_round(self, client: httpx.AsyncClient) -> None:
+        latest = await asyncio.to_thread(self.store.latest_checkpoint)
+        if latest is None:
+            return
+        size, note_bytes = latest
+        results = await asyncio.gather(
+            *(self._cosign(client, url, size, note_bytes) for url in self.config.witnesses),
+            return_exceptions=True,
+        )
+        note = Note.decode(note_bytes)
+        sigs = {(s.name, s.key_id): s for s in note.signatures}
+        for url, res in zip(self.config.witnesses, results, strict=True):
+            if isinstance(res, BaseException):
+                _log.warning("witness %s: %s", url, type(res).__name__)
+                continue
+            sigs[(res.name, res.key_id)] = res  # a fresher cosignature replaces the old
+        note = Note(note.text, tuple(sigs.values()))
+        await asyncio.to_thread(self.store.update_checkpoint, size, note.encode())
+        self._pick_served()
 
     async def _witness_key(self, client: httpx.AsyncClient, url: str) -> NoteVerifier:
         if url not in self.witness_keys:

@@ -1,9 +1,13 @@
-"""SQLite storage for the ledger: entries, every complete-subtree hash, checkpoints.
+"""Durable storage for the ledger: entries, every complete-subtree hash, checkpoints.
 
-Durability: WAL journal with ``synchronous=FULL``, so a transaction is on disk
-when ``commit`` returns; the service acknowledges an append only after the
-transaction holding the entry, its hashes and the new signed checkpoint has
-committed. A crash (even ``kill -9``) loses only unacknowledged appends.
+Two backends share one implementation: SQLite (the default, one file under the
+ledger's home) and PostgreSQL (:mod:`privproc.ledger.postgres`, for scale).
+
+Durability: the service acknowledges an append only after the transaction holding
+the entry, its hashes and the new signed checkpoint has committed. SQLite runs in
+WAL mode with ``synchronous=FULL`` and PostgreSQL with its default synchronous
+commit, so a commit is on disk when it returns, and a crash (even ``kill -9``)
+loses only unacknowledged appends.
 
 Hashes are kept for every complete subtree (``(level, index)``, RFC 9162 §2.1),
 so proofs read O(log n) rows and C2SP tiles are range reads of levels
@@ -17,7 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from privproc.errors import MisuseError, StoreError
 from privproc.ledger.merkle import (
@@ -29,51 +33,113 @@ from privproc.ledger.merkle import (
     range_hash,
 )
 
-__all__ = ["SqliteLedgerStore"]
+__all__ = ["LedgerStore", "SqlDatabase", "SqlLedgerStore", "SqliteLedgerStore"]
 
 _T = TypeVar("_T")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS hashes (
-    level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
-    PRIMARY KEY (level, idx)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL);
-"""
+_SQLITE_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS hashes (level INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    " hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL)",
+)
+
+
+class SqlDatabase(Protocol):
+    """The few operations the store needs from a SQL connection (``?`` placeholders)."""
+
+    #: The statement that opens a write transaction.
+    begin: str
+    #: The driver's base exception(s), translated to StoreError.
+    errors: tuple[type[Exception], ...]
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a statement; return its rows (empty for statements without rows)."""
+        ...
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a statement once per row."""
+        ...
+
+    def close(self) -> None:
+        """Close the connection."""
+        ...
+
+
+class LedgerStore(Protocol):
+    """What the ledger service needs from its storage (both backends provide it)."""
+
+    @property
+    def size(self) -> int: ...
+
+    def append(self, entries: Sequence[bytes], make_note: Callable[[int, bytes], bytes]) -> int: ...
+
+    def latest_checkpoint(self) -> tuple[int, bytes] | None: ...
+
+    def update_checkpoint(self, size: int, note: bytes) -> None: ...
+
+    def hashes(self, level: int, start: int, end: int) -> list[bytes]: ...
+
+    def entries(self, start: int, end: int) -> list[bytes]: ...
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]: ...
+
+    def consistency_proof(self, old: int, new: int) -> list[bytes]: ...
+
+    def close(self) -> None: ...
+
+
+class _SqliteDatabase:
+    begin = "BEGIN IMMEDIATE"
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+    def __init__(self, path: str | Path) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        for statement in _SQLITE_SCHEMA:
+            self._db.execute(statement)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._db.execute(sql, tuple(params)).fetchall()
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
+
+    def close(self) -> None:
+        self._db.close()
 
 
 class _Source:
-    """A HashSource over the connection plus hashes not yet committed."""
+    """A HashSource over the database plus hashes not yet committed."""
 
-    __slots__ = ("_cur", "_new")
+    __slots__ = ("_db", "_new")
 
-    def __init__(self, cur: sqlite3.Cursor, new: dict[tuple[int, int], bytes]) -> None:
-        self._cur, self._new = cur, new
+    def __init__(self, db: SqlDatabase, new: dict[tuple[int, int], bytes]) -> None:
+        self._db, self._new = db, new
 
     def node(self, level: int, index: int) -> bytes:
         h = self._new.get((level, index))
         if h is not None:
             return h
-        row = self._cur.execute(
-            "SELECT hash FROM hashes WHERE level = ? AND idx = ?", (level, index)
-        ).fetchone()
-        if row is None:
+        rows = self._db.query("SELECT hash FROM hashes WHERE level = ? AND idx = ?", (level, index))
+        if not rows:
             raise MisuseError(f"no stored hash at level {level} index {index}")
-        return bytes(row[0])
+        return bytes(rows[0][0])
 
 
-class SqliteLedgerStore:
-    """The ledger's durable state in one SQLite file."""
+class SqlLedgerStore:
+    """The ledger's durable state in a SQL database (see :class:`SqlDatabase`)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(
+        self, connect: Callable[[], SqlDatabase], what: str, errors: tuple[type[Exception], ...]
+    ) -> None:
         self._lock = threading.Lock()
+        self._what = what
         try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open ledger database: {type(exc).__name__}") from None
+            self._db = connect()
+        except errors as exc:
+            raise StoreError(f"cannot open the {what} database: {type(exc).__name__}") from None
         self._size = self._run(self._read_size)
 
     def close(self) -> None:
@@ -81,17 +147,16 @@ class SqliteLedgerStore:
         with self._lock:
             self._db.close()
 
-    def _run(self, fn: Callable[[sqlite3.Cursor], _T]) -> _T:
+    def _run(self, fn: Callable[[SqlDatabase], _T]) -> _T:
         with self._lock:
             try:
-                return fn(self._db.cursor())
-            except sqlite3.Error as exc:
-                raise StoreError(f"ledger database: {type(exc).__name__}") from None
+                return fn(self._db)
+            except self._db.errors as exc:
+                raise StoreError(f"{self._what} database: {type(exc).__name__}") from None
 
     @staticmethod
-    def _read_size(cur: sqlite3.Cursor) -> int:
-        row = cur.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries").fetchone()
-        return int(row[0])
+    def _read_size(db: SqlDatabase) -> int:
+        return int(db.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")[0][0])
 
     @property
     def size(self) -> int:
@@ -102,10 +167,10 @@ class SqliteLedgerStore:
         """Sequence ``entries`` and store the checkpoint ``make_note(size, root)`` in ONE
         durable transaction; return the index of the first entry."""
 
-        def tx(cur: sqlite3.Cursor) -> int:
+        def tx(db: SqlDatabase) -> int:
             start = self._size
             new: dict[tuple[int, int], bytes] = {}
-            src = _Source(cur, new)
+            src = _Source(db, new)
             for k, entry in enumerate(entries):
                 i, level = start + k, 0
                 h = leaf_hash(entry)
@@ -118,22 +183,24 @@ class SqliteLedgerStore:
             size = start + len(entries)
             root = range_hash(src, 0, size) if size else empty_root()
             note = make_note(size, root)
-            cur.execute("BEGIN IMMEDIATE")
+            db.query(db.begin)
             try:
-                cur.executemany(
+                db.execute_many(
                     "INSERT INTO entries (idx, data) VALUES (?, ?)",
                     [(start + k, e) for k, e in enumerate(entries)],
                 )
-                cur.executemany(
+                db.execute_many(
                     "INSERT INTO hashes (level, idx, hash) VALUES (?, ?, ?)",
                     [(lv, ix, h) for (lv, ix), h in new.items()],
                 )
-                cur.execute(
-                    "INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?, ?)", (size, note)
+                db.query(
+                    "INSERT INTO checkpoints (size, note) VALUES (?, ?)"
+                    " ON CONFLICT (size) DO UPDATE SET note = excluded.note",
+                    (size, note),
                 )
-                cur.execute("COMMIT")
+                db.query("COMMIT")
             except BaseException:
-                cur.execute("ROLLBACK")
+                db.query("ROLLBACK")
                 raise
             self._size = size
             return start
@@ -143,40 +210,36 @@ class SqliteLedgerStore:
     def latest_checkpoint(self) -> tuple[int, bytes] | None:
         """The newest stored checkpoint note and its size."""
 
-        def q(cur: sqlite3.Cursor) -> tuple[int, bytes] | None:
-            row = cur.execute(
-                "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"
-            ).fetchone()
-            return None if row is None else (int(row[0]), bytes(row[1]))
+        def q(db: SqlDatabase) -> tuple[int, bytes] | None:
+            rows = db.query("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+            return None if not rows else (int(rows[0][0]), bytes(rows[0][1]))
 
         return self._run(q)
 
     def checkpoint(self, size: int) -> bytes | None:
         """The stored checkpoint note for ``size``, if any."""
 
-        def q(cur: sqlite3.Cursor) -> bytes | None:
-            row = cur.execute("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
-            return None if row is None else bytes(row[0])
+        def q(db: SqlDatabase) -> bytes | None:
+            rows = db.query("SELECT note FROM checkpoints WHERE size = ?", (size,))
+            return None if not rows else bytes(rows[0][0])
 
         return self._run(q)
 
     def update_checkpoint(self, size: int, note: bytes) -> None:
         """Replace the note of size ``size`` (to add witness cosignatures)."""
-
-        def q(cur: sqlite3.Cursor) -> None:
-            cur.execute("UPDATE checkpoints SET note = ? WHERE size = ?", (note, size))
-
-        self._run(q)
+        self._run(
+            lambda db: db.query("UPDATE checkpoints SET note = ? WHERE size = ?", (note, size))
+        )
 
     def hashes(self, level: int, start: int, end: int) -> list[bytes]:
         """Stored hashes ``[start, end)`` of one Merkle level (stops at the first gap)."""
 
-        def q(cur: sqlite3.Cursor) -> list[bytes]:
-            rows = cur.execute(
-                "SELECT idx, hash FROM hashes"
-                " WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+        def q(db: SqlDatabase) -> list[bytes]:
+            rows = db.query(
+                "SELECT idx, hash FROM hashes WHERE level = ? AND idx >= ? AND idx < ?"
+                " ORDER BY idx",
                 (level, start, end),
-            ).fetchall()
+            )
             out = []
             for want, (idx, h) in enumerate(rows, start):
                 if idx != want:
@@ -189,10 +252,10 @@ class SqliteLedgerStore:
     def entries(self, start: int, end: int) -> list[bytes]:
         """Entries ``[start, end)`` that exist."""
 
-        def q(cur: sqlite3.Cursor) -> list[bytes]:
-            rows = cur.execute(
+        def q(db: SqlDatabase) -> list[bytes]:
+            rows = db.query(
                 "SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end)
-            ).fetchall()
+            )
             return [bytes(r[0]) for r in rows]
 
         return self._run(q)
@@ -200,20 +263,27 @@ class SqliteLedgerStore:
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """RFC 9162 §2.1.3.1 proof from stored hashes (O(log n) reads)."""
         self._check(size)
-        return self._run(lambda cur: inclusion_proof(_Source(cur, {}), index, size))
+        return self._run(lambda db: inclusion_proof(_Source(db, {}), index, size))
 
     def consistency_proof(self, old: int, new: int) -> list[bytes]:
         """RFC 9162 §2.1.4.1 proof from stored hashes (O(log n) reads)."""
         self._check(new)
-        return self._run(lambda cur: consistency_proof(_Source(cur, {}), old, new))
+        return self._run(lambda db: consistency_proof(_Source(db, {}), old, new))
 
     def root(self, size: int) -> bytes:
         """``MTH(D[0:size])`` from stored hashes."""
         self._check(size)
         if size == 0:
             return empty_root()
-        return self._run(lambda cur: range_hash(_Source(cur, {}), 0, size))
+        return self._run(lambda db: range_hash(_Source(db, {}), 0, size))
 
     def _check(self, size: int) -> None:
         if not 0 <= size <= self._size:
             raise MisuseError(f"size {size} beyond the log ({self._size})")
+
+
+class SqliteLedgerStore(SqlLedgerStore):
+    """The ledger's state in one SQLite file (WAL, ``synchronous=FULL``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(lambda: _SqliteDatabase(path), "SQLite", (sqlite3.Error, OSError))

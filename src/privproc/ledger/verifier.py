@@ -26,11 +26,24 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from privproc.errors import DecodeError, ForkError, LedgerError, MisuseError, StaleError
+from privproc.errors import (
+    DecodeError,
+    ForkError,
+    LedgerError,
+    MisuseError,
+    ProofError,
+    StaleError,
+)
 from privproc.ledger.checkpoint import Checkpoint, OpenedCheckpoint, open_checkpoint
-from privproc.ledger.merkle import HASH_SIZE, leaf_hash, verify_consistency, verify_inclusion
+from privproc.ledger.merkle import (
+    HASH_SIZE,
+    leaf_hash,
+    root_from_leaf_hashes,
+    verify_consistency,
+    verify_inclusion,
+)
 from privproc.ledger.note import Ed25519Verifier, NoteVerifier, b64decode_strict
-from privproc.ledger.records import Record, decode_record
+from privproc.ledger.records import Record, RevocationRecord, decode_record
 
 __all__ = [
     "InclusionBundle",
@@ -39,6 +52,7 @@ __all__ = [
     "check_consistency",
     "verify_checkpoint",
     "verify_inclusion_bundle",
+    "verify_not_revoked",
     "verify_record",
 ]
 
@@ -243,3 +257,54 @@ def verify_record(
     except DecodeError as exc:
         raise LedgerError("record.decode", f"entry is not a record: {exc}") from None
     return signed.verify(publisher), result
+
+
+def verify_not_revoked(
+    entries: Sequence[bytes],
+    checkpoint: Checkpoint,
+    publisher: Ed25519Verifier,
+    *,
+    kind: str,
+    target: bytes,
+) -> None:
+    """Prove that no revocation of ``target`` is in the log up to ``checkpoint``.
+
+    ``entries`` must be every entry of the (already verified) checkpoint, e.g. fetched
+    from the entry bundles; they must hash to its root (``ledger.entries.root``), which
+    makes the absence of a revocation a proof, not a hope. A revocation record validly
+    signed by ``publisher`` whose kind and target match raises LedgerError
+    ``ledger.revoked``. Costs one leaf hash per entry: meant for a ledger of releases and
+    key configs (thousands of entries), not for an unbounded log.
+    """
+    if len(entries) != checkpoint.size:
+        raise ProofError(
+            "ledger.entries.count",
+            "the entries do not cover the checkpoint",
+            expected=checkpoint.size,
+            found=len(entries),
+        )
+    root = root_from_leaf_hashes([leaf_hash(e) for e in entries])
+    if root != checkpoint.root_hash:
+        raise ProofError(
+            "ledger.entries.root",
+            "the entries do not hash to the checkpoint's root",
+            expected=checkpoint.root_hash.hex(),
+            found=root.hex(),
+        )
+    for index, entry in enumerate(entries):
+        try:
+            signed = decode_record(entry)
+        except DecodeError:
+            continue
+        rec = signed.record
+        if not isinstance(rec, RevocationRecord) or (rec.kind, rec.target) != (kind, target):
+            continue
+        try:
+            signed.verify(publisher)
+        except LedgerError:
+            continue  # a revocation not signed by the publisher revokes nothing
+        raise LedgerError(
+            "ledger.revoked",
+            f"{kind} revoked at entry {index}: {rec.reason}",
+            found=target.hex(),
+        )

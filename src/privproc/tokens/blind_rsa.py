@@ -10,7 +10,7 @@ are modular arithmetic. Everything else comes from ``cryptography``: SHA-384 and
 MGF1 for EMSA-PSS encoding (RFC 8017 §9.1.1), and RSASSA-PSS verification of the
 finished signature (§4.5). Modular exponentiation uses ``gmpy2`` (GMP; the signer's
 secret exponentiations with ``powmod_sec``, which does not branch on the exponent),
-about nine times faster than Python's ``pow`` for 2048-bit CRT signing
+six to eight times faster than Python's ``pow`` for 2048-bit CRT signing
 (``bench/tokens.py``; figures in ``docs/tokens.md``).
 
 Checks that RFC 9474 asks for, all fail closed:

@@ -101,7 +101,7 @@ class WitnessStore:
             raise StoreError(f"witness database: {type(exc).__name__}") from None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class WitnessConfig:
     """A witness: its home, name, and the logs it witnesses (origin -> verifier)."""
 

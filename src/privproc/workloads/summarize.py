@@ -21,6 +21,7 @@ Two methods, chosen by what the backend can do:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ from privproc.errors import PolicyError
 from privproc.workloads.backend import Backend, Generator
 from privproc.workloads.chat import Chat
 from privproc.workloads.text import (
+    correction_cue_removed,
     facts,
     is_chitchat,
     is_correction,
@@ -53,7 +55,19 @@ _MMR_LAMBDA = 0.5
 _DUPLICATE = 0.85
 #: Below this marginal relevance a sentence adds too little to be worth reading.
 _MIN_GAIN = 0.15
-_LOOKBACK = 8
+_RELATED = 0.5
+#: How far back (in units) a correction looks for what it corrects: the corrector's own
+#: statements, then anyone's.
+_LOOKBACK = 200
+_LOOKBACK_OTHERS = 4
+#: Messages longer than this (in words) are cut into sentences.
+_LONG_MESSAGE_WORDS = 40
+#: A correction with at most this many words besides its cue and facts is folded into
+#: the statement it corrects; a longer one must be about the same subject to replace it.
+_BARE_CORRECTION_WORDS = 5
+_BACK_POINTERS = frozenset(
+    ["it", "it's", "that", "this", "c'est", "ce", "ça", "il", "elle", "they", "ils", "elles"]
+)
 
 _EMPTY = {"en": "No unread messages.", "fr": "Aucun message non lu."}
 _CORRECTED_BY = {"en": "corrected by", "fr": "corrigé par"}
@@ -127,70 +141,128 @@ def summarize_unread(chat: Chat, *, backend: Backend) -> Summary:
 
 
 def _units(chat: Chat) -> list[_Unit]:
+    """One unit per unread message (quoted lines dropped); long messages by sentence."""
     out = []
     for index, message in enumerate(chat.messages):
         if not message.unread:
             continue
-        for sentence in split_sentences(strip_quoted(message.text)):
-            if not is_chitchat(sentence):
-                out.append(_Unit(index, message.sender, sentence))
+        body = " ".join(split_sentences(strip_quoted(message.text)))
+        if len(words(body)) <= _LONG_MESSAGE_WORDS:
+            pieces = [body] if body else []
+        else:
+            pieces = split_sentences(strip_quoted(message.text))
+        out += [_Unit(index, message.sender, p) for p in pieces if not is_chitchat(p)]
     return out
 
 
-def _resolve_corrections(units: list[_Unit], language: str) -> list[_Unit]:
-    """Replace each corrected fact by its correction; drop the superseded sentence."""
+def _superseded(units: list[_Unit], j: int, dropped: set[int]) -> int | None:
+    """The unit that unit ``j`` corrects: the corrector's own latest statement of a fact of
+    the same kind, else anyone's among the last few units."""
+    new = facts(units[j].text).kinds()
+    for i in range(j - 1, max(-1, j - 1 - _LOOKBACK), -1):
+        same_sender = units[i].sender == units[j].sender
+        if i not in dropped and same_sender and facts(units[i].text).kinds() & new:
+            return i
+    for i in range(j - 1, max(-1, j - 1 - _LOOKBACK_OTHERS), -1):
+        if i not in dropped and facts(units[i].text).kinds() & new:
+            return i
+    return None
+
+
+def _replace_fact(text: str, old: str, new: str) -> str:
+    return re.sub(rf"(?<!\w){re.escape(old)}(?!\w)", lambda _: new, text, count=1)
+
+
+def _residue(text: str) -> list[str]:
+    """Words a correction says besides its cue and its facts ("no wait, Thursday": none)."""
+    found = facts(text)
+    rest = correction_cue_removed(text)
+    for value in (*found.dates, *found.times, *found.places, *found.numbers):
+        rest = rest.replace(value, " ")
+    return words(rest)
+
+
+def _same_subject(statement: str, correction: str) -> bool:
+    """Is a full-sentence correction about the earlier statement? It shares a content word
+    with it (4+ letters, facts aside), or it opens on a pronoun that points back ("it")."""
+    residue = _residue(correction)
+    if residue and residue[0].lower() in _BACK_POINTERS:
+        return True
+    mine = {w.lower() for w in residue if len(w) >= 4}
+    return bool(mine & {w.lower() for w in _residue(statement) if len(w) >= 4})
+
+
+def _resolve_corrections(
+    units: list[_Unit], vectors: npt.NDArray[np.float32], backend: Backend, language: str
+) -> tuple[list[_Unit], npt.NDArray[np.float32]]:
+    """Apply corrections ("no wait, Thursday") and drop the statements they supersede.
+
+    A bare correction (a few words besides its cue and facts) is folded into the statement
+    it corrects: the old fact is replaced by the new one, the rest quoted as written. A
+    correction that is a full statement replaces the earlier one only when both are about
+    the same thing (:func:`_same_subject`); otherwise nothing is dropped ("we moved the
+    demo to 22 March" does not correct "delivery is on 15 March").
+    """
     dropped: set[int] = set()
+    merged_units: list[int] = []
     for j, unit in enumerate(units):
-        if not is_correction(unit.text):
+        if not is_correction(unit.text) or not facts(unit.text).count:
             continue
-        new = facts(unit.text)
-        if not new.count:
+        i = _superseded(units, j, dropped)
+        if i is None:
             continue
-        for i in range(j - 1, max(-1, j - 1 - _LOOKBACK), -1):
-            if i in dropped:
-                continue
-            old = facts(units[i].text)
-            shared = [
-                k for k in ("dates", "times", "places", "numbers") if k in old.kinds() & new.kinds()
-            ]
-            if not shared:
-                continue
-            kind = shared[0]
-            old_values, new_values = getattr(old, kind), getattr(new, kind)
-            dropped.add(i)
-            unit.kind, unit.forced = "correction", True
-            fresh = [v for v in new_values if v.lower() not in units[i].text.lower()]
+        residue = len(_residue(unit.text))
+        # Someone correcting another person's statement must do it in so many words
+        # ("no, Thursday"); "I can only come at 4" is about the speaker, not the event.
+        limit = _BARE_CORRECTION_WORDS if units[i].sender == unit.sender else 1
+        bare = residue <= limit
+        if not bare and not _same_subject(units[i].text, unit.text):
+            continue
+        dropped.add(i)
+        unit.kind, unit.forced = "correction", True
+        if not bare:
+            continue
+        old, new = facts(units[i].text), facts(unit.text)
+        for kind in ("dates", "times", "places", "numbers"):
+            old_values = getattr(old, kind)
+            fresh = [v for v in getattr(new, kind) if v.lower() not in units[i].text.lower()]
             if len(old_values) == 1 and len(fresh) == 1:
-                merged = units[i].text.replace(old_values[0], fresh[0], 1)
+                merged = _replace_fact(units[i].text, old_values[0], fresh[0])
                 sender = units[i].sender
                 if sender != unit.sender:
                     corrected = _CORRECTED_BY.get(language, _CORRECTED_BY["en"])
                     sender = f"{sender} ({corrected} {unit.sender})"
                 unit.text, unit.sender, unit.message = merged, sender, units[i].message
-            break
-    return [u for i, u in enumerate(units) if i not in dropped]
+                merged_units.append(j)
+                break
+    if merged_units:
+        vectors = vectors.copy()
+        vectors[merged_units] = backend.embed([units[j].text for j in merged_units])
+    keep = [i for i in range(len(units)) if i not in dropped]
+    return [units[i] for i in keep], vectors[keep]
 
 
 def _score(units: list[_Unit], vectors: npt.NDArray[np.float32]) -> None:
+    """Salience: what a sentence carries first, its centrality second."""
     centroid = vectors.mean(axis=0)
     centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
     centrality = vectors @ centroid
     for unit, central in zip(units, centrality, strict=True):
         found = facts(unit.text)
-        score = float(central)
-        if is_chitchat(unit.text):
-            score -= 1.0
-        elif len(words(unit.text)) < 3:
-            score -= 0.2
+        names, _ = names_and_numbers(unit.text)
+        n_words = len(words(unit.text))
+        score = 0.3 * float(central) + 0.15 * min(n_words, 15) / 15
         if found.count:
-            score += 0.25
+            score += 0.35
             if unit.kind == "context":
                 unit.kind = "fact"
+        if names:
+            score += 0.15
         if is_decision(unit.text):
             score += 0.3
             if unit.kind in ("context", "fact"):
                 unit.kind = "decision"
-        if is_question_to_reader(unit.text) and not is_chitchat(unit.text):
+        if is_question_to_reader(unit.text):
             score += 0.4
             unit.kind, unit.forced = "question", True
         if unit.kind == "correction":
@@ -203,9 +275,16 @@ def _mmr(
 ) -> list[int]:
     """Pick up to ``budget`` of ``candidates``: forced ones first, then by MMR."""
     chosen: list[int] = []
+    index = {c: k for k, c in enumerate(candidates)}
+    sims = vectors[candidates] @ vectors[candidates].T
 
     def redundancy(i: int) -> float:
-        return max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
+        return max((float(sims[index[i], index[j]]) for j in chosen), default=0.0)
+
+    def overlap(i: int) -> float:
+        # Unrelated sentences still score 0.1 to 0.4 in this space: only similarity beyond
+        # _RELATED counts as repetition, scaled to 0..1.
+        return max(0.0, redundancy(i) - _RELATED) / (1.0 - _RELATED)
 
     forced = sorted((i for i in candidates if units[i].forced), key=lambda i: -units[i].score)
     for i in forced:
@@ -213,10 +292,10 @@ def _mmr(
             break
         if redundancy(i) < _DUPLICATE:
             chosen.append(i)
-    rest = [i for i in candidates if i not in chosen and units[i].score > -0.5]
+    rest = [i for i in candidates if i not in chosen]
 
     def gain(i: int) -> float:
-        return _MMR_LAMBDA * units[i].score - (1 - _MMR_LAMBDA) * redundancy(i)
+        return _MMR_LAMBDA * units[i].score - (1 - _MMR_LAMBDA) * overlap(i)
 
     while rest and len(chosen) < budget:
         best = max(rest, key=gain)
@@ -234,11 +313,12 @@ def _budget(n: int, cap: int) -> int:
 
 def _extractive(chat: Chat, backend: Backend) -> Summary:
     language = chat.base_language
-    units = _resolve_corrections(_units(chat), language)
+    units = _units(chat)
     unread = len(chat.unread)
-    if not units:  # only quoted lines or empty texts
+    if not units:  # only quoted lines, empty texts or chit-chat
         return Summary(_EMPTY.get(language, _EMPTY["en"]), (), chat.language, unread, "empty")
     vectors = backend.embed([u.text for u in units])
+    units, vectors = _resolve_corrections(units, vectors, backend, language)
     _score(units, vectors)
     unread_order = [i for i, m in enumerate(chat.messages) if m.unread]
     part_of = {index: position // PART_MESSAGES for position, index in enumerate(unread_order)}
@@ -246,13 +326,11 @@ def _extractive(chat: Chat, backend: Backend) -> Summary:
     for i, unit in enumerate(units):
         parts.setdefault(part_of[unit.message], []).append(i)
     if len(parts) == 1:
-        content = sum(1 for u in units if u.score > -0.5)
-        chosen = _mmr(list(range(len(units))), vectors, units, _budget(content, MAX_POINTS))
+        chosen = _mmr(list(range(len(units))), vectors, units, _budget(len(units), MAX_POINTS))
     else:
         picks: list[int] = []
         for members in parts.values():
-            content = sum(1 for i in members if units[i].score > -0.5)
-            picks += _mmr(members, vectors, units, _budget(content, PART_POINTS))
+            picks += _mmr(members, vectors, units, _budget(len(members), PART_POINTS))
         chosen = _mmr(picks, vectors, units, MAX_POINTS)
     points = tuple(
         Point(units[i].sender, units[i].text, units[i].message, units[i].kind)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "Facts",
+    "correction_cue_removed",
     "facts",
     "is_chitchat",
     "is_correction",
@@ -47,7 +48,8 @@ _TIME = re.compile(
     re.IGNORECASE,
 )
 _DATE = re.compile(
-    rf"\b(?:{_WEEKDAYS})\b|\b\d{{1,2}}(?:st|nd|rd|th|er)?\s+(?:{_MONTHS})\b|"
+    rf"\b(?:du\s+|from\s+)?\d{{1,2}}(?:st|nd|rd|th|er)?\s*(?:au|to|-|\u2013)\s*\d{{1,2}}"
+    rf"(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_WEEKDAYS})\b|\b\d{{1,2}}(?:st|nd|rd|th|er)?\s+(?:{_MONTHS})\b|"
     rf"\b(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\b|"
     rf"\b(?:{_RELATIVE_DAYS})\b",
     re.IGNORECASE,
@@ -60,14 +62,15 @@ _PLACE = re.compile(
 
 _CORRECTION = re.compile(
     r"\b(?:no\s+wait|wait\s+no|actually|correction|sorry,?\s+i\s+meant|i\s+meant|i\s+mean\b|"
-    r"scratch\s+that|make\s+(?:it|that)|not\s+\w+\s*,\s*(?:but\s+)?|changed?\s+to|moved\s+to|"
+    r"scratch\s+that|make\s+(?:it|that)|(?:we\s+)?mov(?:e|ed|ing)\s+(?:it|the\s+\w+)\s+to|"
+    r"report(?:é|ée|er)|décal(?:é|ée|er)|déplac(?:é|ée|er)|not\s+\w+\s*,?\s*but\b|changed?\s+to|moved\s+to|"
     r"non\s+attends|attends\s+non|en\s+fait|pardon|je\s+voulais\s+dire|plutôt|finalement|"
     r"rectification|oubliez|oublie\s+ça|c['\u2019]est\s+(?:plutôt|finalement)|pas\s+\w+\s*,\s*mais)",
     re.IGNORECASE,
 )
 _DECISION = re.compile(
     r"\b(?:let['\u2019]s|we['\u2019]ll|we\s+will|decided|agreed|confirmed|booked|settled|it['\u2019]s\s+a\s+deal|"
-    r"deadline|due|must|need\s+to|i['\u2019]ll|i\s+will|i\s+can|je\s+vais|j['\u2019]apporte|je\s+peux|don['\u2019]t\s+forget|remember\s+to|"
+    r"deadline|due|must|need\s+to|don['\u2019]t\s+tell|ne\s+(?:lui\s+)?dites?\s+rien|i['\u2019]m\s+on\s+it|je\s+m['\u2019]occupe|je\s+m['\u2019]en\s+charge|i['\u2019]ll|i\s+will|i\s+can|je\s+vais|j['\u2019]apporte|je\s+peux|don['\u2019]t\s+forget|remember\s+to|"
     r"on\s+part\s+sur|c['\u2019]est\s+décidé|c['\u2019]est\s+réservé|confirmé|réservé|on\s+a\s+décidé|"
     r"il\s+faut|n['\u2019]oubliez\s+pas|n['\u2019]oublie\s+pas|pensez\s+à|pense\s+à|rendez-vous|rdv)\b",
     re.IGNORECASE,
@@ -220,6 +223,11 @@ def names_and_numbers(text: str) -> tuple[frozenset[str], frozenset[str]]:
 def is_correction(sentence: str) -> bool:
     """Does the sentence correct something said just before ("no wait, Thursday")?"""
     return bool(_CORRECTION.search(sentence))
+
+
+def correction_cue_removed(sentence: str) -> str:
+    """The sentence without its correction cues ("no wait", "en fait", ...)."""
+    return _CORRECTION.sub(" ", sentence)
 
 
 def is_decision(sentence: str) -> bool:

@@ -11,7 +11,7 @@ from privproc.ledger.checkpoint import Checkpoint, sign_checkpoint
 from privproc.ledger.cosignature import Cosigner
 from privproc.ledger.merkle import MemoryTree
 from privproc.ledger.note import Ed25519Signer, Ed25519Verifier
-from privproc.ledger.records import KeyConfigRecord, encode_record, sign_record
+from privproc.ledger.records import KeyConfigRecord, RevocationRecord, encode_record, sign_record
 from privproc.ledger.tiles import ENTRIES_LEVEL, TileRef, encode_entry_bundle, tiles_for_size
 
 ORIGIN = "audit.example/log"
@@ -40,7 +40,10 @@ def _log(entries: list[bytes]) -> tuple[bytes, dict[TileRef, bytes], MemoryTree]
 
 def _entries(n: int) -> list[bytes]:
     rec = encode_record(sign_record(KeyConfigRecord(b"k", 1, 2), "pub.example", PUB))
-    return [rec if i % 100 == 0 else b"e%d" % i for i in range(n)]
+    rev = encode_record(
+        sign_record(RevocationRecord("measurement", b"\x07" * 32, "bad", 3), "pub.example", PUB)
+    )
+    return [rec if i % 100 == 0 else rev if i == 7 else b"e%d" % i for i in range(n)]
 
 
 def test_good_log_passes() -> None:
@@ -49,8 +52,10 @@ def test_good_log_passes() -> None:
     r = audit_log(note, LOG.verifier(), tiles, witnesses=[W.verifier()], publisher=PUBV)
     assert r.size == len(entries)
     assert r.cosigners == (("w.example", 1234),)
-    assert dict(r.records) == {"KeyConfigRecord": 6}
-    assert r.signatures_checked == 6
+    assert dict(r.records) == {"KeyConfigRecord": 6, "RevocationRecord": 1}
+    assert r.signatures_checked == 7
+    assert r.revocations == ((7, "measurement", "07" * 32),)
+    assert r.as_dict()["revocations"] == [{"index": 7, "kind": "measurement", "target": "07" * 32}]
     prev = Checkpoint(ORIGIN, 300, t.root(300))
     assert audit_log(note, LOG.verifier(), tiles, previous=prev).consistent_with == 300
 

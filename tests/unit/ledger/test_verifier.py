@@ -13,13 +13,14 @@ from privproc.ledger.checkpoint import Checkpoint, sign_checkpoint
 from privproc.ledger.cosignature import Cosigner
 from privproc.ledger.merkle import MemoryTree, consistency_proof, inclusion_proof
 from privproc.ledger.note import Ed25519Signer, Ed25519Verifier
-from privproc.ledger.records import KeyConfigRecord, encode_record, sign_record
+from privproc.ledger.records import KeyConfigRecord, RevocationRecord, encode_record, sign_record
 from privproc.ledger.seen import SeenCheckpointStore
 from privproc.ledger.verifier import (
     InclusionBundle,
     TrustPolicy,
     check_consistency,
     verify_inclusion_bundle,
+    verify_not_revoked,
     verify_record,
 )
 
@@ -186,3 +187,50 @@ def test_seen_store(tmp_path: Path) -> None:
     assert store.load() == cp
     store.save(Checkpoint(ORIGIN, 4, bytes(32)))
     assert store.load() == Checkpoint(ORIGIN, 4, bytes(32))
+
+
+def test_not_revoked_and_revoked() -> None:
+    measurement = b"\x05" * 48
+    release = encode_record(
+        sign_record(KeyConfigRecord(b"\x01", 1, 2), "publisher.example", PUB_KEY)
+    )
+    entries = [b"raw", release]
+    t = MemoryTree()
+    for e in entries:
+        t.append(e)
+    cp = Checkpoint(ORIGIN, 2, t.root())
+    verify_not_revoked(entries, cp, PUB, kind="measurement", target=measurement)
+    # A revocation by someone else revokes nothing.
+    stranger = Ed25519PrivateKey.generate()
+    fake = encode_record(
+        sign_record(
+            RevocationRecord("measurement", measurement, "x", 5), "publisher.example", stranger
+        )
+    )
+    real = encode_record(
+        sign_record(
+            RevocationRecord("measurement", measurement, "CVE", 6), "publisher.example", PUB_KEY
+        )
+    )
+    for e in (fake,):
+        t.append(e)
+    entries.append(fake)
+    verify_not_revoked(
+        entries, Checkpoint(ORIGIN, 3, t.root()), PUB, kind="measurement", target=measurement
+    )
+    t.append(real)
+    entries.append(real)
+    cp4 = Checkpoint(ORIGIN, 4, t.root())
+    with pytest.raises(LedgerError) as e:
+        verify_not_revoked(entries, cp4, PUB, kind="measurement", target=measurement)
+    assert e.value.check == "ledger.revoked"
+    verify_not_revoked(entries, cp4, PUB, kind="key_config", target=measurement)
+    # Hiding the revocation changes the root: refused.
+    with pytest.raises(ProofError) as e:
+        verify_not_revoked(
+            [*entries[:3], b"other"], cp4, PUB, kind="measurement", target=measurement
+        )
+    assert e.value.check == "ledger.entries.root"
+    with pytest.raises(ProofError) as e:
+        verify_not_revoked(entries[:3], cp4, PUB, kind="measurement", target=measurement)
+    assert e.value.check == "ledger.entries.count"

