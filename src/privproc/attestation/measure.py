@@ -123,10 +123,17 @@ def _hash_files(m: _Measurer, name: str, files: Mapping[str, Path]) -> None:
     m.section(name, len(files))
     for path in sorted(files):
         f = files[path]
-        m.entry_head(path, f.stat().st_size)
+        size = f.stat().st_size
+        m.entry_head(path, size)
+        done = 0
         with f.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
+            # Read at most one byte past the declared size: enough to see a file that grew.
+            while done <= size and (chunk := fh.read(min(_CHUNK, size + 1 - done))):
+                done += len(chunk)
                 m.update(chunk)
+        if done != size:
+            # The length prefix would not match the content: no honest measurement exists.
+            raise ConfigError(f"{path} changed while it was being measured")
 
 
 def measure_tree(
