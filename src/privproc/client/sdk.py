@@ -37,7 +37,7 @@ from privproc.errors import (
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.note import Note, b64decode_strict
 from privproc.ledger.seen import SeenCheckpointStore
-from privproc.sealed import seal_request
+from privproc.sealed import node_key_id, seal_request
 from privproc.workloads.chat import Chat
 
 __all__ = ["SEALED_MEDIA", "Answer", "Device", "TokenSource"]
@@ -221,8 +221,6 @@ class Device:
 
 
 def _key_id(node: TrustedNode) -> bytes:
-    from privproc.sealed import node_key_id
-
     return node_key_id(node.node_key)
 
 
