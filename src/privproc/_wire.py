@@ -16,6 +16,13 @@ __all__ = ["MAX_VARINT", "Reader", "Writer", "varint_size"]
 MAX_VARINT = (1 << 62) - 1
 
 
+def _as_bytes(data: object, what: str) -> bytes:
+    # bytes(n) of an int is n zero bytes, and bytes(s) of a str a TypeError: refuse both.
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise MisuseError(f"{what} takes bytes, not {type(data).__name__}")
+
+
 def varint_size(value: int) -> int:
     """Bytes a QUIC varint needs for ``value`` (RFC 9000 §16, Table 4)."""
     if value < 0 or value > MAX_VARINT:
@@ -35,7 +42,7 @@ class Reader:
     __slots__ = ("_buf", "_pos")
 
     def __init__(self, data: bytes) -> None:
-        self._buf = memoryview(bytes(data))
+        self._buf = memoryview(_as_bytes(data, "Reader"))
         self._pos = 0
 
     @property
@@ -139,7 +146,7 @@ class Writer:
 
     def write_bytes(self, data: bytes) -> Writer:
         """Append raw bytes."""
-        self._parts.append(bytes(data))
+        self._parts.append(_as_bytes(data, "Writer.write_bytes"))
         return self
 
     def _write_uint(self, value: int, n: int) -> Writer:

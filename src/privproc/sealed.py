@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -167,10 +167,13 @@ def _response_key(data_key: bytes, salt: bytes, request: bytes) -> tuple[bytes, 
 
 @dataclass(frozen=True, slots=True)
 class RequestSecret:
-    """What the device keeps to open the answer: the data key and the sealed request."""
+    """What the device keeps to open the answer: the data key and the sealed request.
 
-    data_key: bytes
-    request: bytes
+    ``repr()`` leaves out the data key and the request.
+    """
+
+    data_key: bytes = field(repr=False)
+    request: bytes = field(repr=False)
     key_ids: tuple[bytes, ...]
 
     def open_response(self, data: bytes) -> tuple[bytes, bytes]:
@@ -229,12 +232,15 @@ def seal_request(
 
 @dataclass(frozen=True, slots=True)
 class OpenedRequest:
-    """A request a node opened: the payload, and what it needs to seal the answer."""
+    """A request a node opened: the payload, and what it needs to seal the answer.
 
-    payload: bytes
+    ``repr()`` shows only the key id: never the plaintext payload or the data key.
+    """
+
+    payload: bytes = field(repr=False)
     key_id: bytes
-    data_key: bytes
-    request: bytes
+    data_key: bytes = field(repr=False)
+    request: bytes = field(repr=False)
 
     def seal_response(self, payload: bytes, *, random: Random = os.urandom) -> bytes:
         """Seal the answer under the key derived from this request's data key."""

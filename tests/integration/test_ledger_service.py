@@ -152,3 +152,17 @@ def test_witness_protocol(witness: TestClient) -> None:
     )
     assert witness.post("/add-checkpoint", content=b"old x\n\nhello").status_code == 400
     assert witness.post("/add-checkpoint", content=_req(t, 9, 12)).status_code == 200
+
+
+def test_witness_state_survives_restart(tmp_path: Path) -> None:
+    cfg = WitnessConfig(
+        home=tmp_path / "w", name="w.example", logs={ORIGIN: LOG.verifier()}, clock=lambda: 5
+    )
+    t = _tree(10)
+    with TestClient(witness_app(cfg)) as c:
+        assert c.post("/add-checkpoint", content=_req(t, 0, 6)).status_code == 200
+    with TestClient(witness_app(cfg)) as c:  # a new process on the same home
+        r = c.post("/add-checkpoint", content=_req(t, 0, 4))
+        assert r.status_code == 409
+        assert r.text == "6\n"
+        assert c.post("/add-checkpoint", content=_req(t, 6, 10)).status_code == 200

@@ -213,6 +213,19 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
         assert bad.returncode == 1
         assert json.loads(bad.stdout)["check"] == "checkpoint.log_signature"
 
+        # The ledger restarts: it learns each witness's size from a 409 and is cosigned again.
+        stop(ledger)
+        procs.remove(ledger)
+        ledger = start(
+            ["ledger", "serve", "--port", str(port), "--origin", ORIGIN, "--witness-interval", "1",
+             *[a for u in w_urls for a in ("--witness", u)]],
+            tmp_path, tmp_path / "ledger2.log",
+        )  # fmt: skip
+        procs.append(ledger)
+        wait_http(url + "/checkpoint", ledger)
+        last = add(_release(100))
+        wait_for(lambda: _cosigned(url, last + 1, log_vkey, w_vkeys), "cosigned after a restart")
+
         # A fork: the same log key serving other entries. Witnesses refuse to cosign it.
         fork_home = tmp_path / "fork"
         fork_home.mkdir()

@@ -82,8 +82,24 @@ def test_truncation_and_limits_raise_decode_error() -> None:
 @given(st.binary(max_size=64))
 def test_any_bytes_give_decode_error_or_values(data: bytes) -> None:
     r = Reader(data)
+    fields: list[bytes] = []
     try:
         while not r.at_end():
-            r.read_varint_vec(max_len=16)
+            fields.append(r.read_varint_vec(max_len=16))
     except DecodeError:
-        pass
+        assert r.position <= len(data)  # a refusal never reads past the buffer
+        return
+    # Every byte was consumed into fields, each no longer than the limit.
+    assert all(len(f) <= 16 for f in fields)
+    assert sum(len(f) for f in fields) <= len(data) == r.position
+
+
+@pytest.mark.parametrize("value", [5, "abc", None, [1, 2]])
+def test_non_bytes_are_misuse_not_zero_bytes(value: object) -> None:
+    # bytes(5) is five zero bytes: a length passed by mistake must not become data.
+    with pytest.raises(MisuseError):
+        Reader(value)  # type: ignore[arg-type]
+    with pytest.raises(MisuseError):
+        Writer().write_bytes(value)  # type: ignore[arg-type]
+    assert Reader(bytearray(b"\x01")).read_uint8() == 1
+    assert Writer().write_bytes(memoryview(b"ab")).getvalue() == b"ab"

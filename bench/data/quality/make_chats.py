@@ -68,6 +68,7 @@ def main() -> None:
                 {
                     "id": f"{sc['id']}-{size}",
                     "kind": sc["kind"],
+                    "split": sc["split"],
                     "key_points": sc["key_points"],
                     "absent": sc["absent"],
                     "chat": _compose(sc, rng, total, read=rng.randint(0, 3)),

@@ -94,8 +94,11 @@ class Device:
         )
 
     def close(self) -> None:
-        """Release the network client."""
+        """Release the network clients."""
         self._http.close()
+        close = getattr(self.tokens, "close", None)
+        if callable(close):
+            close()
 
     def __enter__(self) -> Device:
         return self

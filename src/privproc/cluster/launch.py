@@ -285,7 +285,7 @@ class Cluster:
         relay = self._spawn(
             "relay", ["relay", "--gateway", gateway.url + "/gateway"], free_port(), "/healthz"
         )
-        self._wait_bundle(directory.url, self.spec.nodes)
+        self.wait_bundle(directory.url, self.spec.nodes)
         config = ClientConfig(
             relay_url=relay.url + "/",
             directory_url=directory.url,
@@ -309,24 +309,17 @@ class Cluster:
 
     def extra_directory(self, name: str, nodes: list[str]) -> Party:
         """Another directory process listing only ``nodes`` (parties by name)."""
-        urls = [a for n in nodes for a in ("--node", self.parties[n].url)]
-        return self._spawn(
-            name,
-            [
-                "directory",
-                "--gateway",
-                self.parties["gateway"].url,
-                "--ledger",
-                self.parties["ledger"].url,
-                "--refresh",
-                "1",
-                *urls,
-            ],
-            free_port(),
-            "/healthz",
-        )
+        urls = [self.parties[n].url for n in nodes]
+        return self.extra_directory_for(name, self.parties["gateway"].url, urls)
 
-    def _wait_bundle(self, url: str, released: int) -> None:
+    def extra_directory_for(self, name: str, gateway_url: str, node_urls: list[str]) -> Party:
+        """Another directory process for ``gateway_url`` and ``node_urls``."""
+        args = [a for u in node_urls for a in ("--node", u)]
+        ledger = self.parties["ledger"].url
+        command = ["directory", "--gateway", gateway_url, "--ledger", ledger, "--refresh", "1"]
+        return self._spawn(name, [*command, *args], free_port(), "/healthz")
+
+    def wait_bundle(self, url: str, released: int) -> None:
         """Until the bundle has a key-config proof and ``released`` nodes with release proofs."""
         deadline = time.monotonic() + self.spec.ready_timeout
         while time.monotonic() < deadline:

@@ -43,6 +43,7 @@ class ChildFailedError(PrivprocError):
     def __init__(self, reason: str, status: int = 500) -> None:
         self.reason = reason
         self.http_status = status
+        self.code = reason if reason.replace("-", "").isalnum() else "child-failed"
         super().__init__(f"request failed in the node: {reason}")
 
 

@@ -115,10 +115,19 @@ class _Forwarder:
                 return answer.content
             problem = _problem_type(answer)
             self.metrics.forwards.labels(str(answer.status_code)).inc()
-            last = RemoteError("node refused", status=answer.status_code, problem=problem)
+            last = _NodeRefusedError(answer.status_code, problem)
             if answer.status_code < 500 and answer.status_code != 422:
                 break  # the request itself is refused; another node would refuse it too
         raise last
+
+
+class _NodeRefusedError(RemoteError):
+    """A node answered with an error; its problem title (a short token) is passed on."""
+
+    def __init__(self, status: int, problem: str) -> None:
+        super().__init__("node refused", status=status, problem=problem)
+        if problem and problem.replace("-", "").isalnum():
+            self.code = problem
 
 
 def _problem_type(answer: httpx.Response) -> str:
@@ -141,9 +150,11 @@ class _Gateway:
         metrics: GatewayMetrics,
         nodes: NodeMap,
         clock: Callable[[], float],
+        transport: httpx.AsyncBaseTransport | None,
     ) -> None:
         self.config, self.keys, self.redeem = config, keys, redeem
         self.metrics, self.nodes, self.clock = metrics, nodes, clock
+        self.transport = transport
         self.forwarder: _Forwarder | None = None
 
     async def poll(self, client: httpx.AsyncClient) -> None:
@@ -156,7 +167,9 @@ class _Gateway:
 
     @asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(timeout=self.config.node_timeout) as client:
+        async with httpx.AsyncClient(
+            timeout=self.config.node_timeout, transport=self.transport
+        ) as client:
             self.forwarder = _Forwarder(client, self.nodes, self.metrics)
             await self.poll(client)
 
@@ -220,11 +233,16 @@ def create_app(
     metrics: GatewayMetrics | None = None,
     nodes: NodeMap | None = None,
     clock: Callable[[], float] = time.time,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    """The gateway app; ``keys`` must already hold at least one key (``tick`` it first)."""
+    """The gateway app; ``keys`` must already hold at least one key (``tick`` it first).
+
+    ``transport`` stands in for the network to the nodes (tests)."""
     metrics = metrics or GatewayMetrics()
     node_map = nodes if nodes is not None else NodeMap()
-    gw = _Gateway(config, keys, redeem, metrics=metrics, nodes=node_map, clock=clock)
+    gw = _Gateway(
+        config, keys, redeem, metrics=metrics, nodes=node_map, clock=clock, transport=transport
+    )
 
     @error_boundary
     async def gateway(request: Request) -> Response:

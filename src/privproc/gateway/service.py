@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from privproc.errors import ConfigError, StoreError
 from privproc.gateway.app import GatewayConfig, Redeemer, create_app
 from privproc.gateway.keys import ActiveKey, GatewayKeys
+from privproc.gateway.routing import NodeMap
 from privproc.ledger.client import LedgerClient
 from privproc.ledger.records import KeyConfigRecord, encode_record, sign_record
 from privproc.tokens.protocol import (
@@ -100,8 +101,8 @@ def make_redeemer(setup: GatewaySetup, store: SpentStore) -> Redeemer:
     return redeem
 
 
-def run_gateway(setup: GatewaySetup, host: str, port: int) -> None:
-    """Run the gateway until interrupted."""
+def run_gateway(setup: GatewaySetup, host: str, port: int, *, nodes: NodeMap | None = None) -> None:
+    """Run the gateway until interrupted (``nodes``: a routing table, for tests)."""
     from privproc._http import serve
 
     on_new = _record_in_ledger(setup)
@@ -109,4 +110,4 @@ def run_gateway(setup: GatewaySetup, host: str, port: int) -> None:
     keys.tick(int(time.time()))
     store = SqliteSpentStore(setup.spent)
     config = GatewayConfig(nodes=setup.nodes)
-    serve(create_app(config, keys, make_redeemer(setup, store)), host, port)
+    serve(create_app(config, keys, make_redeemer(setup, store), nodes=nodes), host, port)

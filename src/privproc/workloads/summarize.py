@@ -211,7 +211,11 @@ def _resolve_corrections(
         i = _superseded(units, j, dropped)
         if i is None:
             continue
-        bare = len(_residue(unit.text)) <= _BARE_CORRECTION_WORDS
+        residue = len(_residue(unit.text))
+        # Someone correcting another person's statement must do it in so many words
+        # ("no, Thursday"); "I can only come at 4" is about the speaker, not the event.
+        limit = _BARE_CORRECTION_WORDS if units[i].sender == unit.sender else 1
+        bare = residue <= limit
         if not bare and not _same_subject(units[i].text, unit.text):
             continue
         dropped.add(i)

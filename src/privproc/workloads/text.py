@@ -63,7 +63,7 @@ _PLACE = re.compile(
 _CORRECTION = re.compile(
     r"\b(?:no\s+wait|wait\s+no|actually|correction|sorry,?\s+i\s+meant|i\s+meant|i\s+mean\b|"
     r"scratch\s+that|make\s+(?:it|that)|(?:we\s+)?mov(?:e|ed|ing)\s+(?:it|the\s+\w+)\s+to|"
-    r"report(?:é|ée|er)|décal(?:é|ée|er)|déplac(?:é|ée|er)|not\s+\w+\s*,\s*(?:but\s+)?|changed?\s+to|moved\s+to|"
+    r"report(?:é|ée|er)|décal(?:é|ée|er)|déplac(?:é|ée|er)|not\s+\w+\s*,?\s*but\b|changed?\s+to|moved\s+to|"
     r"non\s+attends|attends\s+non|en\s+fait|pardon|je\s+voulais\s+dire|plutôt|finalement|"
     r"rectification|oubliez|oublie\s+ça|c['\u2019]est\s+(?:plutôt|finalement)|pas\s+\w+\s*,\s*mais)",
     re.IGNORECASE,

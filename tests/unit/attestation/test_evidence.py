@@ -100,3 +100,28 @@ def test_random_bytes_decode_or_raise_decode_error(data: bytes) -> None:
     except DecodeError:
         return
     assert ev.encode() == data
+
+
+@given(st.sampled_from(list(Platform)), st.binary(max_size=200))
+def test_random_body_after_a_valid_header_decodes_or_raises_decode_error(
+    platform: Platform, body: bytes
+) -> None:
+    data = bytes([1]) + int(platform).to_bytes(2, "big") + body
+    try:
+        ev = Evidence.decode(data)
+    except DecodeError:
+        return
+    assert ev.encode() == data
+
+
+@given(st.data())
+def test_mutated_evidence_decodes_or_raises_decode_error(data: st.DataObject) -> None:
+    encoded = _evidence().encode()
+    i = data.draw(st.integers(0, len(encoded) - 1))
+    mutated = encoded[:i] + bytes([data.draw(st.integers(0, 255))]) + encoded[i + 1 :]
+    mutated = mutated[: data.draw(st.integers(0, len(mutated)))]
+    try:
+        ev = Evidence.decode(mutated)
+    except DecodeError:
+        return
+    assert ev.encode() == mutated

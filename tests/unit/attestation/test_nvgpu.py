@@ -99,10 +99,20 @@ def test_refuses_changed_signature(offset: int, mask: int) -> None:
 
 @given(st.binary(max_size=600))
 def test_parser_random_bytes(data: bytes) -> None:
+    _parses_consistently_or_refuses(data)
+
+
+def _parses_consistently_or_refuses(data: bytes) -> None:
+    """DecodeError, or a transcript whose signature is the last 96 bytes and covers the rest."""
     try:
-        parse_transcript(data)
+        t = parse_transcript(data)
     except DecodeError:
         return
+    assert t.signed == data[:-SIGNATURE_SIZE]
+    assert data[-SIGNATURE_SIZE:] == t.signature_r.to_bytes(48, "big") + t.signature_s.to_bytes(
+        48, "big"
+    )
+    assert data[4:36] == t.request_nonce
 
 
 @given(
@@ -116,7 +126,4 @@ def test_parser_mutated(changes: list[tuple[int, int]], cut: int) -> None:
     for offset, value in changes:
         if offset < len(raw):
             raw[offset] = value
-    try:
-        parse_transcript(bytes(raw))
-    except DecodeError:
-        return
+    _parses_consistently_or_refuses(bytes(raw))

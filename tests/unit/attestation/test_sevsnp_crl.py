@@ -8,7 +8,7 @@ import pytest
 
 from privproc.attestation import Policy, Tcb
 from privproc.attestation.sevsnp.certs import Product
-from privproc.attestation.sevsnp.verify import verify_report
+from privproc.attestation.sevsnp.verify import VerifiedReport, verify_report
 from privproc.errors import AttestationError
 
 from .snp_synth import START, FakeAmd, crl, make
@@ -23,9 +23,9 @@ def amd() -> FakeAmd:
     return make(Product.GENOA, TCB, bytes(range(64)))
 
 
-def _verify(amd: FakeAmd, crl_der: bytes | None) -> None:
+def _verify(amd: FakeAmd, crl_der: bytes | None) -> VerifiedReport:
     report = amd.report(report_data=bytes(64), measurement=MEAS)
-    verify_report(
+    return verify_report(
         report,
         amd.endorsements[0],
         amd.chain,
@@ -45,7 +45,9 @@ def test_current_crl_without_our_serials_passes(
     amd: FakeAmd, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     amd.pin(monkeypatch)
-    _verify(amd, crl(amd, [12345], last=NOW - timedelta(days=1), next_=NOW + timedelta(days=1)))
+    window = {"last": NOW - timedelta(days=1), "next_": NOW + timedelta(days=1)}
+    verified = _verify(amd, crl(amd, [12345], **window))
+    assert (verified.product, verified.tcb, verified.measurement) == (Product.GENOA, TCB, MEAS)
 
 
 def test_revoked_vcek_and_ask(amd: FakeAmd, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from privproc.errors import DecodeError, LedgerError, UnsupportedError
+from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.cosignature import (
     CosignatureVerifier,
     Cosigner,
@@ -25,6 +26,7 @@ from privproc.ledger.note import (
     parse_vkey,
     public_key_bytes,
 )
+from privproc.witness.protocol import AddCheckpointRequest
 from tests._vectors import load_json
 
 V = load_json("ledger", "signed_note.json")
@@ -126,3 +128,43 @@ def test_unknown_keys_are_ignored_known_bad_rejects() -> None:
 def test_malformed_notes(data: bytes) -> None:
     with pytest.raises(DecodeError):
         Note.decode(data)
+
+
+SPEC = V["spec_examples"]
+
+
+def test_spec_signed_note_example_parses() -> None:
+    note = Note.decode(SPEC["signed_note_format"].encode())
+    assert note.text == (
+        "Ognuno sta solo sul cuor della terra\ntrafitto da un raggio di sole:\n"
+        "\ned è subito sera.\n"
+    )
+    [sig] = note.signatures
+    assert sig.name == "quasimodo.example/salvatore"
+    assert len(sig.signature) == 64
+    assert note.encode() == SPEC["signed_note_format"].encode()
+
+
+def test_spec_cosigned_checkpoint_example() -> None:
+    note = Note.decode(SPEC["cosigned_checkpoint"].encode())
+    cp = Checkpoint.parse(note.text)
+    assert (cp.origin, cp.size) == ("example.com/behind-the-sofa", 20852163)
+    log_sig, cosig = note.signatures
+    assert len(log_sig.signature) == 64
+    assert cosig.name == "witness.example.com/w1"
+    assert timestamp_of(cosig.signature) == SPEC["cosignature_time"]
+    assert note.encode() == SPEC["cosigned_checkpoint"].encode()
+
+
+def test_spec_add_checkpoint_example() -> None:
+    req = AddCheckpointRequest.decode(SPEC["add_checkpoint_request"].encode())
+    assert req.old_size == 20852014
+    assert len(req.proof) == 4
+    assert req.encode() == SPEC["add_checkpoint_request"].encode()
+    assert Checkpoint.parse(Note.decode(req.checkpoint).text).size == 20852163
+    cp_text = Note.decode(req.checkpoint).text
+    answer = Note.decode((cp_text + "\n" + SPEC["add_checkpoint_response"]).encode())
+    assert [s.name for s in answer.signatures] == ["witness.example/w1"] * 2 + [
+        "witness.example/w2"
+    ]
+    assert all(len(s.signature) == 72 for s in answer.signatures)

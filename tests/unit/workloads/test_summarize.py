@@ -180,3 +180,26 @@ def test_a_full_sentence_correction_replaces_the_statement(minilm: MiniLM) -> No
     assert "48,000" in summary.text
     assert "45,000" not in summary.text
     assert "Brightside" in summary.text
+
+
+def test_regression_not_yet_is_not_a_correction(minilm: MiniLM) -> None:
+    """Found on the held-out bench chats: "Not yet, ... Monday" rewrote a deadline."""
+    messages = [
+        ("Rosa", "Please submit your expense forms by 10 April."),
+        ("Dev", "Is the agenda ready?"),
+        ("Rosa", "Not yet, I will share it on Monday."),
+    ]
+    summary = summarize_unread(chat(messages, title="Design"), backend=minilm)
+    assert "expense forms by 10 April" in summary.text
+    assert "expense forms by Monday" not in summary.text
+
+
+def test_regression_a_personal_constraint_does_not_move_the_event(minilm: MiniLM) -> None:
+    """Found on the held-out bench chats: Clara's "I can only come at 16h" moved the game."""
+    messages = [
+        ("Bastien", "Escape game samedi à 15h à la Rue des Énigmes, 28 euros par personne."),
+        ("Clara", "En fait je ne pourrai venir qu'à 16h."),
+    ]
+    summary = summarize_unread(chat(messages, language="fr", title="Sortie"), backend=minilm)
+    assert "samedi à 15h" in summary.text
+    assert "samedi à 16h" not in summary.text

@@ -1,0 +1,43 @@
+"""A gateway that routes each request to a node the device did NOT name (a test party).
+
+Run as ``python -m tests.system._evil_gateway PORT HOME ISSUER LEDGER TOKEN PUBLISHER NODE...``.
+It is the real gateway with one change: its routing table answers with the
+nodes outside the request's K. Its key config is recorded in the ledger like
+the honest gateway's, so a device gets as far as sending to it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from privproc.gateway.routing import NodeMap
+from privproc.gateway.service import GatewaySetup, run_gateway
+
+
+class Misroute(NodeMap):
+    def candidates(self, key_ids: Sequence[bytes]) -> list[str]:
+        named = set(super().candidates(key_ids))
+        others = sorted(set(self._map.values()) - named)
+        return others or sorted(named)
+
+
+def main(argv: list[str]) -> None:
+    port, home, issuer, ledger, token, publisher, *nodes = argv
+    Path(home).mkdir(parents=True, exist_ok=True)
+    setup = GatewaySetup(
+        nodes=tuple(nodes),
+        issuer_url=issuer,
+        issuer_name="issuer.privproc.local",
+        origin="gateway.privproc.local",
+        ledger_url=ledger,
+        ledger_token=Path(token).read_text().strip(),
+        publisher=Path(publisher),
+        spent=Path(home) / "spent.sqlite",
+    )
+    run_gateway(setup, "127.0.0.1", int(port), nodes=Misroute())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
