@@ -213,19 +213,19 @@ def _start_plain(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    log = (root / "plain.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / "_e2e_plain.py"), str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
+    with (root / f"plain-{port}.log").open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, str(HERE / "_e2e_plain.py"), str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"plain server exited (see {root / 'plain.log'})")
+            raise RuntimeError(f"plain server exited (see {root})")
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(url + "/healthz", timeout=2).status_code == 200:
                 return process, url
@@ -384,16 +384,22 @@ def run() -> list[Row]:
         spec = ClusterSpec(nodes=NODES, rogue_nodes=0, k=K)
         with Cluster(root / "cluster", spec) as cluster:
             config = cluster.start()
-            plain_process, plain_url = _start_plain(root)
+            # As many plain servers as nodes, so both sides have the same process count.
+            plain: list[tuple[subprocess.Popen[bytes], str]] = []
             try:
-                rows += _paths(cluster, config, root, plain_process.pid, plain_url, chats, expected)
+                for _ in range(NODES):
+                    plain.append(_start_plain(root))
+                urls = {p.pid: url for p, url in plain}
+                rows += _paths(cluster, config, root, urls, chats, expected)
             finally:
-                plain_process.terminate()
-                try:
-                    plain_process.wait(5)
-                except subprocess.TimeoutExpired:
-                    plain_process.kill()
-                    plain_process.wait(2)
+                for process, _url in plain:
+                    process.terminate()
+                for process, _url in plain:
+                    try:
+                        process.wait(5)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait(2)
     rows += _node_rows(node)
     return rows
 
@@ -402,8 +408,7 @@ def _paths(
     cluster: Cluster,
     config: ClientConfig,
     root: Path,
-    plain_pid: int,
-    plain_url: str,
+    plain_urls: dict[int, str],
     chats: dict[str, Chat],
     expected: dict[str, dict[str, Any]],
 ) -> list[Row]:
@@ -412,7 +417,8 @@ def _paths(
     devices = [_device(config, root, i, tokens) for i in range(CONCURRENCY)]
     clients = [httpx.Client(timeout=60) for _ in range(CONCURRENCY)]
     servers = {name: cluster.parties[name].process.pid for name in SERVER_PARTIES}
-    plain_pids = {"plain": plain_pid}
+    plain_pids = {f"plain-{i}": pid for i, pid in enumerate(plain_urls)}
+    urls = list(plain_urls.values())
     try:
         for device in devices:
             device.verify()
@@ -425,7 +431,9 @@ def _paths(
         for name, chat in chats.items():
             payload = _payload(chat)
             private_calls = [lambda d=d, c=chat: d.summarize(c).result for d in devices]
-            plain_calls = [_plain_call(c, plain_url, payload) for c in clients]
+            plain_calls = [
+                _plain_call(c, urls[i % len(urls)], payload) for i, c in enumerate(clients)
+            ]
             for call in (*private_calls, *plain_calls):
                 for _ in range(WARM):
                     if call() != expected[name]:
@@ -442,7 +450,7 @@ def _paths(
             per_party = {p: (cpu1[p] - cpu0[p]) / n for p in servers}
             per_party["children"] = kids
             server_cpu = (sum(cpu1.values()) - sum(cpu0.values()) - idle * span) / n
-            plain_cpu = (plain1["plain"] - plain0["plain"] - plain_idle * span) / n
+            plain_cpu = (sum(plain1.values()) - sum(plain0.values()) - plain_idle * span) / n
             conc_private, wall_private = _concurrent(private_calls, PER_DEVICE[name])
             conc_plain, wall_plain = _concurrent(plain_calls, PER_DEVICE[name])
             sealed, _secret = seal_request(_payload(chat), [os.urandom(32)] * K)
