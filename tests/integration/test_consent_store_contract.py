@@ -16,8 +16,7 @@ from privproc.consent.events import ConsentState, verify_chain
 from privproc.consent.pgstore import PostgresStore
 from privproc.consent.store import LOOKUP_CHUNK, ConsentStore, SqliteStore, open_store
 from privproc.errors import ConflictError, NotFoundError, StoreError, VerificationError
-
-from ._consent_postgres import PostgresServer, running_postgres
+from tests._postgres import PostgresServer, running_postgres
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 G, R, U = ConsentState.GRANTED, ConsentState.REFUSED, ConsentState.UNSET

@@ -1,4 +1,5 @@
-"""A real PostgreSQL server for tests: initdb in a temp dir, loopback port, stopped after.
+"""A real PostgreSQL server for the ledger and consent tests: initdb in a temp dir,
+loopback port, stopped after.
 
 PostgreSQL refuses to run as root, so as root the server runs as an unprivileged
 user (``postgres`` if the system has one, else ``nobody``) through ``setpriv``
@@ -13,7 +14,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from tests._servers import free_port
 
 __all__ = ["PostgresServer", "running_postgres"]
 
@@ -35,12 +37,6 @@ def _binary(name: str) -> str:
     if candidates:
         return candidates[-1]
     raise RuntimeError(f"PostgreSQL binary {name!r} not found (run `make services`)")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _as_user() -> tuple[list[str], pwd.struct_passwd | None]:
@@ -98,7 +94,7 @@ def running_postgres(timeout: float = 30.0) -> Iterator[PostgresServer]:
              "--no-sync"],
             check=True, capture_output=True, timeout=120, env=env, cwd=base,
         )  # fmt: skip
-        port = _free_port()
+        port = free_port()
         with open(log_path, "wb") as log:
             server = subprocess.Popen(
                 [*prefix, postgres, "-D", str(data), "-k", str(base), "-h", "127.0.0.1",
