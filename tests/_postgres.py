@@ -68,11 +68,17 @@ class PostgresServer:
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@{self.host}:{self.port}/{dbname}"
 
-    def new_database(self) -> str:
-        """Create an empty database; return its URL."""
+    def new_database(self, *, icu_locale: str | None = None) -> str:
+        """Create an empty database (collating by ``icu_locale`` if given, else "C");
+        return its URL."""
         name = "t_" + uuid.uuid4().hex[:16]
+        sql = f'CREATE DATABASE "{name}"'
+        if icu_locale is not None:
+            sql += (
+                f" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}'"
+            )
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(sql)  # type: ignore[arg-type]
         return self.url(name)
 
 

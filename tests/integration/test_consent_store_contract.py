@@ -239,6 +239,22 @@ def test_accounts_pages_in_order(backend: Backend) -> None:
     assert seen == sorted(names)
 
 
+def test_postgres_pages_in_code_point_order_under_any_collation(postgres: PostgresServer) -> None:
+    """Paging compares with the order it sorts by: under an ICU collation ("a" < "B")
+    the next page after "B" must still hold "a" (code-point order, like SQLite)."""
+    store = open_store(postgres.new_database(icu_locale="en"))
+    names = ["b", "a", "B", "c", "Z9", "0"]
+    for i, name in enumerate(names):
+        store.register(name, "US", secret(i), NOW)
+    seen: list[str] = []
+    after = ""
+    while page := store.accounts(after, 1):
+        seen += page
+        after = page[-1]
+    store.close()
+    assert seen == sorted(names)
+
+
 def test_audit_passes_then_names_tampering(backend: Backend) -> None:
     make, raw = backend
     store = make()
