@@ -63,6 +63,7 @@ _LOOKBACK = 200
 _LOOKBACK_OTHERS = 4
 #: Messages longer than this (in words) are cut into sentences.
 _LONG_MESSAGE_WORDS = 40
+_MAX_SENTENCES = 16
 #: A correction with at most this many words besides its cue and facts is folded into
 #: the statement it corrects; a longer one must be about the same subject to replace it.
 _BARE_CORRECTION_WORDS = 5
@@ -152,6 +153,8 @@ def _units(chat: Chat) -> list[_Unit]:
             pieces = [body] if body else []
         else:
             pieces = split_sentences(strip_quoted(message.text))
+            if len(pieces) > _MAX_SENTENCES:  # bounds the work one message can cause
+                pieces[_MAX_SENTENCES - 1 :] = [" ".join(pieces[_MAX_SENTENCES - 1 :])]
         out += [_Unit(index, message.sender, p) for p in pieces if not is_chitchat(p)]
     return out
 

@@ -210,3 +210,10 @@ def test_abstractive_output_stating_a_corrected_fact_is_refused(minilm: MiniLM) 
     summary = summarize_unread(chat(FAMILY_EN), backend=writer)
     assert summary.method == "extractive (abstractive refused: states a corrected fact)"
     assert "Wednesday" not in summary.text
+
+
+def test_a_very_long_message_is_bounded_and_still_summarized(minilm: MiniLM) -> None:
+    body = " ".join(f"Item {i} goes in box {i % 7}." for i in range(300))
+    text = "Moving plan: the truck comes on Friday at 8 am. " + body
+    summary = summarize_unread(chat([("Nina", text)], title="Move"), backend=minilm)
+    assert "the truck comes on Friday at 8 am." in summary.text
