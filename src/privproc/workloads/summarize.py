@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -99,6 +100,19 @@ class Summary:
     language: str
     unread: int
     method: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON object; the summary text is under ``"summary"`` (DESIGN.md CLI output)."""
+        return {
+            "summary": self.text,
+            "points": [
+                {"sender": p.sender, "text": p.text, "message": p.message, "kind": p.kind}
+                for p in self.points
+            ],
+            "language": self.language,
+            "unread": self.unread,
+            "method": self.method,
+        }
 
 
 @dataclass(slots=True)

@@ -217,3 +217,12 @@ def test_a_very_long_message_is_bounded_and_still_summarized(minilm: MiniLM) -> 
     text = "Moving plan: the truck comes on Friday at 8 am. " + body
     summary = summarize_unread(chat([("Nina", text)], title="Move"), backend=minilm)
     assert "the truck comes on Friday at 8 am." in summary.text
+
+
+def test_summary_as_json(minilm: MiniLM) -> None:
+    summary = summarize_unread(chat(FAMILY_EN), backend=minilm)
+    data = summary.to_json()
+    assert data["summary"] == summary.text
+    assert data["unread"] == 8
+    assert data["points"][0]["sender"] == "Ana"
+    assert set(data) == {"summary", "points", "language", "unread", "method"}
