@@ -140,6 +140,15 @@ def _openai_rows(cases: list[dict[str, Any]]) -> list[Row]:
         ),
         row(
             "quality",
+            f"{name} unsupported names+numbers",
+            got["unsupported"],
+            "per chat",
+            "minilm-extractive",
+            base["unsupported"],
+            "after the refusal checks",
+        ),
+        row(
+            "quality",
             f"{name} abstractive summaries kept",
             used,
             "fraction",

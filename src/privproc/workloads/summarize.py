@@ -2,20 +2,21 @@
 
 Two methods, chosen by what the backend can do:
 
-* **extractive** (every backend, the embedded default): the unread messages are
-  cut into sentences (quoted-reply lines dropped); corrections such as "no wait,
-  Thursday" replace the fact they correct, so the superseded one is not reported;
-  each sentence is scored by its centrality (cosine to the centroid of all
-  sentences' embeddings) plus what it carries (dates, times, places, numbers,
-  decisions); questions addressed to the reader and corrections are always kept;
-  the rest is chosen by maximal marginal relevance (Carbonell and Goldstein 1998)
-  so near-duplicates are not repeated. Sentences are quoted verbatim and
-  attributed to their sender, so dates, times, places and numbers are exactly
-  those of the chat and no fact is invented. Long chats are summarized in parts
-  of 40 messages, then the parts' picks are chosen from together.
-* **abstractive** (a backend that can ``generate``): the model writes the summary,
-  part by part then together; its output is refused, and the extractive summary
-  returned instead, when it names a person or a number the chat does not contain.
+* **extractive** (every backend, the embedded default): each unread message (quoted-reply
+  lines dropped, long ones cut into sentences, chit-chat skipped) is a candidate.
+  Corrections such as "no wait, Thursday" replace the fact they correct, so the
+  superseded one is not reported. Candidates are scored by what they carry (dates, times,
+  places, numbers, names, decisions, questions to the reader) and, second, by their
+  centrality (cosine to the centroid of the candidates' embeddings); questions to the
+  reader and corrections are always kept; the rest is chosen by maximal marginal
+  relevance (Carbonell and Goldstein, SIGIR 1998) so near-duplicates are not repeated.
+  Messages are quoted verbatim and attributed to their sender, so dates, times, places
+  and numbers are exactly those of the chat and no fact is invented. Long chats are
+  summarized in parts of 40 messages, then the parts' picks are chosen from together.
+* **abstractive** (a backend that can ``generate``): the model writes the summary, part
+  by part then together; its output is refused, and the extractive summary returned
+  instead, when it names a person or states a number the unread messages do not
+  contain, or states a fact that the chat corrected.
 """
 
 from __future__ import annotations
