@@ -16,7 +16,8 @@ Two methods, chosen by what the backend can do:
 * **abstractive** (a backend that can ``generate``): the model writes the summary, part
   by part then together; its output is refused, and the extractive summary returned
   instead, when it names a person or states a number the unread messages do not
-  contain, or states a fact that the chat corrected.
+  contain, states a fact that the chat corrected, opens a line with a sender who did not
+  write, or has a sentence whose content words mostly do not come from the messages.
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ _BARE_CORRECTION_WORDS = 5
 _BACK_POINTERS = frozenset(
     ["it", "it's", "that", "this", "c'est", "ce", "ça", "il", "elle", "they", "ils", "elles"]
 )
+
+#: Abstractive output checks: a sentence's content words must mostly come from the messages.
+_STEM = 5
+_GROUNDED = 0.6
 
 _EMPTY = {"en": "No unread messages.", "fr": "Aucun message non lu."}
 _CORRECTED_BY = {"en": "corrected by", "fr": "corrigé par"}
@@ -434,4 +439,42 @@ def _abstractive(chat: Chat, backend: Generator, stale: frozenset[str]) -> tuple
         return None, "unsupported name or number"
     if any(_states(text, value) for value in stale):
         return None, "states a corrected fact"
+    if not _attributed(text, {m.sender for m in chat.unread}):
+        return None, "names a sender who did not write"
+    if not _grounded(text, source):
+        return None, "says something the messages do not"
     return text, ""
+
+
+def _attributed(output: str, senders: set[str]) -> bool:
+    """Every ``Name:`` that opens a line of the output is one of the unread messages' senders."""
+    for line in output.splitlines():
+        match = re.match(r"^\s*(?:[-*\u2022]\s*)?([^:\n]{1,60}):\s", line)
+        if (
+            match
+            and re.fullmatch(r"[\w .'\u2019-]+", match.group(1))
+            and not any(s.lower() in match.group(1).lower() for s in senders)
+        ):
+            return False
+    return True
+
+
+def _stem(word: str) -> str:
+    return word.lower()[:_STEM]
+
+
+def _grounded(output: str, source: str) -> bool:
+    """Each sentence of the output mostly reuses the messages' content words.
+
+    A summary may rephrase, but its content words (5+ letters, compared on their first
+    _STEM letters to allow for inflection) come from the messages; a sentence where fewer
+    than _GROUNDED of them do says something the messages did not.
+    """
+    known = {_stem(w) for w in words(source)}
+    for sentence in split_sentences(output):
+        content = [w for w in words(sentence) if len(w) >= 5 and not w.isdigit()]
+        if len(content) >= 2:
+            grounded = sum(_stem(w) in known for w in content) / len(content)
+            if grounded < _GROUNDED:
+                return False
+    return True

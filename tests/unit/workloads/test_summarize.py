@@ -226,3 +226,28 @@ def test_summary_as_json(minilm: MiniLM) -> None:
     assert data["unread"] == 8
     assert data["points"][0]["sender"] == "Ana"
     assert set(data) == {"summary", "points", "language", "unread", "method"}
+
+
+def test_abstractive_output_inventing_a_sender_is_refused(minilm: MiniLM) -> None:
+    writer = _Writer(minilm, "Grandma: I'll bake the cake.")
+    summary = summarize_unread(chat(FAMILY_EN), backend=writer)
+    assert summary.method == "extractive (abstractive refused: names a sender who did not write)"
+
+
+def test_abstractive_output_saying_something_new_is_refused(minilm: MiniLM) -> None:
+    writer = _Writer(
+        minilm, "Ana: Everybody should remember umbrellas because tomorrow brings thunderstorms."
+    )
+    summary = summarize_unread(chat(FAMILY_EN), backend=writer)
+    assert summary.method == "extractive (abstractive refused: says something the messages do not)"
+
+
+def test_abstractive_paraphrase_is_kept(minilm: MiniLM) -> None:
+    writer = _Writer(
+        minilm,
+        "- Ana: dinner at Grandma's moved to Thursday, 7 pm.\n"
+        "- Chloé brings the cake (25 euros).\n"
+        "- Ana asks you to pick up Grandpa at the station at 6:30.",
+    )
+    summary = summarize_unread(chat(FAMILY_EN), backend=writer)
+    assert summary.method == "abstractive"
