@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import statistics
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from typing import Any
 from _common import Row, row
 from privproc.workloads import Chat, load_default_backend, summarize_unread
 from privproc.workloads.backend import Backend
+from privproc.workloads.text import names_and_numbers, words
 
 DATA = Path(__file__).resolve().parent / "data" / "quality" / "chats.json"
 
@@ -52,14 +52,11 @@ def _superseded(summary: str, absent: list[str]) -> tuple[int, int]:
 
 
 def _unsupported(summary: str, source: str) -> int:
-    source_words = {w.lower() for w in re.findall(r"[^\W\d_]+", source)}
-    source_numbers = set(re.findall(r"\d+", source))
-    names = {
-        w.lower()
-        for line in summary.splitlines()
-        for w in re.findall(r"(?<=\s)[A-ZÀ-ÖØ-Þ][^\W\d_]+", line)
-    }
-    return len(names - source_words) + len(set(re.findall(r"\d+", summary)) - source_numbers)
+    """Names (capitalised words not opening a sentence or a "Name:" line) and numbers in
+    the summary that the unread messages lack."""
+    names, numbers = names_and_numbers(summary)
+    source_words = {w.lower() for w in words(source)}
+    return len(names - source_words) + len(numbers - names_and_numbers(source)[1])
 
 
 def _lead(chat: Chat, n: int) -> str:
@@ -136,6 +133,15 @@ def _openai_rows(cases: list[dict[str, Any]]) -> list[Row]:
             "fraction",
             "minilm-extractive",
             base["superseded"],
+            "after the refusal checks",
+        ),
+        row(
+            "quality",
+            f"{name} unsupported names+numbers",
+            got["unsupported"],
+            "per chat",
+            "minilm-extractive",
+            base["unsupported"],
             "after the refusal checks",
         ),
         row(

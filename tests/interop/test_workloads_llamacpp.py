@@ -131,6 +131,8 @@ def test_summary_is_abstractive_or_refused_never_unsupported(backend: OpenAIComp
         "abstractive",
         "extractive (abstractive refused: unsupported name or number)",
         "extractive (abstractive refused: states a corrected fact)",
+        "extractive (abstractive refused: names a sender who did not write)",
+        "extractive (abstractive refused: says something the messages do not)",
     }
     assert summary.text
     if summary.method == "abstractive":

@@ -116,6 +116,33 @@ def _layer_norm(x: Array, weight: Array, bias: Array) -> Array:
     return cast(Array, ((x - mean) / np.sqrt(var + _EPS) * weight + bias).astype(np.float32))
 
 
+def _check_config(folder: Path) -> None:
+    """Refuse model files whose architecture is not the one this forward pass computes."""
+    import json
+
+    expected: dict[str, dict[str, object]] = {
+        "config.json": {
+            "hidden_size": _HIDDEN,
+            "num_hidden_layers": _LAYERS,
+            "num_attention_heads": _HEADS,
+            "hidden_act": "gelu",
+            "position_embedding_type": "absolute",
+        },
+        "1_Pooling/config.json": {
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_cls_token": False,
+        },
+    }
+    for name, fields in expected.items():
+        try:
+            config = json.loads((folder / name).read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read model {name}: {type(exc).__name__}") from exc
+        for key, value in fields.items():
+            if config.get(key) != value:
+                raise ConfigError(f"model {name}: {key} is {config.get(key)!r}, expected {value!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class _Layer:
     qkv_w: Array  # (384, 1152): query, key, value weights side by side, transposed
@@ -148,6 +175,7 @@ class MiniLM:
         if threads is not None:
             limit_blas_threads(threads)
         folder = folder or model_dir()
+        _check_config(folder)
         try:
             weights: dict[str, Any] = load_file(str(folder / "model.safetensors"))
             tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))

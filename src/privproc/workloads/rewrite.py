@@ -278,6 +278,15 @@ class Rewrites:
     rewrites: tuple[Rewrite, ...]
     method: str
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON object: language, proofread text, one entry per tone, method."""
+        return {
+            "language": self.language,
+            "proofread": self.proofread,
+            "rewrites": {r.tone: r.text for r in self.rewrites},
+            "method": self.method,
+        }
+
     def get(self, tone: str) -> str:
         """The rewrite in ``tone``; MisuseError if that tone was not asked for."""
         for rewrite in self.rewrites:

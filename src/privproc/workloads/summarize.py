@@ -2,20 +2,22 @@
 
 Two methods, chosen by what the backend can do:
 
-* **extractive** (every backend, the embedded default): the unread messages are
-  cut into sentences (quoted-reply lines dropped); corrections such as "no wait,
-  Thursday" replace the fact they correct, so the superseded one is not reported;
-  each sentence is scored by its centrality (cosine to the centroid of all
-  sentences' embeddings) plus what it carries (dates, times, places, numbers,
-  decisions); questions addressed to the reader and corrections are always kept;
-  the rest is chosen by maximal marginal relevance (Carbonell and Goldstein 1998)
-  so near-duplicates are not repeated. Sentences are quoted verbatim and
-  attributed to their sender, so dates, times, places and numbers are exactly
-  those of the chat and no fact is invented. Long chats are summarized in parts
-  of 40 messages, then the parts' picks are chosen from together.
-* **abstractive** (a backend that can ``generate``): the model writes the summary,
-  part by part then together; its output is refused, and the extractive summary
-  returned instead, when it names a person or a number the chat does not contain.
+* **extractive** (every backend, the embedded default): each unread message (quoted-reply
+  lines dropped, long ones cut into sentences, chit-chat skipped) is a candidate.
+  Corrections such as "no wait, Thursday" replace the fact they correct, so the
+  superseded one is not reported. Candidates are scored by what they carry (dates, times,
+  places, numbers, names, decisions, questions to the reader) and, second, by their
+  centrality (cosine to the centroid of the candidates' embeddings); questions to the
+  reader and corrections are always kept; the rest is chosen by maximal marginal
+  relevance (Carbonell and Goldstein, SIGIR 1998) so near-duplicates are not repeated.
+  Messages are quoted verbatim and attributed to their sender, so dates, times, places
+  and numbers are exactly those of the chat and no fact is invented. Long chats are
+  summarized in parts of 40 messages, then the parts' picks are chosen from together.
+* **abstractive** (a backend that can ``generate``): the model writes the summary, part
+  by part then together; its output is refused, and the extractive summary returned
+  instead, when it names a person or states a number the unread messages do not
+  contain, states a fact that the chat corrected, opens a line with a sender who did not
+  write, or has a sentence whose content words mostly do not come from the messages.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -63,12 +66,17 @@ _LOOKBACK = 200
 _LOOKBACK_OTHERS = 4
 #: Messages longer than this (in words) are cut into sentences.
 _LONG_MESSAGE_WORDS = 40
+_MAX_SENTENCES = 16
 #: A correction with at most this many words besides its cue and facts is folded into
 #: the statement it corrects; a longer one must be about the same subject to replace it.
 _BARE_CORRECTION_WORDS = 5
 _BACK_POINTERS = frozenset(
     ["it", "it's", "that", "this", "c'est", "ce", "ça", "il", "elle", "they", "ils", "elles"]
 )
+
+#: Abstractive output checks: a sentence's content words must mostly come from the messages.
+_STEM = 5
+_GROUNDED = 0.6
 
 _EMPTY = {"en": "No unread messages.", "fr": "Aucun message non lu."}
 _CORRECTED_BY = {"en": "corrected by", "fr": "corrigé par"}
@@ -98,6 +106,19 @@ class Summary:
     language: str
     unread: int
     method: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON object; the summary text is under ``"summary"`` (DESIGN.md CLI output)."""
+        return {
+            "summary": self.text,
+            "points": [
+                {"sender": p.sender, "text": p.text, "message": p.message, "kind": p.kind}
+                for p in self.points
+            ],
+            "language": self.language,
+            "unread": self.unread,
+            "method": self.method,
+        }
 
 
 @dataclass(slots=True)
@@ -152,6 +173,8 @@ def _units(chat: Chat) -> list[_Unit]:
             pieces = [body] if body else []
         else:
             pieces = split_sentences(strip_quoted(message.text))
+            if len(pieces) > _MAX_SENTENCES:  # bounds the work one message can cause
+                pieces[_MAX_SENTENCES - 1 :] = [" ".join(pieces[_MAX_SENTENCES - 1 :])]
         out += [_Unit(index, message.sender, p) for p in pieces if not is_chitchat(p)]
     return out
 
@@ -416,4 +439,42 @@ def _abstractive(chat: Chat, backend: Generator, stale: frozenset[str]) -> tuple
         return None, "unsupported name or number"
     if any(_states(text, value) for value in stale):
         return None, "states a corrected fact"
+    if not _attributed(text, {m.sender for m in chat.unread}):
+        return None, "names a sender who did not write"
+    if not _grounded(text, source):
+        return None, "says something the messages do not"
     return text, ""
+
+
+def _attributed(output: str, senders: set[str]) -> bool:
+    """Every ``Name:`` that opens a line of the output is one of the unread messages' senders."""
+    for line in output.splitlines():
+        match = re.match(r"^\s*(?:[-*\u2022]\s*)?([^:\n]{1,60}):\s", line)
+        if (
+            match
+            and re.fullmatch(r"[\w .'\u2019-]+", match.group(1))
+            and not any(s.lower() in match.group(1).lower() for s in senders)
+        ):
+            return False
+    return True
+
+
+def _stem(word: str) -> str:
+    return word.lower()[:_STEM]
+
+
+def _grounded(output: str, source: str) -> bool:
+    """Each sentence of the output mostly reuses the messages' content words.
+
+    A summary may rephrase, but its content words (5+ letters, compared on their first
+    _STEM letters to allow for inflection) come from the messages; a sentence where fewer
+    than _GROUNDED of them do says something the messages did not.
+    """
+    known = {_stem(w) for w in words(source)}
+    for sentence in split_sentences(output):
+        content = [w for w in words(sentence) if len(w) >= 5 and not w.isdigit()]
+        if len(content) >= 2:
+            grounded = sum(_stem(w) in known for w in content) / len(content)
+            if grounded < _GROUNDED:
+                return False
+    return True

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from privproc.errors import MisuseError
+from privproc.errors import ConfigError, MisuseError
 from privproc.workloads import model_files
 from privproc.workloads.minilm import MiniLM
 from tests._vectors import load_json
@@ -74,3 +77,15 @@ def test_model_files_are_the_installed_weights(minilm: MiniLM) -> None:
     assert "tokenizer.json" in names
     assert all(f.is_file() for f in files)
     assert files[names.index("model.safetensors")].stat().st_size > 90_000_000
+
+
+def test_model_files_with_another_architecture_are_refused(minilm: MiniLM, tmp_path: Path) -> None:
+    source = model_files()[0].parent
+    for name in ("config.json", "1_Pooling/config.json"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text((source / name).read_text())
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["num_hidden_layers"] = 12
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match="num_hidden_layers"):
+        MiniLM(tmp_path)

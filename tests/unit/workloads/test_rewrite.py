@@ -103,3 +103,10 @@ def test_empty_draft_and_misuse() -> None:
         suggest_rewrites("hi", "concise")
     with pytest.raises(MisuseError):
         suggest_rewrites("hi", ["concise"]).get("playful")
+
+
+def test_rewrites_as_json() -> None:
+    data = suggest_rewrites(DRAFT_EN, ["concise", "playful"]).to_json()
+    assert set(data["rewrites"]) == {"concise", "playful"}
+    assert data["language"] == "en"
+    assert "Priya" in data["proofread"]

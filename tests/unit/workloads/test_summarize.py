@@ -210,3 +210,44 @@ def test_abstractive_output_stating_a_corrected_fact_is_refused(minilm: MiniLM) 
     summary = summarize_unread(chat(FAMILY_EN), backend=writer)
     assert summary.method == "extractive (abstractive refused: states a corrected fact)"
     assert "Wednesday" not in summary.text
+
+
+def test_a_very_long_message_is_bounded_and_still_summarized(minilm: MiniLM) -> None:
+    body = " ".join(f"Item {i} goes in box {i % 7}." for i in range(300))
+    text = "Moving plan: the truck comes on Friday at 8 am. " + body
+    summary = summarize_unread(chat([("Nina", text)], title="Move"), backend=minilm)
+    assert "the truck comes on Friday at 8 am." in summary.text
+
+
+def test_summary_as_json(minilm: MiniLM) -> None:
+    summary = summarize_unread(chat(FAMILY_EN), backend=minilm)
+    data = summary.to_json()
+    assert data["summary"] == summary.text
+    assert data["unread"] == 8
+    assert data["points"][0]["sender"] == "Ana"
+    assert set(data) == {"summary", "points", "language", "unread", "method"}
+
+
+def test_abstractive_output_inventing_a_sender_is_refused(minilm: MiniLM) -> None:
+    writer = _Writer(minilm, "Grandma: I'll bake the cake.")
+    summary = summarize_unread(chat(FAMILY_EN), backend=writer)
+    assert summary.method == "extractive (abstractive refused: names a sender who did not write)"
+
+
+def test_abstractive_output_saying_something_new_is_refused(minilm: MiniLM) -> None:
+    writer = _Writer(
+        minilm, "Ana: Everybody should remember umbrellas because tomorrow brings thunderstorms."
+    )
+    summary = summarize_unread(chat(FAMILY_EN), backend=writer)
+    assert summary.method == "extractive (abstractive refused: says something the messages do not)"
+
+
+def test_abstractive_paraphrase_is_kept(minilm: MiniLM) -> None:
+    writer = _Writer(
+        minilm,
+        "- Ana: dinner at Grandma's moved to Thursday, 7 pm.\n"
+        "- Chloé brings the cake (25 euros).\n"
+        "- Ana asks you to pick up Grandpa at the station at 6:30.",
+    )
+    summary = summarize_unread(chat(FAMILY_EN), backend=writer)
+    assert summary.method == "abstractive"
