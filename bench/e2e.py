@@ -321,6 +321,26 @@ def _server_floor(sealed: bytes, answer_len: int) -> Callable[[], None]:
 # --- the node: fork per request vs in-process ------------------------------------------
 
 
+def _os_fork(handler: Callable[[bytes], bytes], data: bytes) -> bytes:
+    """A bench-only sketch, not the node's code: ``os.fork`` + a pipe + ``waitpid``,
+    without ``multiprocessing``'s process bootstrap (to size that part of the cost)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(r)
+        try:
+            os.write(w, handler(data))
+        finally:
+            os._exit(0)
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 65536):
+        chunks.append(chunk)
+    os.close(r)
+    os.waitpid(pid, 0)
+    return b"".join(chunks)
+
+
 def _node_costs(root: Path, backend: Any, payloads: dict[str, bytes]) -> dict[str, list[float]]:
     """Per-request seconds through ``Node.process`` (forked child) and in-process."""
     seed = root / "vendor.seed"
@@ -372,6 +392,15 @@ def _node_costs(root: Path, backend: Any, payloads: dict[str, bytes]) -> dict[st
         out["rss"] = [_rss_mb("self")]
         faults = resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt - faults
         out["identity/faults"] = [faults / len(bare)]
+        runner, plain_fork = [], []
+        for _ in range(NODE_RUNS["trivial"]):  # interleaved again, without the fault count
+            t0 = time.perf_counter()
+            await identity_runner.run(identity, b"x" * 1024)
+            runner.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            _os_fork(identity, b"x" * 1024)
+            plain_fork.append(time.perf_counter() - t0)
+        out["identity/runner"], out["identity/os.fork"] = runner, plain_fork
         return out
 
     return asyncio.run(measure())
@@ -572,6 +601,18 @@ def _node_rows(node: dict[str, list[float]]) -> list[Row]:
             "the bare cost of a fresh process per request (parent has the model loaded, "
             f"RSS {node['rss'][0]:.0f} MB); {node['identity/faults'][0]:.0f} minor page faults "
             "per child",
+        )
+    )
+    runner, plain_fork = node["identity/runner"], node["identity/os.fork"]
+    rows.append(
+        row(
+            BENCH,
+            "os.fork + pipe + waitpid, identity handler p50 (bench-only sketch)",
+            _pct(plain_fork, 50),
+            "s",
+            "ForkRunner (multiprocessing fork context), identity handler p50",
+            _pct(runner, 50),
+            f"interleaved, n={len(runner)}: what multiprocessing's bootstrap adds to a fork",
         )
     )
     return rows
