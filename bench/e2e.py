@@ -451,8 +451,10 @@ def _paths(
     expected: dict[str, dict[str, Any]],
 ) -> list[Row]:
     rows: list[Row] = []
-    tokens = max(SEQUENTIAL.values()) * 2 + max(PER_DEVICE.values()) * 2 + WARM * 4
-    devices = [_device(config, root, i, tokens) for i in range(CONCURRENCY)]
+    # Device 0 runs the sequential loops too; every device warms up and runs its share.
+    shared = sum(WARM + PER_DEVICE[w] for w in SEQUENTIAL)
+    tokens = [shared + (sum(SEQUENTIAL.values()) if i == 0 else 0) for i in range(CONCURRENCY)]
+    devices = [_device(config, root, i, n) for i, n in enumerate(tokens)]
     clients = [httpx.Client(timeout=60) for _ in range(CONCURRENCY)]
     servers = {name: cluster.parties[name].process.pid for name in SERVER_PARTIES}
     plain_pids = {f"plain-{i}": pid for i, pid in enumerate(plain_urls)}
