@@ -341,6 +341,68 @@ def _os_fork(handler: Callable[[bytes], bytes], data: bytes) -> bytes:
     return b"".join(chunks)
 
 
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _PreForked:
+    """A bench-only sketch, not the node's code: each request's child is forked *before*
+    the request arrives and waits on a pipe; it runs exactly one request, closes its
+    end and exits. Forking the next child and reaping the last happen off the request's
+    path (``refill``). Still one fresh process per request."""
+
+    def __init__(self, handler: Callable[[bytes], bytes]) -> None:
+        self._handler = handler
+        self._done: int | None = None
+        self._next = self._spawn()
+
+    def _spawn(self) -> tuple[int, int, int]:
+        req_r, req_w = os.pipe()
+        res_r, res_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child
+            try:
+                os.close(req_w)
+                os.close(res_r)
+                view = memoryview(self._handler(_read_all(req_r)))
+                while view:
+                    view = view[os.write(res_w, view) :]
+                os.close(res_w)
+            finally:
+                os._exit(0)
+        os.close(req_r)
+        os.close(res_w)
+        return pid, req_w, res_r
+
+    def run(self, data: bytes) -> bytes:
+        pid, req_w, res_r = self._next
+        view = memoryview(data)
+        while view:
+            view = view[os.write(req_w, view) :]
+        os.close(req_w)
+        out = _read_all(res_r)
+        os.close(res_r)
+        self._done = pid
+        return out
+
+    def refill(self) -> None:
+        if self._done is not None:
+            os.waitpid(self._done, 0)
+            self._done = None
+        self._next = self._spawn()
+
+    def close(self) -> None:
+        pid, req_w, res_r = self._next
+        os.close(req_w)  # the waiting child reads an empty request and exits
+        os.close(res_r)
+        os.waitpid(pid, 0)
+        if self._done is not None:
+            os.waitpid(self._done, 0)
+
+
 def _node_costs(root: Path, backend: Any, payloads: dict[str, bytes]) -> dict[str, list[float]]:
     """Per-request seconds through ``Node.process`` (forked child) and in-process."""
     seed = root / "vendor.seed"
@@ -401,6 +463,22 @@ def _node_costs(root: Path, backend: Any, payloads: dict[str, bytes]) -> dict[st
             _os_fork(identity, b"x" * 1024)
             plain_fork.append(time.perf_counter() - t0)
         out["identity/runner"], out["identity/os.fork"] = runner, plain_fork
+        for name, payload in payloads.items():  # ForkRunner vs a pre-forked child
+            sealed = [seal_request(payload, [key.public_key])[0] for _ in range(NODE_RUNS[name])]
+            pre = _PreForked(in_process)
+            try:
+                via_runner, via_pre = [], []
+                for s in sealed:
+                    t0 = time.perf_counter()
+                    await node.process(s)
+                    via_runner.append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    pre.run(s)
+                    via_pre.append(time.perf_counter() - t0)
+                    pre.refill()  # off the request's path
+            finally:
+                pre.close()
+            out[f"{name}/runner"], out[f"{name}/preforked"] = via_runner, via_pre
         return out
 
     return asyncio.run(measure())
@@ -605,6 +683,20 @@ def _node_rows(node: dict[str, list[float]]) -> list[Row]:
             "per child",
         )
     )
+    for name in SEQUENTIAL:
+        runner, pre = node[f"{name}/runner"], node[f"{name}/preforked"]
+        rows.append(
+            row(
+                BENCH,
+                f"node: request in a child forked ahead of it ({name}) p50 (bench-only sketch)",
+                _pct(pre, 50),
+                "s",
+                "Node.process via ForkRunner p50",
+                _pct(runner, 50),
+                f"interleaved, n={len(pre)}: fork and reap moved off the request's path; "
+                "one fresh child per request still",
+            )
+        )
     runner, plain_fork = node["identity/runner"], node["identity/os.fork"]
     rows.append(
         row(
