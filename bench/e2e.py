@@ -27,7 +27,9 @@ Figures, per workload:
    ``cryptography``) and next to the plain server's CPU per request;
 3. the fork-per-request design: one sealed request through ``Node.process`` (a
    child forked from the warm parent by ``ForkRunner``) next to the same open + run +
-   seal in-process; and a fork of an identity handler next to calling it.
+   seal in-process; a fork of an identity handler next to calling it; and two
+   bench-only sketches of cheaper forking (not the node's code): a child forked ahead
+   of its request, and ``os.fork`` without ``multiprocessing``.
 
 Tokens are fetched before the timed loops (issuance is batched ahead on a device,
 DESIGN.md step 1; ``bench/tokens.py`` measures it); the device's directory
