@@ -12,12 +12,16 @@ they happen; nothing else escapes a public function.
     │                                  argument, sequence overflow); a bug, not an attack
     ├── PeerError                      a *peer* sent something we refuse (status hint 400)
     │   ├── DecodeError                bytes that do not parse: truncated, trailing,
-    │   │                              over a limit, bad varint (raised only by _wire
-    │   │                              and the decoders built on it)
+    │   │   │                          over a limit, bad varint (raised only by _wire
+    │   │   │                          and the decoders built on it)
+    │   │   └── BadTokenRequestError   a Privacy Pass token request the issuer cannot
+    │   │                              serve (RFC 9578 §6.2: status 422)
     │   ├── UnsupportedError           well-formed but names something we do not do:
     │   │   │                          unknown suite, version, token type
-    │   │   └── UnknownKeyError        a key id we do not hold (OHTTP key config,
-    │   │                              issuer key) - the client should refetch keys
+    │   │   ├── UnknownKeyError        a key id we do not hold (OHTTP key config,
+    │   │   │   │                      issuer key) - the client should refetch keys
+    │   │   │   └── UnknownLogError    a checkpoint origin the witness does not know (404)
+    │   │   └── MediaTypeError         a Content-Type we do not take (415)
     │   ├── ReplayError                a value seen before (spent token, reused nonce)
     │   ├── NotFoundError              names a thing we do not hold (status 404)
     │   └── ConflictError              would create a thing that already exists (409)
@@ -29,7 +33,9 @@ they happen; nothing else escapes a public function.
     │   ├── AttestationError           evidence, certificate chain, TCB, policy
     │   ├── LedgerError                Merkle proofs, checkpoints, cosignatures, records
     │   │   ├── ProofError             an inclusion or consistency proof does not verify
+    │   │   │   └── BadConsistencyError a witness refuses the consistency proof (422)
     │   │   ├── ForkError              two views of the log disagree (fork or rollback)
+    │   │   │   └── SizeConflictError  a witness cosigned another size (409, known size)
     │   │   └── StaleError             a checkpoint or proof older than allowed
     │   ├── TokenError                 a Privacy Pass token or response does not verify
     │   └── PolicyError                a configured rule refuses the request
@@ -52,12 +58,15 @@ from __future__ import annotations
 __all__ = [
     "AttestationError",
     "AuthError",
+    "BadConsistencyError",
+    "BadTokenRequestError",
     "ConfigError",
     "ConflictError",
     "CryptoError",
     "DecodeError",
     "ForkError",
     "LedgerError",
+    "MediaTypeError",
     "MisuseError",
     "NotFoundError",
     "OpenError",
@@ -68,10 +77,12 @@ __all__ = [
     "QuotaError",
     "RemoteError",
     "ReplayError",
+    "SizeConflictError",
     "StaleError",
     "StoreError",
     "TokenError",
     "UnknownKeyError",
+    "UnknownLogError",
     "UnsupportedError",
     "VerificationError",
 ]
@@ -104,6 +115,14 @@ class DecodeError(PeerError):
     code = "decode-error"
 
 
+class BadTokenRequestError(DecodeError):
+    """A token request the issuer cannot serve: malformed, unsupported type or unknown
+    key (RFC 9578 §6.2: "the Issuer MUST return an HTTP 422 (Unprocessable Content)")."""
+
+    http_status = 422
+    code = "malformed-token-request"
+
+
 class UnsupportedError(PeerError):
     """Well-formed input naming an algorithm, version or type we do not support."""
 
@@ -116,6 +135,20 @@ class UnknownKeyError(UnsupportedError):
 
     http_status = 422
     code = "unknown-key"
+
+
+class UnknownLogError(UnknownKeyError):
+    """A checkpoint's origin is not a log this witness knows (C2SP tlog-witness: 404)."""
+
+    http_status = 404
+    code = "unknown-log"
+
+
+class MediaTypeError(UnsupportedError):
+    """A request body in a media type the endpoint does not take (RFC 9110 §15.5.16: 415)."""
+
+    http_status = 415
+    code = "unsupported-media-type"
 
 
 class ReplayError(PeerError):
@@ -208,6 +241,26 @@ class ForkError(LedgerError):
     """Two views of a log are inconsistent: a fork or a rollback."""
 
     code = "fork"
+
+
+class BadConsistencyError(ProofError):
+    """A witness refuses the consistency proof from its cosigned checkpoint
+    (C2SP tlog-witness: 422)."""
+
+    http_status = 422
+    code = "bad-consistency-proof"
+
+
+class SizeConflictError(ForkError):
+    """A witness's ``old`` size is not the size it last cosigned, or a same-size fork
+    (C2SP tlog-witness: 409, the body is the known size)."""
+
+    http_status = 409
+    code = "conflict"
+
+    def __init__(self, check: str, message: str, *, known_size: int, found: object) -> None:
+        self.known_size = known_size
+        super().__init__(check, message, expected=known_size, found=found)
 
 
 class StaleError(LedgerError):

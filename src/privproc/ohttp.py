@@ -255,54 +255,59 @@ def _header(key_id: int, suite: Suite) -> bytes:
     )
 
 
-def _response_keys(suite: Suite, secret: bytes, enc: bytes, nonce: bytes) -> tuple[bytes, bytes]:
-    """§4.4: prk = Extract(enc || response_nonce, secret); key, nonce = Expand(prk, ...)."""
-    prk = suite.kdf.extract(enc + nonce, secret)
-    return (
-        suite.kdf.expand(prk, b"key", suite.aead.n_k),
-        suite.kdf.expand(prk, b"nonce", suite.aead.n_n),
-    )
-
-
-def _aead(suite: Suite, key: bytes) -> AESGCM | ChaCha20Poly1305:
-    if suite.aead is AEAD.CHACHA20_POLY1305:
-        return ChaCha20Poly1305(key)
-    return AESGCM(key)
-
-
 def _nonce_len(suite: Suite) -> int:
     """§4.2: the response nonce is max(Nn, Nk) bytes."""
     return max(suite.aead.n_n, suite.aead.n_k)
 
 
 @dataclass(frozen=True, slots=True)
-class ClientResponseContext:
-    """What a client keeps after sending a request, to open its response (§4.4)."""
+class _ResponseSecret:
+    """What a request leaves both ends for its response (§4.4): the suite, ``enc`` and
+    ``secret = context.Export("message/bhttp response", max(Nn, Nk))``; checked when made,
+    and neither ``enc`` nor ``secret`` is in ``repr()``."""
 
     suite: Suite
     enc: bytes = field(repr=False)
     secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        suite = self.suite
+        if not isinstance(suite, Suite) or suite.aead is AEAD.EXPORT_ONLY:
+            raise MisuseError("response context: suite must be a Suite with a real AEAD")
+        if not isinstance(self.enc, bytes) or len(self.enc) != suite.kem.n_enc:
+            raise MisuseError(f"response context: enc must be {suite.kem.n_enc} bytes")
+        if not isinstance(self.secret, bytes) or len(self.secret) != _nonce_len(suite):
+            raise MisuseError(f"response context: secret must be {_nonce_len(suite)} bytes")
+
+    def _aead(self, response_nonce: bytes) -> tuple[AESGCM | ChaCha20Poly1305, bytes]:
+        """§4.4: salt = enc || response_nonce; prk = Extract(salt, secret); the AEAD keyed
+        with Expand(prk, "key", Nk), and the AEAD nonce Expand(prk, "nonce", Nn)."""
+        kdf, aead = self.suite.kdf, self.suite.aead
+        prk = kdf.extract(self.enc + response_nonce, self.secret)
+        key = kdf.expand(prk, b"key", aead.n_k)
+        cipher = ChaCha20Poly1305(key) if aead is AEAD.CHACHA20_POLY1305 else AESGCM(key)
+        return cipher, kdf.expand(prk, b"nonce", aead.n_n)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientResponseContext(_ResponseSecret):
+    """What a client keeps after sending a request, to open its response (§4.4)."""
 
     def open(self, response: bytes) -> bytes:
         """Open an Encapsulated Response; DecodeError if too short, OpenError if forged."""
         n = _nonce_len(self.suite)
         if len(response) < n + self.suite.aead.n_t:
             raise DecodeError(f"encapsulated response: shorter than nonce and tag ({n} + 16)")
-        nonce, ct = bytes(response[:n]), bytes(response[n:])
-        key, aead_nonce = _response_keys(self.suite, self.secret, self.enc, nonce)
+        cipher, aead_nonce = self._aead(bytes(response[:n]))
         try:
-            return _aead(self.suite, key).decrypt(aead_nonce, ct, b"")
+            return cipher.decrypt(aead_nonce, bytes(response[n:]), b"")
         except (InvalidTag, ValueError, OverflowError):
             raise OpenError() from None
 
 
 @dataclass(frozen=True, slots=True)
-class ServerResponseContext:
+class ServerResponseContext(_ResponseSecret):
     """What a gateway keeps after decapsulating a request, to seal its response (§4.4)."""
-
-    suite: Suite
-    enc: bytes = field(repr=False)
-    secret: bytes = field(repr=False)
 
     def seal(self, response: bytes, *, nonce: bytes | None = None) -> bytes:
         """Make an Encapsulated Response; ``nonce`` fixes response_nonce (vectors only)."""
@@ -311,8 +316,8 @@ class ServerResponseContext:
             nonce = os.urandom(n)
         elif len(nonce) != n:
             raise MisuseError(f"response nonce must be {n} bytes")
-        key, aead_nonce = _response_keys(self.suite, self.secret, self.enc, bytes(nonce))
-        return bytes(nonce) + _aead(self.suite, key).encrypt(aead_nonce, bytes(response), b"")
+        cipher, aead_nonce = self._aead(bytes(nonce))
+        return bytes(nonce) + cipher.encrypt(aead_nonce, bytes(response), b"")
 
 
 def encapsulate_request(

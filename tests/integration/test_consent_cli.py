@@ -92,3 +92,18 @@ def test_reading_commands_refuse_a_missing_store(tmp_path: Path) -> None:
         with pytest.raises(PrivprocError, match="no consent store"):
             run(tmp_path / "home", *args)
     assert not Path(missing).exists()
+
+
+def test_local_history_status_and_receipt_check_by_the_home_key(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    run(home, "register", "--account", "cy", "--region", "DE")
+    receipt = tmp_path / "receipt.json"
+    receipt.write_text(run(home, "refuse", "--account", "cy", "--json"))
+    history = json.loads(run(home, "history", "--account", "cy", "--json"))
+    assert history["verified"] is True
+    assert [e["state"] for e in history["events"]] == ["unset", "refused"]
+    status = json.loads(run(home, "status", "--account", "cy"))
+    assert (status["state"], status["seq"]) == ("refused", 1)
+    assert "receipt verified: cy refused" in run(home, "verify-receipt", "--receipt", str(receipt))
+    with pytest.raises(PrivprocError, match="no such account"):
+        run(home, "status", "--account", "nobody")

@@ -16,8 +16,7 @@ from privproc.consent.events import ConsentState, verify_chain
 from privproc.consent.pgstore import PostgresStore
 from privproc.consent.store import LOOKUP_CHUNK, ConsentStore, SqliteStore, open_store
 from privproc.errors import ConflictError, NotFoundError, StoreError, VerificationError
-
-from ._consent_postgres import PostgresServer, running_postgres
+from tests._postgres import PostgresServer, running_postgres
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 G, R, U = ConsentState.GRANTED, ConsentState.REFUSED, ConsentState.UNSET
@@ -237,6 +236,22 @@ def test_accounts_pages_in_order(backend: Backend) -> None:
     while page := store.accounts(after, 2):
         seen += page
         after = page[-1]
+    assert seen == sorted(names)
+
+
+def test_postgres_pages_in_code_point_order_under_any_collation(postgres: PostgresServer) -> None:
+    """Paging compares with the order it sorts by: under an ICU collation ("a" < "B")
+    the next page after "B" must still hold "a" (code-point order, like SQLite)."""
+    store = open_store(postgres.new_database(icu_locale="en"))
+    names = ["b", "a", "B", "c", "Z9", "0"]
+    for i, name in enumerate(names):
+        store.register(name, "US", secret(i), NOW)
+    seen: list[str] = []
+    after = ""
+    while page := store.accounts(after, 1):
+        seen += page
+        after = page[-1]
+    store.close()
     assert seen == sorted(names)
 
 

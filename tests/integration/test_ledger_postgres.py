@@ -13,13 +13,13 @@ from privproc.ledger.cosignature import verifier_from_vkey
 from privproc.ledger.merkle import MemoryTree, consistency_proof, inclusion_proof
 from privproc.ledger.postgres import PostgresLedgerStore
 from privproc.ledger.service import LedgerConfig, build_app
-from tests.integration._ledger_postgres import postgres_url
+from tests._postgres import running_postgres
 
 
 @pytest.fixture(scope="module")
 def pg() -> Iterator[str]:
-    with postgres_url() as url:
-        yield url
+    with running_postgres() as server:
+        yield server.new_database()
 
 
 def _note(size: int, root: bytes) -> bytes:

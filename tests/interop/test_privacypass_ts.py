@@ -23,7 +23,7 @@ from privproc.tokens.fetcher import HttpIssuer
 from privproc.tokens.protocol import Token, TokenChallenge, TokenKey
 from privproc.tokens.redeem import Redeemer
 from privproc.tokens.spent import SqliteSpentStore
-from tests._redis import free_port
+from tests._servers import free_port, http_ok, running_server
 from tests.interop._node import HERE, ensure_node_modules
 from tests.system._issuer import issuer_process
 
@@ -65,17 +65,11 @@ def test_their_client_our_issuer(tmp_path: Path) -> None:
 def test_our_client_their_issuer(tmp_path: Path) -> None:
     node = ensure_node_modules()
     port = free_port()
-    proc = subprocess.Popen(
-        [node, "pp_issuer.mjs", str(port), "issuer.example"],
-        cwd=HERE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        url = f"http://127.0.0.1:{port}"
+    args = [node, "pp_issuer.mjs", str(port), "issuer.example"]
+    url = f"http://127.0.0.1:{port}"
+    ready = http_ok(url + "/.well-known/private-token-issuer-directory")
+    log = tmp_path / "pp_issuer.log"
+    with running_server(args, ready, what="privacypass-ts issuer", cwd=HERE, log=log):
         transport = HttpIssuer(url)
         challenge = TokenChallenge(2, "issuer.example", b"", "gateway.example")
         client = TokenClient(TokenWallet(tmp_path / "device"), transport, challenge, batch=COUNT)
@@ -95,13 +89,6 @@ def test_our_client_their_issuer(tmp_path: Path) -> None:
         # Their token key is the RFC 9578 §6.5 SPKI, byte for byte what we would write.
         assert TokenKey.from_public_key(their_key.public_key).spki == their_key.spki
         transport.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate(timeout=5)
 
 
 @pytest.mark.interop

@@ -1,9 +1,12 @@
 """A gateway that routes each request to a node the device did NOT name (a test party).
 
-Run as ``python -m tests.system._evil_gateway PORT HOME ISSUER LEDGER TOKEN PUBLISHER NODE...``.
-It is the real gateway with one change: its routing table answers with the
-nodes outside the request's K. Its key config is recorded in the ledger like
-the honest gateway's, so a device gets as far as sending to it.
+Run as ``python -m tests.system._evil_gateway MODE PORT HOME ISSUER LEDGER TOKEN PUBLISHER
+NODE...``.
+MODE ``misroute``: the real gateway with one change, its routing table answers
+with the nodes outside the request's K; its key config is recorded in the ledger
+like the honest gateway's, so a device gets as far as sending to it.
+MODE ``unrecorded``: the real gateway, but its key configs are never recorded in
+the ledger (a gateway handing out keys nobody can audit).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from privproc.gateway import service
 from privproc.gateway.routing import NodeMap
 from privproc.gateway.service import GatewaySetup, run_gateway
 
@@ -24,7 +28,7 @@ class Misroute(NodeMap):
 
 
 def main(argv: list[str]) -> None:
-    port, home, issuer, ledger, token, publisher, *nodes = argv
+    mode, port, home, issuer, ledger, token, publisher, *nodes = argv
     Path(home).mkdir(parents=True, exist_ok=True)
     setup = GatewaySetup(
         nodes=tuple(nodes),
@@ -36,7 +40,11 @@ def main(argv: list[str]) -> None:
         publisher=Path(publisher),
         spent=Path(home) / "spent.sqlite",
     )
-    run_gateway(setup, "127.0.0.1", int(port), nodes=Misroute())
+    if mode == "unrecorded":
+        service._record_in_ledger = lambda _setup: lambda _entry: None  # type: ignore[assignment]
+        run_gateway(setup, "127.0.0.1", int(port))
+    else:
+        run_gateway(setup, "127.0.0.1", int(port), nodes=Misroute())
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
-"""Start privproc services as real processes on loopback, with bounded waits."""
+"""Start privproc services as real processes on loopback, with bounded waits.
+
+Unlike :mod:`tests._servers`, start and stop are separate steps (the crash tests
+kill a ledger mid-write and restart it on the same home).
+"""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,12 +17,6 @@ from pathlib import Path
 import httpx
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def env(home: Path) -> dict[str, str]:

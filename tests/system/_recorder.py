@@ -2,8 +2,10 @@
 
 Modes (argv): ``record PORT DIR`` answers every POST with ``message/ohttp-res`` holding
 the reversed body and writes each request's headers and body under DIR;
-``proxy PORT DIR UPSTREAM [flip]`` records the same and forwards to UPSTREAM (with
-``flip`` it flips one bit of each forwarded body: a relay that alters bytes).
+``proxy PORT DIR UPSTREAM [flip|swapkey]`` records the same and forwards to UPSTREAM
+(``flip`` flips one bit of each forwarded body: a relay that alters bytes;
+``swapkey`` rewrites a node's ``/evidence`` so it advertises, and its evidence
+names, a key the hardware report does not bind: a node whose key is not bound).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def main(argv: list[str]) -> None:
     mode, port, folder = argv[0], int(argv[1]), Path(argv[2])
     upstream = argv[3] if mode == "proxy" else ""
     flip = len(argv) > 4 and argv[4] == "flip"
+    swapkey = len(argv) > 4 and argv[4] == "swapkey"
     folder.mkdir(parents=True, exist_ok=True)
 
     async def handle(request: Request) -> Response:
@@ -52,14 +55,34 @@ def main(argv: list[str]) -> None:
                 answer = await client.post(
                     upstream + request.url.path, content=body, headers=headers
                 )
+        content = answer.content
+        if swapkey and request.url.path == "/evidence":
+            content = _swap_key(content)
         return Response(
-            answer.content,
+            content,
             status_code=answer.status_code,
             media_type=answer.headers.get("content-type"),
         )
 
     app = Starlette(routes=[Route("/{path:path}", handle, methods=["GET", "POST"])])
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _swap_key(document: bytes) -> bytes:
+    import base64
+    import dataclasses
+
+    from privproc.attestation import Evidence
+    from privproc.sealed import SUITE, node_key_id
+
+    doc = json.loads(document)
+    other = SUITE.generate_key_pair()[1]
+    evidence = Evidence.decode(base64.b64decode(doc["evidence"]))
+    evidence = dataclasses.replace(evidence, node_key=other)
+    doc["evidence"] = base64.b64encode(evidence.encode()).decode()
+    doc["public_key"] = base64.b64encode(other).decode()
+    doc["key_id"] = node_key_id(other).hex()
+    return json.dumps(doc).encode()
 
 
 if __name__ == "__main__":

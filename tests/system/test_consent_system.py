@@ -4,11 +4,8 @@ over HTTP applies to the very next training export (SQLite and PostgreSQL backen
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,22 +14,15 @@ import pytest
 
 from privproc.consent.events import ConsentEvent, verify_chain
 from privproc.consent.receipt import Receipt, unb64url, verify_receipt
-from tests.integration._consent_postgres import PostgresServer, running_postgres
+from tests._postgres import PostgresServer, running_postgres
+from tests._servers import privproc_env, privproc_server
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
 SECRET_TEXT = "private words 91c2"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PRIVPROC_CONSENT_TOKEN"}
-    env["PYTHONPATH"] = SRC
-    env["PRIVPROC_HOME"] = str(home)
+    env = privproc_env(PRIVPROC_HOME=str(home))
+    env.pop("PRIVPROC_CONSENT_TOKEN", None)
     return env
 
 
@@ -62,39 +52,12 @@ def pg_server() -> Iterator[PostgresServer]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     home = tmp_path / "home"
-    port = _free_port()
-    args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--home", str(home)]
+    args = ["consent", "serve", "--home", str(home)]
     if request.param == "postgres":
         args += ["--database-url", request.getfixturevalue("pg_server").new_database()]
-    log_path = tmp_path / "service.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "privproc", "consent", *args],
-        env=_env(home),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log_path.read_text()[-2000:]
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "consent service did not start"
-            time.sleep(0.1)
+    log = tmp_path / "service.log"
+    with privproc_server(args, what="consent service", env=_env(home), log=log) as url:
         yield url, home
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
 
 
 def _records(path: Path) -> None:

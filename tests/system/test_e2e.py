@@ -8,19 +8,23 @@ byte-flipping proxy, and a gateway that routes to nodes the device did not name.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from privproc import ohttp
 from privproc.client.config import ClientConfig
 from privproc.client.sdk import Device
 from privproc.client.session import open_device
@@ -69,6 +73,22 @@ CHAT = {
 }
 
 
+#: Folders of the test's extra devices (device state, not server parties).
+DEVICES = {
+    "far",
+    "evil",
+    "flip",
+    "fork",
+    "rogue",
+    "stale",
+    "quorum",
+    "blocked",
+    "debug",
+    "swapped",
+    "unrecorded",
+}
+
+
 @dataclass
 class World:
     cluster: Cluster
@@ -92,7 +112,7 @@ def _device(world: World, name: str, **changes: Any) -> Device:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("e2e")
     home = root / "home"
-    cluster = Cluster(home, ClusterSpec(nodes=3, rogue_nodes=1, k=2))
+    cluster = Cluster(home, ClusterSpec(nodes=3, rogue_nodes=1, debug_nodes=1, k=2))
     procs = []
     try:
         config = cluster.start()
@@ -138,6 +158,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 [
                     "-m",
                     "tests.system._evil_gateway",
+                    "misroute",
                     str(eport),
                     str(root / "evil"),
                     cluster.parties["issuer"].url,
@@ -156,8 +177,87 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         cluster.wait_bundle(evil_dir.url, 3)
         extra["evil_relay"] = _relay(root, evil_url + "/gateway", procs)
         extra["evil_directory"] = evil_dir.url
-        rogue = [n for n in cluster.parties if n.startswith("enclave-")][-1]
-        extra["rogue_directory"] = cluster.extra_directory("directory-rogue", [rogue]).url
+        extra["rogue_directory"] = cluster.extra_directory("directory-rogue", ["enclave-4"]).url
+        extra["debug_directory"] = cluster.extra_directory("directory-debug", ["enclave-5"]).url
+        # A node whose advertised key is not the one its hardware report binds.
+        sport = free_port()
+        procs.append(
+            spawn(
+                [
+                    "-m",
+                    "tests.system._recorder",
+                    "proxy",
+                    str(sport),
+                    str(root / "swap"),
+                    cluster.parties["enclave-2"].url,
+                    "swapkey",
+                ],
+                log=root / "swap.log",
+            )
+        )
+        wait_http(f"http://127.0.0.1:{sport}/healthz", procs[-1])
+        extra["swapped_directory"] = cluster.extra_directory_for(
+            "directory-swapped", gateway.url, [f"http://127.0.0.1:{sport}"]
+        ).url
+        # A gateway whose key configs are not in the ledger.
+        uport = free_port()
+        procs.append(
+            spawn(
+                [
+                    "-m",
+                    "tests.system._evil_gateway",
+                    "unrecorded",
+                    str(uport),
+                    str(root / "unrecorded"),
+                    cluster.parties["issuer"].url,
+                    ledger.url,
+                    str(home / "ledger" / "token"),
+                    str(home / "operator" / "publisher.key"),
+                    *nodes,
+                ],
+                log=root / "unrecorded.log",
+                PRIVPROC_HOME=str(home),
+            )
+        )
+        wait_http(f"http://127.0.0.1:{uport}/healthz", procs[-1])
+        extra["unrecorded_directory"] = cluster.extra_directory_for(
+            "directory-unrecorded", f"http://127.0.0.1:{uport}", nodes
+        ).url
+        # A gateway that rotates its only OHTTP key every few seconds, with its directory and relay.
+        rport = free_port()
+        procs.append(
+            spawn(
+                [
+                    "gateway",
+                    "--port",
+                    str(rport),
+                    "--home",
+                    str(root / "rotating"),
+                    "--issuer",
+                    cluster.parties["issuer"].url,
+                    "--ledger",
+                    ledger.url,
+                    "--ledger-token",
+                    str(home / "ledger" / "token"),
+                    "--publisher",
+                    str(home / "operator" / "publisher.key"),
+                    "--key-lifetime",
+                    "10",
+                    "--active",
+                    "1",
+                    *[a for n in nodes for a in ("--node", n)],
+                ],
+                log=root / "rotating.log",
+                PRIVPROC_HOME=str(home),
+            )
+        )
+        rotating = f"http://127.0.0.1:{rport}"
+        wait_http(rotating + "/healthz", procs[-1])
+        extra["rotating_directory"] = cluster.extra_directory_for(
+            "directory-rotating", rotating, nodes
+        ).url
+        cluster.wait_bundle(extra["rotating_directory"], 3)
+        extra["rotating_relay"] = _relay(root, rotating + "/gateway", procs)
         yield World(cluster, home, config, captured, extra)
     finally:
         for p in procs:
@@ -221,6 +321,33 @@ def test_node_measurement_not_in_ledger(world: World) -> None:
     ):
         device.summarize(Chat.from_json(CHAT))
     assert info.value.check == "release.missing"
+
+
+def test_debug_on(world: World) -> None:
+    with (
+        _device(world, "debug", directory_url=world.extra["debug_directory"]) as device,
+        pytest.raises(AttestationError) as info,
+    ):
+        device.summarize(Chat.from_json(CHAT))
+    assert info.value.check == "policy.debug"
+
+
+def test_key_not_bound(world: World) -> None:
+    with (
+        _device(world, "swapped", directory_url=world.extra["swapped_directory"]) as device,
+        pytest.raises(AttestationError) as info,
+    ):
+        device.summarize(Chat.from_json(CHAT))
+    assert info.value.check.startswith("binding.")
+
+
+def test_key_config_not_in_ledger(world: World) -> None:
+    with (
+        _device(world, "unrecorded", directory_url=world.extra["unrecorded_directory"]) as device,
+        pytest.raises(LedgerError) as info,
+    ):
+        device.summarize(Chat.from_json(CHAT))
+    assert info.value.check == "keyconfig.ledger"
 
 
 def test_stale_evidence(world: World) -> None:
@@ -291,6 +418,30 @@ def test_relay_that_alters_bytes(world: World) -> None:
         device.summarize(Chat.from_json(CHAT))
 
 
+def _recorded_key_ids(directory: str) -> set[int]:
+    doc = httpx.get(directory + "/nodes", timeout=5).json()
+    out = set()
+    for item in doc["key_configs"]:
+        if item["ledger"] is not None:
+            out.add(ohttp.KeyConfig.decode(base64.b64decode(item["config"])).key_id)
+    return out
+
+
+def test_stale_gateway_key_makes_the_device_refetch(world: World) -> None:
+    directory = world.extra["rotating_directory"]
+    with _device(
+        world, "rotating", relay_url=world.extra["rotating_relay"], directory_url=directory
+    ) as device:
+        first = device.rewrite("see u tmrw", ["friendly"]).report.key_config_id
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline and not _recorded_key_ids(directory) - {first}:
+            time.sleep(0.3)
+        assert _recorded_key_ids(directory) - {first}, "the gateway never rotated"
+        # The device still holds the verified old config; the gateway no longer accepts it.
+        second = device.rewrite("see u tmrw", ["friendly"]).report.key_config_id
+    assert second != first
+
+
 # --- what parties see -----------------------------------------------------------------------
 
 
@@ -334,6 +485,18 @@ def test_canary_reaches_no_server_file_or_log(world: World) -> None:
         if CANARY.encode() in path.read_bytes():
             leaks.append(str(path))
     assert leaks == []
+    for folder in world.home.glob("enclave-*"):
+        # The launcher writes the log (content-free events) and the pid; the node writes nothing.
+        assert {p.name for p in folder.iterdir()} <= {f"{folder.name}.log", "pid"}
+        events = [
+            line.split(" node ", 1)[1]
+            for line in (folder / f"{folder.name}.log").read_text().splitlines()
+        ]
+        assert events
+        assert all(
+            e.startswith(("node ", "key ", "evidence ", "request ", "model ", "child "))
+            for e in events
+        )
 
 
 # --- availability: runs last -------------------------------------------------------------------

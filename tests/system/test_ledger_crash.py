@@ -16,7 +16,8 @@ import pytest
 from privproc.errors import RemoteError
 from privproc.ledger.client import LedgerClient
 from privproc.ledger.tiles import decode_entry_bundle
-from tests.system._ledger_procs import env, free_port, run_cli, start, stop, wait_for, wait_http
+from tests._servers import free_port
+from tests.system._ledger_procs import env, run_cli, start, stop, wait_for, wait_http
 
 pytestmark = pytest.mark.system
 

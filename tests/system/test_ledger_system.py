@@ -31,7 +31,8 @@ from privproc.ledger.verifier import (
     verify_not_revoked,
     verify_record,
 )
-from tests.system._ledger_procs import env, free_port, run_cli, start, stop, wait_for, wait_http
+from tests._servers import free_port
+from tests.system._ledger_procs import env, run_cli, start, stop, wait_for, wait_http
 
 pytestmark = pytest.mark.system
 

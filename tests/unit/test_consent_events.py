@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 from datetime import timedelta
@@ -9,6 +10,8 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from hypothesis import given
+from hypothesis import strategies as st
 
 from privproc.consent.events import (
     GENESIS,
@@ -18,8 +21,8 @@ from privproc.consent.events import (
     state_at,
     verify_chain,
 )
-from privproc.consent.receipt import Receipt, issue_receipt, verify_receipt
-from privproc.errors import DecodeError, VerificationError
+from privproc.consent.receipt import Receipt, b64url, issue_receipt, verify_receipt
+from privproc.errors import DecodeError, MisuseError, VerificationError
 
 from ._consent_data import T0, history
 
@@ -120,3 +123,45 @@ def test_receipt_forgery_and_other_key_are_refused() -> None:
         verify_receipt(receipt, b"short")
     with pytest.raises(DecodeError):
         Receipt.from_json({**receipt.to_json(), "signature": "!!"})
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+_EVENT = history("u1", "DE", [(10, R)])[-1].to_json()
+_RECEIPT = issue_receipt(history("u1", "DE", [(10, R)])[-1], Ed25519PrivateKey.generate()).to_json()
+
+
+@given(st.sampled_from(sorted(_EVENT)), _JSON_VALUES)
+def test_event_from_json_raises_only_decode_error(field: str, value: object) -> None:
+    """One field of a valid event replaced by any JSON value: an event or DecodeError."""
+    with contextlib.suppress(DecodeError):
+        ConsentEvent.from_json({**_EVENT, field: value})
+
+
+@given(st.sampled_from(sorted(_RECEIPT)), _JSON_VALUES)
+def test_receipt_from_json_raises_only_decode_error(field: str, value: object) -> None:
+    with contextlib.suppress(DecodeError):
+        Receipt.from_json({**_RECEIPT, field: value})
+
+
+@given(st.dictionaries(st.text(max_size=12), _JSON_VALUES, max_size=8) | _JSON_VALUES)
+def test_from_json_on_anything_raises_only_decode_error(obj: object) -> None:
+    for read in (ConsentEvent.from_json, Receipt.from_json):
+        with contextlib.suppress(DecodeError):
+            read(obj)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("seq", -1), ("event_hash", "ab"), ("key_id", "XYZ"), ("time", "yesterday"),
+     ("signature", b64url(b"short"))],
+)  # fmt: skip
+def test_receipt_is_checked_when_made(field: str, value: object) -> None:
+    """A receipt with a bad field is refused when read, before any signature check."""
+    with pytest.raises(DecodeError):
+        Receipt.from_json({**_RECEIPT, field: value})
+    with pytest.raises(MisuseError):
+        dataclasses.replace(Receipt.from_json(_RECEIPT), **{field: value})

@@ -31,3 +31,43 @@ def test_http_status_hints() -> None:
     assert errors.QuotaError("x").http_status == 429
     assert errors.StoreError("x").http_status == 503
     assert all(inspect.isclass(getattr(errors, n)) for n in errors.__all__)
+
+
+_REVIEWED_AREAS = ("ledger", "witness", "tokens", "issuer", "consent")
+
+
+def test_errors_live_in_the_one_tree() -> None:
+    """No module in these areas defines an exception of its own (STYLE.md §3)."""
+    import importlib
+    import pkgutil
+
+    import privproc
+
+    stray = []
+    for info in pkgutil.walk_packages(privproc.__path__, prefix="privproc."):
+        if info.name.split(".")[1] not in _REVIEWED_AREAS:
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, BaseException)
+                and obj.__module__ == info.name
+            ):
+                stray.append(f"{info.name}.{name}")
+    assert stray == []
+
+
+def test_witness_and_issuer_errors_keep_their_status() -> None:
+    from privproc.witness import protocol
+
+    assert protocol.UnknownLogError is errors.UnknownLogError
+    assert errors.UnknownLogError("x").http_status == 404
+    assert issubclass(errors.UnknownLogError, errors.UnknownKeyError)
+    conflict = errors.SizeConflictError("witness.old_size", "m", known_size=7, found=3)
+    assert (conflict.http_status, conflict.known_size, conflict.expected) == (409, 7, 7)
+    assert issubclass(errors.SizeConflictError, errors.ForkError)
+    assert errors.BadConsistencyError("c", "m").http_status == 422
+    assert issubclass(errors.BadConsistencyError, errors.ProofError)
+    assert errors.BadTokenRequestError("x").http_status == 422
+    assert errors.MediaTypeError("x").http_status == 415

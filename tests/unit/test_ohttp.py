@@ -269,3 +269,20 @@ def test_no_plaintext_or_secret_in_reprs_and_errors() -> None:
             attempt()
         errors.append(str(info.value))
     assert errors == ["decryption failed"] * 3
+
+
+def test_response_contexts_are_checked_when_made() -> None:
+    _, client = ohttp.encapsulate_request(KEY.config, b"q")
+    suite = client.suite
+    export_only = hpke.Suite(suite.kem, suite.kdf, hpke.AEAD.EXPORT_ONLY)
+    for cls in (ohttp.ClientResponseContext, ohttp.ServerResponseContext):
+        assert cls(suite, client.enc, client.secret).suite == suite
+        for args in (
+            (suite, client.enc[:-1], client.secret),
+            (suite, client.enc, client.secret + b"x"),
+            (export_only, client.enc, client.secret),
+            ("suite", client.enc, client.secret),
+            (suite, bytearray(client.enc), client.secret),
+        ):
+            with pytest.raises(MisuseError):
+                cls(*args)  # type: ignore[arg-type]

@@ -102,3 +102,57 @@ def test_async_client(tmp_path: Path, service: IssuerService) -> None:
         await transport.aclose()
 
     asyncio.run(main())
+
+
+def test_register_without_identity_is_misuse(service: IssuerService) -> None:
+    with pytest.raises(MisuseError, match="no device identity"):
+        _sync_transport(service, None).register()
+
+    async def main() -> None:
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(service)))
+        with pytest.raises(MisuseError, match="no device identity"):
+            await AsyncHttpIssuer("http://issuer", client=http).register()
+        await http.aclose()
+
+    asyncio.run(main())
+
+
+def test_refill_keeps_what_it_got_before_a_refusal(tmp_path: Path, service: IssuerService) -> None:
+    """The quota (8 a day) ends a batch of 10 quietly; the next refill gets nothing: 429."""
+    identity = DeviceIdentity("dave", Ed25519PrivateKey.generate())
+    transport = _sync_transport(service, identity)
+    transport.register()
+    client = TokenClient(TokenWallet(tmp_path / "d"), transport, CHALLENGE, batch=10)
+    assert client.refill(time.time()) == 8
+    assert client.wallet.count(CHALLENGE) == 8
+    with pytest.raises(RemoteError) as info:
+        client.refill(time.time())
+    assert info.value.status == 429
+    assert client.wallet.count(CHALLENGE) == 8
+
+    async def main() -> None:
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(service)))
+        other = AsyncHttpIssuer("http://issuer", identity=identity, client=http)
+        wallet = TokenWallet(tmp_path / "e")
+        with pytest.raises(RemoteError):  # same account, quota already used up
+            await AsyncTokenClient(wallet, other, CHALLENGE, batch=2, low_water=1).refill(
+                time.time()
+            )
+        assert wallet.count(CHALLENGE) == 0
+        await other.aclose()
+
+    asyncio.run(main())
+
+
+def test_identity_and_credentials_are_immutable_values() -> None:
+    import dataclasses
+
+    from privproc.tokens import device_auth
+
+    identity = DeviceIdentity("erin", Ed25519PrivateKey.generate())
+    header = device_auth.sign(identity.account, identity.key, b"body", now=1000.0)
+    creds = device_auth.parse(header)
+    assert (creds.account, creds.ts) == ("erin", 1000)
+    for value, attr in ((identity, "account"), (creds, "account")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, attr, "mallory")

@@ -87,6 +87,8 @@ def _check_path(path: str) -> str:
     pure = PurePosixPath(path)
     if not path or pure.is_absolute() or ".." in pure.parts or str(pure) != path:
         raise MisuseError(f"measured paths must be normalized relative POSIX paths: {path!r}")
+    if len(path.encode()) > 0xFFFF:  # uint16 length prefix (module docstring)
+        raise MisuseError("measured path longer than 65535 bytes")
     return path
 
 
@@ -121,10 +123,17 @@ def _hash_files(m: _Measurer, name: str, files: Mapping[str, Path]) -> None:
     m.section(name, len(files))
     for path in sorted(files):
         f = files[path]
-        m.entry_head(path, f.stat().st_size)
+        size = f.stat().st_size
+        m.entry_head(path, size)
+        done = 0
         with f.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
+            # Read at most one byte past the declared size: enough to see a file that grew.
+            while done <= size and (chunk := fh.read(min(_CHUNK, size + 1 - done))):
+                done += len(chunk)
                 m.update(chunk)
+        if done != size:
+            # The length prefix would not match the content: no honest measurement exists.
+            raise ConfigError(f"{path} changed while it was being measured")
 
 
 def measure_tree(

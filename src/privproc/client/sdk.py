@@ -37,7 +37,7 @@ from privproc.errors import (
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.note import Note, b64decode_strict
 from privproc.ledger.seen import SeenCheckpointStore
-from privproc.sealed import seal_request
+from privproc.sealed import node_key_id, seal_request
 from privproc.workloads.chat import Chat
 
 __all__ = ["SEALED_MEDIA", "Answer", "Device", "TokenSource"]
@@ -155,17 +155,20 @@ class Device:
 
     def _request(self, feature: str, payload: dict[str, Any]) -> Answer:
         verified = self.verify()
+        token = self.tokens.take()
         try:
-            return self._send(feature, payload, verified)
+            return self._send(feature, payload, verified, token)
         except UnknownKeyError:
             # The gateway rotated its keys (RFC 9458 §5.3): refetch, verify, retry once.
-            return self._send(feature, payload, self.verify(force=True))
+            # The gateway could not open the request, so the token was never seen: reuse it.
+            return self._send(feature, payload, self.verify(force=True), token)
 
-    def _send(self, feature: str, payload: dict[str, Any], verified: VerifiedDirectory) -> Answer:
+    def _send(
+        self, feature: str, payload: dict[str, Any], verified: VerifiedDirectory, token: str
+    ) -> Answer:
         chosen = self._rng.sample(list(verified.nodes), min(self.config.k, len(verified.nodes)))
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         sealed, secret = seal_request(body, [n.node_key for n in chosen])
-        token = self.tokens.take()
         inner = bhttp.Request(
             "POST",
             "https",
@@ -221,8 +224,6 @@ class Device:
 
 
 def _key_id(node: TrustedNode) -> bytes:
-    from privproc.sealed import node_key_id
-
     return node_key_id(node.node_key)
 
 

@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from privproc.client.report import ReportEntry
 from privproc.client.session import open_device
 from privproc.cluster.launch import Cluster, ClusterSpec
 from privproc.commands._trail import print_trail
@@ -150,8 +151,8 @@ def _scenario(console: Console, root: Path, cluster: Cluster) -> None:
     console.rule("[bold green]demo finished: every party stopped")
 
 
-def _report(console: Console, report: object) -> None:
-    r = dataclasses.asdict(report)  # type: ignore[call-overload]
+def _report(console: Console, report: ReportEntry) -> None:
+    r = dataclasses.asdict(report)
     named = escape(", ".join(n["node"] for n in r["named"]))
     console.print(
         f"  sealed {r['sealed_bytes']} bytes for K nodes ({named}) "

@@ -59,10 +59,13 @@ class Party:
 
 @dataclass(frozen=True, slots=True)
 class ClusterSpec:
-    """How many nodes (and rogue nodes, not in the ledger), K, timings."""
+    """How many nodes, K, timings. After the ``nodes`` released ones come
+    ``rogue_nodes`` running a build not in the ledger, then ``debug_nodes`` running
+    the released build as debuggable guests (both only for demos and tests)."""
 
     nodes: int = 3
     rogue_nodes: int = 0
+    debug_nodes: int = 0
     k: int = 2
     host: str = "127.0.0.1"
     gateway_key_lifetime: int = 3600
@@ -112,6 +115,7 @@ class Cluster:
                 env=env,
                 start_new_session=True,
             )
+        (folder / "pid").write_text(f"{process.pid}\n")
         party = Party(name, f"http://{self.spec.host}:{port}", process, log)
         self.parties[name] = party
         self._wait(party, health)
@@ -217,26 +221,7 @@ class Cluster:
             free_port(),
             "/healthz",
         )
-        nodes = []
-        rogue_config = platform / "rogue-release.json"
-        rogue_config.write_bytes(ROGUE_CONFIG)
-        for i in range(1, self.spec.nodes + self.spec.rogue_nodes + 1):
-            rogue = i > self.spec.nodes
-            name = f"enclave-{i}"
-            args = [
-                "enclave",
-                "--node-id",
-                name,
-                "--home",
-                str(self._folder(name)),
-                "--platform-seed",
-                str(seed),
-                "--key-lifetime",
-                str(self.spec.node_key_lifetime),
-            ]
-            if rogue:
-                args += ["--config", str(rogue_config)]
-            nodes.append(self._spawn(name, args, free_port(), "/evidence"))
+        nodes = self._start_nodes(platform, seed)
         self.release = record_release(ledger.url, ledger_token, (publisher_name, publisher_key))
         self.progress(
             f"release {self.release.version} recorded at ledger index {self.release.index}"
@@ -306,6 +291,33 @@ class Cluster:
         tmp.replace(client / "config.json")
         self.progress(f"client config written to {client / 'config.json'}")
         return config
+
+    def _start_nodes(self, platform: Path, seed: Path) -> list[Party]:
+        """The enclave nodes: released ones, then rogue ones, then debuggable ones."""
+        nodes = []
+        rogue_config = platform / "rogue-release.json"
+        rogue_config.write_bytes(ROGUE_CONFIG)
+        released = self.spec.nodes
+        total = released + self.spec.rogue_nodes + self.spec.debug_nodes
+        for i in range(1, total + 1):
+            name = f"enclave-{i}"
+            args = [
+                "enclave",
+                "--node-id",
+                name,
+                "--home",
+                str(self._folder(name)),
+                "--platform-seed",
+                str(seed),
+                "--key-lifetime",
+                str(self.spec.node_key_lifetime),
+            ]
+            if released < i <= released + self.spec.rogue_nodes:
+                args += ["--config", str(rogue_config)]
+            if i > released + self.spec.rogue_nodes:
+                args += ["--debug"]
+            nodes.append(self._spawn(name, args, free_port(), "/evidence"))
+        return nodes
 
     def extra_directory(self, name: str, nodes: list[str]) -> Party:
         """Another directory process listing only ``nodes`` (parties by name)."""

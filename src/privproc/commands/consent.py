@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -69,6 +71,24 @@ def _store(db: str | None, home: Path | None, *, existing: bool = False) -> Cons
     if existing and "://" not in target and not Path(target).is_file():
         raise ConfigError(f"no consent store at {target}")
     return open_store(target)
+
+
+@contextmanager
+def _opened(db: str | None, home: Path | None, *, existing: bool = False) -> Iterator[ConsentStore]:
+    """:func:`_store`, closed when the block ends."""
+    store = _store(db, home, existing=existing)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _home_public_key(home: Path | None) -> bytes:
+    """The receipt public key of the service whose state is under ``home``."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    signing = _home(home).signing_key()
+    return signing.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
 def _client(url: str, token: str | None, home: Path | None) -> ConsentClient:
@@ -140,11 +160,8 @@ def register_account(
         from privproc.consent.service import hash_secret
 
         secret = new_secret()
-        store = _store(db, home)
-        try:
+        with _opened(db, home) as store:
             event = store.register(account, region, hash_secret(secret), datetime.now(UTC))
-        finally:
-            store.close()
     if as_json:
         typer.echo(json.dumps({"event": event.to_json(), "secret": secret}))
     else:
@@ -172,11 +189,8 @@ def _change(
         if account is None:
             raise ConfigError("--account is required without --url")
         source = "objection" if state is ConsentState.REFUSED else "operator"
-        store = _store(db, home)
-        try:
+        with _opened(db, home) as store:
             event = store.change(check_account(account), state, source, datetime.now(UTC))
-        finally:
-            store.close()
         receipt = issue_receipt(event, _home(home).signing_key())
     _print_change(event, receipt, as_json)
 
@@ -225,11 +239,8 @@ def history(
         with _client(url, token, home) as client:
             events = client.history(account)
     else:
-        store = _store(db, home, existing=True)
-        try:
+        with _opened(db, home, existing=True) as store:
             events = store.history(account)
-        finally:
-            store.close()
     verify_chain(events, account=account)
     if as_json:
         typer.echo(json.dumps({"account": account, "verified": True,
@@ -265,11 +276,8 @@ def status(
     from privproc.consent.service import status_json
     from privproc.errors import NotFoundError
 
-    store = _store(db, home, existing=True)
-    try:
+    with _opened(db, home, existing=True) as store:
         found = store.status(account)
-    finally:
-        store.close()
     if found is None:
         raise NotFoundError("no such account")
     typer.echo(json.dumps(status_json(found, _policy(default_elsewhere))))
@@ -284,11 +292,8 @@ def audit(
     """Audit every account's hash chain and status in a store; names the first failure."""
     from privproc.consent.audit import audit_store
 
-    store = _store(db, home, existing=True)
-    try:
+    with _opened(db, home, existing=True) as store:
         report = audit_store(store)
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps({"verified": True, "accounts": report.accounts,
                                "events": report.events}))  # fmt: skip
@@ -302,8 +307,6 @@ def key(
     home: Path | None = _HOME,
 ) -> None:
     """Print the service's receipt public key (Ed25519, raw, base64url)."""
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
     from privproc.consent.client import ConsentClient
     from privproc.consent.receipt import b64url
 
@@ -311,8 +314,7 @@ def key(
         with ConsentClient(url) as client:
             public = client.public_key()
     else:
-        signing = _home(home).signing_key()
-        public = signing.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        public = _home_public_key(home)
     typer.echo(b64url(public))
 
 
@@ -338,10 +340,7 @@ def verify_receipt_cmd(
         with ConsentClient(url) as client:
             public = client.public_key()
     else:
-        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-        signing = _home(home).signing_key()
-        public = signing.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        public = _home_public_key(home)
     verify_receipt(receipt, public)
     typer.echo(f"receipt verified: {receipt.account} {receipt.state.value} "
                f"(event {receipt.seq}, {receipt.time})")  # fmt: skip

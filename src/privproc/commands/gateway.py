@@ -28,6 +28,9 @@ def register(app: typer.Typer) -> None:
         ),
         key_lifetime: Annotated[int, typer.Option(help="Seconds between key rotations.")] = 3600,
         active: Annotated[int, typer.Option(help="OHTTP keys active at once.")] = 2,
+        redis: Annotated[
+            str | None, typer.Option(help="Redis URL of a spent-token store shared by replicas.")
+        ] = None,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8082,
     ) -> None:
@@ -51,5 +54,6 @@ def register(app: typer.Typer) -> None:
             spent=home / "spent.sqlite",
             key_lifetime=key_lifetime,
             active=active,
+            redis_url=redis,
         )
         run_gateway(setup, host, port)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -33,7 +33,7 @@ class Registration:
     """What registering an account returns: its first event and its secret (shown once)."""
 
     event: ConsentEvent
-    secret: str
+    secret: str = field(repr=False)
 
 
 class ConsentClient:
@@ -62,7 +62,7 @@ class ConsentClient:
         """Close the connection pool."""
         self._http.close()
 
-    def _call(self, method: str, path: str, body: object | None = None) -> Any:
+    def _call(self, method: str, path: str, body: object | None = None) -> dict[str, Any]:
         try:
             response = self._http.request(
                 method, self._base + path, json=body, headers=self._headers
@@ -78,9 +78,12 @@ class ConsentClient:
             message = f"consent service refused: {detail}" if detail else "consent service refused"
             raise RemoteError(message[:300], status=response.status_code, problem=problem)
         try:
-            return response.json()
+            answer = response.json()
         except ValueError:
             raise DecodeError("consent service: response is not JSON") from None
+        if not isinstance(answer, dict):
+            raise DecodeError("consent service: response is not a JSON object")
+        return answer
 
     def public_key(self) -> bytes:
         """The service's raw Ed25519 receipt key (fetch it once, then pin it)."""
@@ -89,7 +92,10 @@ class ConsentClient:
     def register(self, account: str, region: str) -> Registration:
         """Register an account (operator token)."""
         body = self._call("POST", "/accounts", {"account": account, "region": region})
-        return Registration(ConsentEvent.from_json(body.get("event")), str(body.get("secret")))
+        secret = body.get("secret")
+        if not isinstance(secret, str) or not secret:
+            raise DecodeError("register: the response holds no secret")
+        return Registration(ConsentEvent.from_json(body.get("event")), secret)
 
     def status(self, account: str) -> dict[str, object]:
         """The account's status as the service reports it."""
@@ -121,12 +127,16 @@ class ConsentClient:
         out: dict[str, ConsentStatus] = {}
         for start in range(0, len(accounts), MAX_LOOKUP):
             chunk = list(accounts[start : start + MAX_LOOKUP])
+            asked = set(chunk)
             body = self._call("POST", "/lookup", {"accounts": chunk})
             statuses = body.get("statuses")
             if not isinstance(statuses, dict):
                 raise DecodeError("lookup: expected statuses")
             for account, raw in statuses.items():
-                out[account] = _status(raw)
+                status = _status(raw)
+                if account != status.account or account not in asked:
+                    raise DecodeError("lookup: a status for an account not asked for")
+                out[account] = status
         return out
 
 

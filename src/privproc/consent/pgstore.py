@@ -23,7 +23,7 @@ from privproc.consent.store import (
     event_from_row,
     event_row,
     first_event,
-    status_from_row,
+    statuses_by_chunk,
 )
 from privproc.errors import ConflictError, NotFoundError, StoreError
 
@@ -83,7 +83,8 @@ _HISTORY = (
     " WHERE account = %s ORDER BY seq"
 )
 _ACCOUNTS = (
-    'SELECT account FROM consent_accounts WHERE account > %s ORDER BY account COLLATE "C" LIMIT %s'
+    'SELECT account FROM consent_accounts WHERE account COLLATE "C" > %s'
+    ' ORDER BY account COLLATE "C" LIMIT %s'
 )
 _ACCOUNT_FOR = "SELECT account FROM consent_accounts WHERE secret_hash = %s"
 
@@ -154,15 +155,10 @@ class PostgresStore:
 
     def statuses(self, accounts: Sequence[str]) -> dict[str, ConsentStatus]:
         """The consent now of those of ``accounts`` the store knows."""
-        out: dict[str, ConsentStatus] = {}
-        wanted = list(dict.fromkeys(accounts))
         with self._tx() as db:
-            for start in range(0, len(wanted), LOOKUP_CHUNK):
-                rows = db.execute(_STATUSES, (wanted[start : start + LOOKUP_CHUNK],)).fetchall()
-                for row in rows:
-                    status = status_from_row(row)
-                    out[status.account] = status
-        return out
+            return statuses_by_chunk(
+                accounts, lambda chunk: db.execute(_STATUSES, (chunk,)).fetchall()
+            )
 
     def history(self, account: str) -> list[ConsentEvent]:
         """Every event of the account, oldest first."""

@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -30,11 +31,12 @@ from privproc.consent.events import (
     format_time,
     parse_time,
 )
-from privproc.errors import DecodeError, VerificationError
+from privproc.errors import DecodeError, MisuseError, VerificationError
 
 __all__ = ["Receipt", "b64url", "issue_receipt", "key_id", "unb64url", "verify_receipt"]
 
 _DOMAIN = b"privproc/consent/receipt/v1\x00"
+_HEX = re.compile(r"[0-9a-f]+")
 
 
 def key_id(public_key: bytes) -> str:
@@ -69,18 +71,33 @@ class Receipt:
     key_id: str
     signature: bytes
 
+    def __post_init__(self) -> None:
+        check_account(self.account)
+        if isinstance(self.seq, bool) or not isinstance(self.seq, int) or self.seq < 0:
+            raise MisuseError("receipt seq must be an integer >= 0")
+        if not isinstance(self.state, ConsentState):
+            raise MisuseError("receipt state must be a ConsentState")
+        try:
+            parse_time(self.time)
+        except DecodeError:
+            raise MisuseError("receipt time must be an RFC 3339 time") from None
+        if not _HEX.fullmatch(self.event_hash) or len(self.event_hash) != 64:
+            raise MisuseError("receipt event_hash must be 32-byte lowercase hex")
+        if not _HEX.fullmatch(self.key_id) or len(self.key_id) != 16:
+            raise MisuseError("receipt key_id must be 8-byte lowercase hex")
+        if len(self.signature) != 64:
+            raise MisuseError("receipt signature must be 64 bytes (Ed25519, RFC 8032 §5.1.6)")
+
     def message(self) -> bytes:
         """The signed bytes."""
-        body = {
-            "account": self.account,
-            "event_hash": self.event_hash,
-            "key_id": self.key_id,
-            "seq": self.seq,
-            "state": self.state.value,
-            "time": self.time,
-        }
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        return _DOMAIN + canonical.encode("ascii")
+        return _message(
+            self.account,
+            self.seq,
+            state=self.state,
+            time=self.time,
+            event_hash=self.event_hash,
+            key=self.key_id,
+        )
 
     def to_json(self) -> dict[str, object]:
         """The receipt as a JSON object (signature in base64url)."""
@@ -114,7 +131,7 @@ class Receipt:
                 key_id=str(obj["key_id"]),
                 signature=unb64url(obj["signature"], "receipt signature"),
             )
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, MisuseError):
             raise DecodeError("receipt: missing or invalid field") from None
 
 
@@ -122,26 +139,30 @@ def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+def _message(
+    account: str, seq: int, *, state: ConsentState, time: str, event_hash: str, key: str
+) -> bytes:
+    body = {
+        "account": account,
+        "event_hash": event_hash,
+        "key_id": key,
+        "seq": seq,
+        "state": state.value,
+        "time": time,
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return _DOMAIN + canonical.encode("ascii")
+
+
 def issue_receipt(event: ConsentEvent, signing_key: Ed25519PrivateKey) -> Receipt:
     """Sign a receipt for ``event`` with the service's key."""
-    unsigned = Receipt(
-        account=event.account,
-        seq=event.seq,
-        state=event.state,
-        time=format_time(event.time),
-        event_hash=event.hash,
-        key_id=key_id(_raw_public(signing_key.public_key())),
-        signature=b"",
+    time = format_time(event.time)
+    key = key_id(_raw_public(signing_key.public_key()))
+    message = _message(
+        event.account, event.seq, state=event.state, time=time, event_hash=event.hash, key=key
     )
-    signature = signing_key.sign(unsigned.message())
     return Receipt(
-        unsigned.account,
-        unsigned.seq,
-        unsigned.state,
-        unsigned.time,
-        unsigned.event_hash,
-        unsigned.key_id,
-        signature,
+        event.account, event.seq, event.state, time, event.hash, key, signing_key.sign(message)
     )
 
 

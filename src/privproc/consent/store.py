@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +50,7 @@ __all__ = [
     "first_event",
     "open_store",
     "status_from_row",
+    "statuses_by_chunk",
 ]
 
 #: Accounts per query in :meth:`ConsentStore.statuses`.
@@ -171,6 +172,20 @@ def status_from_row(row: Sequence[object]) -> ConsentStatus:
         raise StoreError("consent store: corrupt account row") from None
 
 
+def statuses_by_chunk(
+    accounts: Sequence[str], fetch: Callable[[list[str]], Iterable[Sequence[object]]]
+) -> dict[str, ConsentStatus]:
+    """:meth:`ConsentStore.statuses` over ``fetch`` (status rows of up to
+    :data:`LOOKUP_CHUNK` distinct accounts per call)."""
+    out: dict[str, ConsentStatus] = {}
+    wanted = list(dict.fromkeys(accounts))
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        for row in fetch(wanted[start : start + LOOKUP_CHUNK]):
+            status = status_from_row(row)
+            out[status.account] = status
+    return out
+
+
 _SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     account     TEXT PRIMARY KEY,
@@ -270,16 +285,10 @@ class SqliteStore:
 
     def statuses(self, accounts: Sequence[str]) -> dict[str, ConsentStatus]:
         """The consent now of those of ``accounts`` the store knows."""
-        out: dict[str, ConsentStatus] = {}
-        wanted = list(dict.fromkeys(accounts))
         with self._tx(write=False) as db:
-            for start in range(0, len(wanted), LOOKUP_CHUNK):
-                chunk = wanted[start : start + LOOKUP_CHUNK]
-                rows = db.execute(_SQL_STATUSES, (json.dumps(chunk),)).fetchall()
-                for row in rows:
-                    status = status_from_row(row)
-                    out[status.account] = status
-        return out
+            return statuses_by_chunk(
+                accounts, lambda chunk: db.execute(_SQL_STATUSES, (json.dumps(chunk),)).fetchall()
+            )
 
     def history(self, account: str) -> list[ConsentEvent]:
         """Every event of the account, oldest first."""

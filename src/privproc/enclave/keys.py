@@ -16,11 +16,11 @@ Nothing here touches disk; time and randomness are passed in.
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from privproc.errors import MisuseError, UnknownKeyError
+from privproc.sealed import node_key_id
 
 __all__ = ["TRANSITIONS", "KeyRing", "KeyState", "NodeKeyView", "key_id_of"]
 
@@ -49,7 +49,7 @@ _USABLE = frozenset({KeyState.PUBLISHED, KeyState.RETIRING})
 
 def key_id_of(public_key: bytes) -> bytes:
     """The 32-byte id of a node public key, as sealed requests name it (docs/e2e.md)."""
-    return hashlib.sha256(b"privproc node key v1\x00" + public_key).digest()
+    return node_key_id(public_key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,7 +61,7 @@ class GatewayConfig:
     between reads of their ``/evidence`` (to learn key ids); ``node_timeout``: seconds."""
 
     nodes: tuple[str, ...]
-    poll_every: float = 2.0
+    poll_every: float = 1.0
     node_timeout: float = 60.0
 
 

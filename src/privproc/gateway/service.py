@@ -24,7 +24,7 @@ from privproc.tokens.protocol import (
     TokenChallenge,
 )
 from privproc.tokens.redeem import Redeemer as TokenRedeemer
-from privproc.tokens.spent import SpentStore, SqliteSpentStore
+from privproc.tokens.spent import RedisSpentStore, SpentStore, SqliteSpentStore
 
 __all__ = ["GatewaySetup", "challenge_for", "load_publisher", "make_redeemer", "run_gateway"]
 
@@ -57,6 +57,9 @@ class GatewaySetup:
     spent: Path
     key_lifetime: int = 3600
     active: int = 2
+    #: A Redis URL for a spent-token store shared by several gateway replicas;
+    #: ``None`` keeps spent tokens in ``spent`` (SQLite).
+    redis_url: str | None = None
 
 
 def _record_in_ledger(setup: GatewaySetup) -> Callable[[ActiveKey], None]:
@@ -108,6 +111,8 @@ def run_gateway(setup: GatewaySetup, host: str, port: int, *, nodes: NodeMap | N
     on_new = _record_in_ledger(setup)
     keys = GatewayKeys(lifetime=setup.key_lifetime, active=setup.active, on_new=on_new)
     keys.tick(int(time.time()))
-    store = SqliteSpentStore(setup.spent)
+    store: SpentStore = (
+        RedisSpentStore(setup.redis_url) if setup.redis_url else SqliteSpentStore(setup.spent)
+    )
     config = GatewayConfig(nodes=setup.nodes)
     serve(create_app(config, keys, make_redeemer(setup, store), nodes=nodes), host, port)

@@ -36,7 +36,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from privproc._http import error_boundary, read_body
-from privproc.errors import AuthError, DecodeError, MisuseError
+from privproc.errors import (
+    AuthError,
+    BadTokenRequestError,
+    DecodeError,
+    MediaTypeError,
+    MisuseError,
+)
 from privproc.issuer.auth import (
     Authenticator,
     DeviceKeyAuthenticator,
@@ -62,18 +68,6 @@ __all__ = ["REQUEST_PATH", "IssuerConfig", "IssuerService", "create_app"]
 REQUEST_PATH = "/token-request"
 _MAX_REQUEST = 1024
 _MAX_REGISTER = 4096
-
-
-class _MalformedRequestError(DecodeError):
-    """RFC 9578 §6.2: malformed requests, unsupported types and unknown keys get 422."""
-
-    http_status = 422
-    code = "malformed-token-request"
-
-
-class _MediaTypeError(DecodeError):
-    http_status = 415
-    code = "unsupported-media-type"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +132,11 @@ class IssuerService:
         try:
             request = TokenRequest.decode(body)
         except DecodeError as exc:
-            raise _MalformedRequestError(str(exc)) from None
+            raise BadTokenRequestError(str(exc)) from None
         self.keys.maintain(now)
         pairs = self.keys.pairs(now)
         if not any(p.token_key.truncated_key_id == request.truncated_token_key_id for p in pairs):
-            raise _MalformedRequestError(
+            raise BadTokenRequestError(
                 f"no active token key with truncated id {request.truncated_token_key_id:#04x};"
                 " refetch the issuer directory"
             )
@@ -190,7 +184,7 @@ def create_app(service: IssuerService) -> Starlette:
     async def token_request(request: Request) -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != REQUEST_MEDIA_TYPE:
-            raise _MediaTypeError(f"content-type must be {REQUEST_MEDIA_TYPE}")
+            raise MediaTypeError(f"content-type must be {REQUEST_MEDIA_TYPE}")
         body = await read_body(request, _MAX_REQUEST)
         auth = request.headers.get("authorization")
         answer = await to_thread.run_sync(service.issue, auth, body)

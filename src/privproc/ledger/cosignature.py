@@ -15,8 +15,6 @@ cosigner has seen for this origin.
 
 from __future__ import annotations
 
-import base64
-
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -28,10 +26,9 @@ from privproc.ledger.note import (
     ALG_COSIGNATURE_V1,
     ALG_ED25519,
     Ed25519Verifier,
+    NamedKey,
     NoteSignature,
     NoteVerifier,
-    check_key_name,
-    key_id,
     parse_vkey,
     public_key_bytes,
 )
@@ -66,25 +63,15 @@ def timestamp_of(signature: bytes) -> int:
     return int.from_bytes(signature[:8], "big")
 
 
-class Cosigner:
-    """A witness's Ed25519 cosignature/v1 signer."""
+class Cosigner(NamedKey):
+    """A witness's Ed25519 cosignature/v1 (type 0x04) signer."""
 
-    __slots__ = ("_key", "_key_id", "_name")
+    __slots__ = ("_key",)
+    ALG = ALG_COSIGNATURE_V1
 
     def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
-        self._name = check_key_name(name)
+        super().__init__(name, public_key_bytes(private_key))
         self._key = private_key
-        self._key_id = key_id(name, ALG_COSIGNATURE_V1, public_key_bytes(private_key))
-
-    @property
-    def name(self) -> str:
-        """The cosigner name."""
-        return self._name
-
-    @property
-    def key_id(self) -> bytes:
-        """The 4-byte key id (type 0x04)."""
-        return self._key_id
 
     def cosign(self, text: str, timestamp: int) -> NoteSignature:
         """Cosign checkpoint note text at ``timestamp`` (POSIX seconds)."""
@@ -96,26 +83,15 @@ class Cosigner:
         return CosignatureVerifier(self._name, self._key.public_key())
 
 
-class CosignatureVerifier:
+class CosignatureVerifier(NamedKey):
     """Verifies one witness's cosignature/v1 signatures; ``verify`` returns the timestamp."""
 
-    __slots__ = ("_key", "_key_id", "_name", "_public")
+    __slots__ = ("_key",)
+    ALG = ALG_COSIGNATURE_V1
 
     def __init__(self, name: str, public_key: Ed25519PublicKey) -> None:
-        self._name = check_key_name(name)
+        super().__init__(name, public_key_bytes(public_key))
         self._key = public_key
-        self._public = public_key_bytes(public_key)
-        self._key_id = key_id(name, ALG_COSIGNATURE_V1, self._public)
-
-    @property
-    def name(self) -> str:
-        """The cosigner name."""
-        return self._name
-
-    @property
-    def key_id(self) -> bytes:
-        """The 4-byte key id (type 0x04)."""
-        return self._key_id
 
     def verify(self, text: str, signature: bytes) -> int | None:
         """Check a cosignature over note text; return its timestamp or raise LedgerError."""
@@ -129,11 +105,6 @@ class CosignatureVerifier:
                 "cosignature.signature", f"cosignature by {self._name} does not verify"
             ) from None
         return ts
-
-    def vkey(self) -> str:
-        """``<name>+<hex id>+<base64(0x04 || public key)>``."""
-        blob = base64.b64encode(bytes([ALG_COSIGNATURE_V1]) + self._public).decode()
-        return f"{self._name}+{self._key_id.hex()}+{blob}"
 
 
 def verifier_from_vkey(vkey: str) -> NoteVerifier:

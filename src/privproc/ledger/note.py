@@ -18,7 +18,7 @@ import binascii
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -36,6 +36,7 @@ __all__ = [
     "MAX_SIGNATURES",
     "Ed25519Signer",
     "Ed25519Verifier",
+    "NamedKey",
     "Note",
     "NoteSignature",
     "NoteVerifier",
@@ -214,15 +215,18 @@ class VerifiedSignature:
     timestamp: int | None
 
 
-class Ed25519Signer:
-    """A signed-note Ed25519 (type 0x01) signer."""
+class NamedKey:
+    """A named Ed25519 public key of one signature type ``ALG``: its name, key id and
+    vkey (C2SP signed-note §Verifier keys). What the signers and verifiers of types
+    0x01 (here) and 0x04 (:mod:`privproc.ledger.cosignature`) share."""
 
-    __slots__ = ("_key", "_key_id", "_name")
+    __slots__ = ("_key_id", "_name", "_public")
+    ALG: ClassVar[int]
 
-    def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
+    def __init__(self, name: str, public: bytes) -> None:
         self._name = check_key_name(name)
-        self._key = private_key
-        self._key_id = key_id(name, ALG_ED25519, public_key_bytes(private_key))
+        self._public = public
+        self._key_id = key_id(name, self.ALG, public)
 
     @property
     def name(self) -> str:
@@ -233,6 +237,22 @@ class Ed25519Signer:
     def key_id(self) -> bytes:
         """The 4-byte key id."""
         return self._key_id
+
+    def vkey(self) -> str:
+        """``<name>+<hex id>+<base64(type || public key)>``."""
+        blob = base64.b64encode(bytes([self.ALG]) + self._public).decode()
+        return f"{self._name}+{self._key_id.hex()}+{blob}"
+
+
+class Ed25519Signer(NamedKey):
+    """A signed-note Ed25519 (type 0x01) signer."""
+
+    __slots__ = ("_key",)
+    ALG = ALG_ED25519
+
+    def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
+        super().__init__(name, public_key_bytes(private_key))
+        self._key = private_key
 
     @property
     def private_key(self) -> Ed25519PrivateKey:
@@ -257,26 +277,15 @@ class Ed25519Signer:
         return f"PRIVATE+KEY+{self._name}+{self._key_id.hex()}+{blob}"
 
 
-class Ed25519Verifier:
+class Ed25519Verifier(NamedKey):
     """A signed-note Ed25519 (type 0x01) verifier."""
 
-    __slots__ = ("_key", "_key_id", "_name", "_public")
+    __slots__ = ("_key",)
+    ALG = ALG_ED25519
 
     def __init__(self, name: str, public_key: Ed25519PublicKey) -> None:
-        self._name = check_key_name(name)
+        super().__init__(name, public_key_bytes(public_key))
         self._key = public_key
-        self._public = public_key_bytes(public_key)
-        self._key_id = key_id(name, ALG_ED25519, self._public)
-
-    @property
-    def name(self) -> str:
-        """The key name."""
-        return self._name
-
-    @property
-    def key_id(self) -> bytes:
-        """The 4-byte key id."""
-        return self._key_id
 
     @property
     def public_key(self) -> bytes:
@@ -299,11 +308,6 @@ class Ed25519Verifier:
                 "note.signature", f"signature by {self._name} does not verify"
             ) from None
         return None
-
-    def vkey(self) -> str:
-        """``<name>+<hex id>+<base64(0x01 || public key)>``."""
-        blob = base64.b64encode(bytes([ALG_ED25519]) + self._public).decode()
-        return f"{self._name}+{self._key_id.hex()}+{blob}"
 
 
 def _split_key(text: str, parts: int, what: str) -> list[str]:

@@ -45,7 +45,7 @@ from privproc.errors import (
     ConfigError,
     DecodeError,
     MisuseError,
-    PeerError,
+    NotFoundError,
     PrivprocError,
     RemoteError,
     StoreError,
@@ -291,11 +291,6 @@ def _int_param(request: Request, name: str) -> int:
     return int(value)
 
 
-class _NotFoundError(PeerError):
-    http_status = 404
-    code = "not-found"
-
-
 def _ledger(request: Request) -> _Ledger:
     led: _Ledger = request.app.state.ledger
     return led
@@ -305,7 +300,7 @@ def _ledger(request: Request) -> _Ledger:
 async def _checkpoint(request: Request) -> Response:
     served = _ledger(request).served
     if served is None:
-        raise _NotFoundError("no checkpoint yet")
+        raise NotFoundError("no checkpoint yet")
     return Response(served, media_type=_TEXT, headers={"Cache-Control": "max-age=1"})
 
 
@@ -319,19 +314,19 @@ async def _tile(request: Request) -> Response:
     try:
         ref = parse_tile_path(request.url.path.lstrip("/"))
     except DecodeError:
-        raise _NotFoundError("no such tile") from None
+        raise NotFoundError("no such tile") from None
     led = _ledger(request)
     start = ref.index * TILE_WIDTH
     if ref.level == ENTRIES_LEVEL:
         entries = await asyncio.to_thread(led.store.entries, start, start + ref.width)
         if len(entries) != ref.width:
-            raise _NotFoundError("no such entry bundle")
+            raise NotFoundError("no such entry bundle")
         return Response(encode_entry_bundle(entries), media_type=_OCTETS, headers=_IMMUTABLE)
     hashes = await asyncio.to_thread(
         led.store.hashes, ref.level * TILE_HEIGHT, start, start + ref.width
     )
     if len(hashes) != ref.width:
-        raise _NotFoundError("no such tile")
+        raise NotFoundError("no such tile")
     return Response(b"".join(hashes), media_type=_OCTETS, headers=_IMMUTABLE)
 
 
@@ -360,7 +355,7 @@ async def _inclusion(request: Request) -> Response:
     try:
         proof = await asyncio.to_thread(led.store.inclusion_proof, index, size)
     except MisuseError as exc:
-        raise _NotFoundError(str(exc)) from None
+        raise NotFoundError(str(exc)) from None
     return JSONResponse({"index": index, "size": size, "proof": _b64(proof)})
 
 
@@ -371,7 +366,7 @@ async def _consistency(request: Request) -> Response:
     try:
         proof = await asyncio.to_thread(led.store.consistency_proof, old, new)
     except MisuseError as exc:
-        raise _NotFoundError(str(exc)) from None
+        raise NotFoundError(str(exc)) from None
     return JSONResponse({"old": old, "new": new, "proof": _b64(proof)})
 
 
@@ -382,7 +377,7 @@ async def _bundle(request: Request) -> Response:
     served = led.served
     size = 0 if served is None else Checkpoint.parse(Note.decode(served).text).size
     if served is None or index >= size:
-        raise _NotFoundError("entry not yet in the served checkpoint")
+        raise NotFoundError("entry not yet in the served checkpoint")
     proof = await asyncio.to_thread(led.store.inclusion_proof, index, size)
     [entry] = await asyncio.to_thread(led.store.entries, index, index + 1)
     body = InclusionBundle(served, index, entry, tuple(proof)).encode()

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -167,6 +168,28 @@ class _Base:
         self.batch = batch
         self.low_water = low_water
 
+    def _plan(
+        self, directory: IssuerDirectory, now: float, count: int | None
+    ) -> tuple[TokenKey, int]:
+        """Drop tokens under retired keys; the key to use and how many tokens to fetch."""
+        self.wallet.retain_keys({k.key_id for k in directory.usable_keys(now)})
+        key = _pick_key(directory, now)
+        want = self.batch - self.wallet.count(self.challenge) if count is None else count
+        return key, max(want, 0)
+
+    @contextmanager
+    def _keeping(self) -> Iterator[list[Token]]:
+        """Collect fetched tokens; keep them whatever happens. A refusal after the
+        first token ends the batch quietly; one before it is raised."""
+        got: list[Token] = []
+        try:
+            yield got
+        except PrivprocError:
+            if not got:
+                raise
+        finally:
+            self.wallet.add(self.challenge, got)
+
     def _needed(self) -> int:
         have = self.wallet.count(self.challenge)
         return self.batch - have if have < self.low_water else 0
@@ -199,20 +222,11 @@ class TokenClient(_Base):
         Stops at the first refusal (for example the daily quota) after keeping what it got,
         and re-raises it only if no token was obtained.
         """
-        directory = self.transport.directory()
-        self.wallet.retain_keys({k.key_id for k in directory.usable_keys(now)})
-        key = _pick_key(directory, now)
-        want = self.batch - self.wallet.count(self.challenge) if count is None else count
-        got: list[Token] = []
-        try:
-            for _ in range(max(want, 0)):
+        key, want = self._plan(self.transport.directory(), now, count)
+        with self._keeping() as got:
+            for _ in range(want):
                 request, pending = issuance.begin(key, self.challenge)
                 got.append(issuance.finish(pending, self.transport.token_request(request)))
-        except PrivprocError:
-            if not got:
-                raise
-        finally:
-            self.wallet.add(self.challenge, got)
         return len(got)
 
     def token(self, now: float) -> Token:
@@ -243,21 +257,12 @@ class AsyncTokenClient(_Base):
 
     async def refill(self, now: float, count: int | None = None) -> int:
         """Fetch ``count`` tokens (default: up to ``batch``); as :meth:`TokenClient.refill`."""
-        directory = await self.transport.directory()
-        self.wallet.retain_keys({k.key_id for k in directory.usable_keys(now)})
-        key = _pick_key(directory, now)
-        want = self.batch - self.wallet.count(self.challenge) if count is None else count
-        got: list[Token] = []
-        try:
-            for _ in range(max(want, 0)):
+        key, want = self._plan(await self.transport.directory(), now, count)
+        with self._keeping() as got:
+            for _ in range(want):
                 request, pending = issuance.begin(key, self.challenge)
                 response = await self.transport.token_request(request)
                 got.append(issuance.finish(pending, response))
-        except PrivprocError:
-            if not got:
-                raise
-        finally:
-            self.wallet.add(self.challenge, got)
         return len(got)
 
     async def token(self, now: float) -> Token:

@@ -18,6 +18,7 @@ for the quota). Unlinkability comes from the blind signature, not from this head
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -53,15 +54,13 @@ def sign(account: str, key: Ed25519PrivateKey, body: bytes, *, now: float) -> st
     return f'{SCHEME} account="{account}", ts="{ts}", sig="{b64url_encode(sig)}"'
 
 
+@dataclass(frozen=True, slots=True)
 class DeviceCredentials:
     """A parsed ``PrivprocDevice`` credential (not yet verified)."""
 
-    __slots__ = ("account", "signature", "ts")
-
-    def __init__(self, account: str, ts: int, signature: bytes) -> None:
-        self.account = account
-        self.ts = ts
-        self.signature = signature
+    account: str
+    ts: int
+    signature: bytes = field(repr=False)
 
 
 def parse(authorization: str | None) -> DeviceCredentials:

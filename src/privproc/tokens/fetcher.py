@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from privproc.errors import DecodeError, RemoteError
+from privproc.errors import DecodeError, MisuseError, RemoteError
 from privproc.tokens import device_auth
 from privproc.tokens.protocol import (
     DIRECTORY_MEDIA_TYPE,
@@ -36,16 +37,15 @@ from privproc.tokens.protocol import (
 __all__ = ["AsyncHttpIssuer", "DeviceIdentity", "HttpIssuer"]
 
 _TIMEOUT = httpx.Timeout(10.0)
+_JSON = {"content-type": "application/json"}
 
 
+@dataclass(frozen=True, slots=True)
 class DeviceIdentity:
     """An account and the device's Ed25519 key that signs its token requests."""
 
-    __slots__ = ("account", "key")
-
-    def __init__(self, account: str, key: Ed25519PrivateKey) -> None:
-        self.account = account
-        self.key = key
+    account: str
+    key: Ed25519PrivateKey = field(repr=False)
 
     def public_key(self) -> bytes:
         """The raw 32-byte public key to register."""
@@ -69,6 +69,10 @@ def _problem(r: httpx.Response, what: str) -> RemoteError:
     return RemoteError(f"issuer refused {what}", status=r.status_code, problem=problem)
 
 
+def _unreachable(exc: httpx.HTTPError) -> RemoteError:
+    return RemoteError(f"issuer unreachable ({type(exc).__name__})", status=0)
+
+
 def _content_type(r: httpx.Response) -> str:
     value: str = r.headers.get("content-type", "")
     return value.split(";", maxsplit=1)[0].strip().lower()
@@ -84,7 +88,19 @@ class _Common:
         self.base_url = base_url.rstrip("/") + "/"
         self.identity = identity
         self.clock = clock
+        self.directory_url = urljoin(self.base_url, DIRECTORY_PATH.lstrip("/"))
         self.request_url = urljoin(self.base_url, "token-request")
+
+    def _registration(self) -> tuple[str, bytes]:
+        """Where ``POST /register`` goes and its body."""
+        if self.identity is None:
+            raise MisuseError("no device identity to register")
+        return urljoin(self.base_url, "register"), self.identity.registration()
+
+    @staticmethod
+    def _registered(r: httpx.Response) -> None:
+        if r.status_code not in (200, 204):
+            raise _problem(r, "the device registration")
 
     def _directory(self, r: httpx.Response) -> IssuerDirectory:
         if r.status_code != 200:
@@ -133,26 +149,16 @@ class HttpIssuer(_Common):
         try:
             return self.client.request(method, url, **kw)  # type: ignore[arg-type]
         except httpx.HTTPError as exc:
-            raise RemoteError(f"issuer unreachable ({type(exc).__name__})", status=0) from None
+            raise _unreachable(exc) from None
 
     def register(self) -> None:
         """Register this device's key for its account (``POST /register``)."""
-        if self.identity is None:
-            raise RemoteError("no device identity to register", status=0)
-        r = self._send(
-            "POST",
-            urljoin(self.base_url, "register"),
-            content=self.identity.registration(),
-            headers={"content-type": "application/json"},
-        )
-        if r.status_code not in (200, 204):
-            raise _problem(r, "the device registration")
+        url, body = self._registration()
+        self._registered(self._send("POST", url, content=body, headers=_JSON))
 
     def directory(self) -> IssuerDirectory:
         """GET the issuer directory."""
-        return self._directory(
-            self._send("GET", urljoin(self.base_url, DIRECTORY_PATH.lstrip("/")))
-        )
+        return self._directory(self._send("GET", self.directory_url))
 
     def token_request(self, request: TokenRequest) -> TokenResponse:
         """POST one token request."""
@@ -184,25 +190,16 @@ class AsyncHttpIssuer(_Common):
         try:
             return await self.client.request(method, url, **kw)  # type: ignore[arg-type]
         except httpx.HTTPError as exc:
-            raise RemoteError(f"issuer unreachable ({type(exc).__name__})", status=0) from None
+            raise _unreachable(exc) from None
 
     async def register(self) -> None:
         """Register this device's key for its account (``POST /register``)."""
-        if self.identity is None:
-            raise RemoteError("no device identity to register", status=0)
-        r = await self._send(
-            "POST",
-            urljoin(self.base_url, "register"),
-            content=self.identity.registration(),
-            headers={"content-type": "application/json"},
-        )
-        if r.status_code not in (200, 204):
-            raise _problem(r, "the device registration")
+        url, body = self._registration()
+        self._registered(await self._send("POST", url, content=body, headers=_JSON))
 
     async def directory(self) -> IssuerDirectory:
         """GET the issuer directory."""
-        url = urljoin(self.base_url, DIRECTORY_PATH.lstrip("/"))
-        return self._directory(await self._send("GET", url))
+        return self._directory(await self._send("GET", self.directory_url))
 
     async def token_request(self, request: TokenRequest) -> TokenResponse:
         """POST one token request."""

@@ -21,7 +21,13 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from privproc.errors import DecodeError, ForkError, ProofError, UnknownKeyError
+from privproc.errors import (
+    BadConsistencyError,
+    DecodeError,
+    ProofError,
+    SizeConflictError,
+    UnknownLogError,
+)
 from privproc.ledger.checkpoint import Checkpoint, open_checkpoint
 from privproc.ledger.cosignature import Cosigner
 from privproc.ledger.merkle import HASH_SIZE, verify_consistency
@@ -30,9 +36,6 @@ from privproc.ledger.note import Note, NoteSignature, NoteVerifier, b64decode_st
 __all__ = [
     "MAX_PROOF_LINES",
     "AddCheckpointRequest",
-    "BadConsistencyError",
-    "SizeConflictError",
-    "UnknownLogError",
     "WitnessedState",
     "add_checkpoint",
     "parse_conflict_body",
@@ -42,31 +45,6 @@ __all__ = [
 #: "The client MUST NOT send more than 63 consistency proof lines."
 MAX_PROOF_LINES = 63
 _MAX_BODY = 1 << 16
-
-
-class UnknownLogError(UnknownKeyError):
-    """The checkpoint's origin is not a log this witness knows (404)."""
-
-    http_status = 404
-    code = "unknown-log"
-
-
-class SizeConflictError(ForkError):
-    """``old`` is not the size last cosigned, or a same-size fork (409)."""
-
-    http_status = 409
-    code = "conflict"
-
-    def __init__(self, check: str, message: str, *, known_size: int, found: object) -> None:
-        self.known_size = known_size
-        super().__init__(check, message, expected=known_size, found=found)
-
-
-class BadConsistencyError(ProofError):
-    """The consistency proof does not verify (422)."""
-
-    http_status = 422
-    code = "bad-consistency-proof"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,13 +28,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from privproc._http import error_boundary, problem_response, read_body
-from privproc.errors import ConfigError, PrivprocError, StoreError
+from privproc._http import error_boundary, read_body
+from privproc.errors import ConfigError, SizeConflictError, StoreError
 from privproc.ledger.cosignature import Cosigner
 from privproc.ledger.note import NoteVerifier
 from privproc.witness.protocol import (
     AddCheckpointRequest,
-    SizeConflictError,
     WitnessedState,
     add_checkpoint,
     request_origin,
@@ -137,8 +136,6 @@ def build_app(config: WitnessConfig) -> Starlette:
                 media_type="text/x.tlog.size",
                 headers={"X-Privproc-Reason": exc.check},
             )
-        except PrivprocError as exc:
-            return problem_response(exc)
 
     @error_boundary
     async def vkey(_: Request) -> Response:

@@ -32,6 +32,7 @@ from privproc.errors import PolicyError
 from privproc.workloads.backend import Backend, Generator
 from privproc.workloads.chat import Chat
 from privproc.workloads.text import (
+    Facts,
     correction_cue_removed,
     facts,
     is_chitchat,
@@ -120,9 +121,9 @@ def summarize_unread(chat: Chat, *, backend: Backend) -> Summary:
     unread = chat.unread
     if not unread:
         return Summary(_EMPTY.get(language, _EMPTY["en"]), (), chat.language, 0, "empty")
-    extractive = _extractive(chat, backend)
+    extractive, stale = _extractive(chat, backend)
     if isinstance(backend, Generator):
-        abstractive = _abstractive(chat, backend)
+        abstractive, refusal = _abstractive(chat, backend, stale)
         if abstractive is not None:
             return Summary(
                 abstractive, extractive.points, chat.language, len(unread), "abstractive"
@@ -132,7 +133,7 @@ def summarize_unread(chat: Chat, *, backend: Backend) -> Summary:
             extractive.points,
             chat.language,
             len(unread),
-            "extractive (abstractive refused: unsupported name or number)",
+            f"extractive (abstractive refused: {refusal})",
         )
     return extractive
 
@@ -194,16 +195,18 @@ def _same_subject(statement: str, correction: str) -> bool:
 
 def _resolve_corrections(
     units: list[_Unit], vectors: npt.NDArray[np.float32], backend: Backend, language: str
-) -> tuple[list[_Unit], npt.NDArray[np.float32]]:
+) -> tuple[list[_Unit], npt.NDArray[np.float32], frozenset[str]]:
     """Apply corrections ("no wait, Thursday") and drop the statements they supersede.
 
     A bare correction (a few words besides its cue and facts) is folded into the statement
     it corrects: the old fact is replaced by the new one, the rest quoted as written. A
     correction that is a full statement replaces the earlier one only when both are about
     the same thing (:func:`_same_subject`); otherwise nothing is dropped ("we moved the
-    demo to 22 March" does not correct "delivery is on 15 March").
+    demo to 22 March" does not correct "delivery is on 15 March"). Also returns the
+    superseded facts ("Wednesday"), which no summary may state.
     """
     dropped: set[int] = set()
+    stale: set[str] = set()
     merged_units: list[int] = []
     for j, unit in enumerate(units):
         if not is_correction(unit.text) or not facts(unit.text).count:
@@ -220,9 +223,12 @@ def _resolve_corrections(
             continue
         dropped.add(i)
         unit.kind, unit.forced = "correction", True
-        if not bare:
-            continue
         old, new = facts(units[i].text), facts(unit.text)
+        corrected_kinds = old.kinds() & new.kinds()
+        said = unit.text  # the correction as written, before any merge
+        if not bare:
+            stale |= _absent_facts(old, corrected_kinds, unit.text)
+            continue
         for kind in ("dates", "times", "places", "numbers"):
             old_values = getattr(old, kind)
             fresh = [v for v in getattr(new, kind) if v.lower() not in units[i].text.lower()]
@@ -235,11 +241,21 @@ def _resolve_corrections(
                 unit.text, unit.sender, unit.message = merged, sender, units[i].message
                 merged_units.append(j)
                 break
+        stale |= _absent_facts(old, corrected_kinds, said)
     if merged_units:
         vectors = vectors.copy()
         vectors[merged_units] = backend.embed([units[j].text for j in merged_units])
     keep = [i for i in range(len(units)) if i not in dropped]
-    return [units[i] for i in keep], vectors[keep]
+    return [units[i] for i in keep], vectors[keep], frozenset(stale)
+
+
+def _absent_facts(found: Facts, kinds: frozenset[str], text: str) -> set[str]:
+    """The facts of ``kinds`` in ``found`` that ``text`` does not state."""
+    return {v for kind in kinds for v in getattr(found, kind) if not _states(text, v)}
+
+
+def _states(text: str, value: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def _score(units: list[_Unit], vectors: npt.NDArray[np.float32]) -> None:
@@ -311,14 +327,16 @@ def _budget(n: int, cap: int) -> int:
     return max(1, min(n, 3 + math.ceil(math.sqrt(n)), cap))
 
 
-def _extractive(chat: Chat, backend: Backend) -> Summary:
+def _extractive(chat: Chat, backend: Backend) -> tuple[Summary, frozenset[str]]:
     language = chat.base_language
     units = _units(chat)
     unread = len(chat.unread)
     if not units:  # only quoted lines, empty texts or chit-chat
-        return Summary(_EMPTY.get(language, _EMPTY["en"]), (), chat.language, unread, "empty")
+        empty = Summary(_EMPTY.get(language, _EMPTY["en"]), (), chat.language, unread, "empty")
+        return empty, frozenset()
     vectors = backend.embed([u.text for u in units])
-    units, vectors = _resolve_corrections(units, vectors, backend, language)
+    units, vectors, stale = _resolve_corrections(units, vectors, backend, language)
+    stale = frozenset(v for v in stale if not any(_states(u.text, v) for u in units))
     _score(units, vectors)
     unread_order = [i for i, m in enumerate(chat.messages) if m.unread]
     part_of = {index: position // PART_MESSAGES for position, index in enumerate(unread_order)}
@@ -336,7 +354,8 @@ def _extractive(chat: Chat, backend: Backend) -> Summary:
         Point(units[i].sender, units[i].text, units[i].message, units[i].kind)
         for i in sorted(chosen)
     )
-    return Summary(_render(points), points, chat.language, unread, f"extractive ({backend.name})")
+    method = f"extractive ({backend.name})"
+    return Summary(_render(points), points, chat.language, unread, method), stale
 
 
 def _render(points: Sequence[Point]) -> str:
@@ -372,12 +391,13 @@ def _supported(output: str, source: str) -> bool:
     return names <= source_words and numbers <= source_numbers
 
 
-def _abstractive(chat: Chat, backend: Generator) -> str | None:
+def _abstractive(chat: Chat, backend: Generator, stale: frozenset[str]) -> tuple[str | None, str]:
+    """The model's summary and "", or None and why it was refused."""
     language = chat.base_language
     lines = [f"{m.sender}: {' '.join(split_sentences(strip_quoted(m.text)))}" for m in chat.unread]
     lines = [line for line in lines if line.split(":", 1)[1].strip()]
     if not lines:
-        return None
+        return None, "nothing to summarize"
     source = chat.chat + "\n" + "\n".join(lines)
     parts = [lines[i : i + PART_MESSAGES] for i in range(0, len(lines), PART_MESSAGES)]
     summaries = []
@@ -390,6 +410,10 @@ def _abstractive(chat: Chat, backend: Generator) -> str | None:
         text = backend.generate(joined, system=system, max_tokens=300).strip()
     else:
         text = summaries[0]
-    if not text or not _supported(text, source):
-        return None
-    return text
+    if not text:
+        return None, "empty reply"
+    if not _supported(text, source):
+        return None, "unsupported name or number"
+    if any(_states(text, value) for value in stale):
+        return None, "states a corrected fact"
+    return text, ""

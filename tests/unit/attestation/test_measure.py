@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from privproc.attestation.measure import (
     measure_release,
     measure_tree,
 )
-from privproc.errors import MisuseError
+from privproc.errors import ConfigError, MisuseError
 
 
 def _tree(tmp_path: Path) -> tuple[Path, Path]:
@@ -69,6 +70,9 @@ def test_sections_are_separated() -> None:
 def test_paths_must_be_normalized() -> None:
     with pytest.raises(MisuseError):
         measure({"../etc/passwd": b""}, {}, b"")
+    with pytest.raises(MisuseError):  # was an OverflowError from the uint16 length prefix
+        measure({"a" * 65536: b""}, {}, b"")
+    assert len(measure({"a" * 65535: b""}, {}, b"")) == 48
 
 
 def test_release_measures_installed_enclave_code() -> None:
@@ -78,3 +82,23 @@ def test_release_measures_installed_enclave_code() -> None:
     assert not any("commands" in p or "__pycache__" in p for p in files)
     assert measure_release(config=b"a") == measure_release(config=b"a")
     assert measure_release(config=b"a") != measure_release(config=b"b")
+
+
+@pytest.mark.parametrize("content", [b"", b"B = 12\n", b"B = 1\n" * 1000])
+def test_file_changing_while_measured_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes
+) -> None:
+    # The size in the length prefix comes from stat(); content read afterwards must match,
+    # else the listing is ambiguous (it used to be hashed as it was).
+    code, models = _tree(tmp_path)
+    target = code / "b.py"
+    real_open = Path.open
+
+    def changed_open(self: Path, *args: object, **kwargs: object) -> object:
+        if self == target:
+            return io.BytesIO(content)
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", changed_open)
+    with pytest.raises(ConfigError, match="changed while"):
+        measure_tree(code, model_dir=models)

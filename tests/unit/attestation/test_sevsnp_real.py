@@ -13,7 +13,7 @@ from privproc.attestation import Evidence, Platform, Policy, Tcb, freshness_valu
 from privproc.attestation.sevsnp.certs import Chain, Product, packaged_chain
 from privproc.attestation.sevsnp.report import SIGNATURE_OFFSET, parse_report
 from privproc.attestation.sevsnp.verify import verify_report
-from privproc.errors import AttestationError
+from privproc.errors import AttestationError, MisuseError
 from tests._vectors import vector_path
 
 NOW = datetime(2023, 1, 1, tzinfo=UTC)
@@ -212,3 +212,12 @@ def test_refuses_changed_signature(offset: int, mask: int) -> None:
     with pytest.raises(AttestationError) as info:
         verify_report(_flip(offset, mask), VCEK, None, policy=MATCHING, now=NOW)
     assert info.value.check == "sevsnp.report.signature"
+
+
+def test_chain_holds_certificates() -> None:
+    from privproc.attestation.sevsnp.certs import Chain, Product, packaged_chain
+
+    good = packaged_chain(Product.MILAN)
+    assert Chain(ask=good.ask, ark=good.ark) == good
+    with pytest.raises(MisuseError):
+        Chain(ask=b"der", ark=good.ark)  # type: ignore[arg-type]

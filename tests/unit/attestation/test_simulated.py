@@ -249,3 +249,13 @@ def test_mutated_evidence_bytes_give_typed_errors(
     assert load_der(got.endorsements[0], "x").tbs_certificate_bytes == (
         machine.certificate.tbs_certificate_bytes
     )
+
+
+def test_vendor_repr_hides_its_seed() -> None:
+    seed = b"canary-vendor-seed-8a2c"
+    vendor = SimulatedVendor.from_seed(seed, not_before=T0)
+    machine = vendor.machine(chip_id=CHIP_ID, tcb=TCB)
+    shown = repr(vendor) + str(vendor) + repr(machine)
+    assert vendor.seed == seed
+    assert "canary-vendor-seed" not in shown
+    assert seed.hex() not in shown

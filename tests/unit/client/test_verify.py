@@ -14,6 +14,7 @@ from privproc.client.verify import verify_directory
 from privproc.enclave.platform import VENDOR_EPOCH
 from privproc.errors import AttestationError, ForkError, LedgerError, VerificationError
 from privproc.ledger.checkpoint import Checkpoint
+from privproc.ledger.merkle import MemoryTree, consistency_proof
 from privproc.ledger.note import Note
 from tests._world import NOW, ROGUE, NodeSpec, World, loads
 
@@ -144,3 +145,20 @@ def test_garbage_bundle() -> None:
     with pytest.raises(VerificationError) as info:
         verify_directory(keys, b"{not json", world.trust(), now=NOW, seen=None)
     assert info.value.check == "bundle.decode"
+
+
+def test_consistency_with_an_older_seen_checkpoint() -> None:
+    world = World(extra_entries=3)
+    keys, bundle = world.documents()
+    entries = world.entries()
+    tree = MemoryTree()
+    for e in entries:
+        tree.append(e)
+    served = Checkpoint.parse(Note.decode(loads(bundle)["checkpoint"].encode()).text)
+    older = Checkpoint(served.origin, 2, tree.root(2))
+    proof = consistency_proof(tree, 2, len(entries))
+    result = verify_directory(keys, bundle, world.trust(), now=NOW, seen=older, consistency=proof)
+    assert result.newest == served
+    with pytest.raises(ForkError) as info:
+        verify_directory(keys, bundle, world.trust(), now=NOW, seen=older, consistency=proof[1:])
+    assert info.value.check == "ledger.consistency"

@@ -168,3 +168,18 @@ def test_spec_add_checkpoint_example() -> None:
         "witness.example/w2"
     ]
     assert all(len(s.signature) == 72 for s in answer.signatures)
+
+
+@pytest.mark.parametrize("signer_type", [Ed25519Signer, Cosigner])
+def test_signers_and_verifiers_name_the_same_vkey(
+    signer_type: type[Ed25519Signer | Cosigner],
+) -> None:
+    """Types 0x01 and 0x04 share the signed-note key id and vkey (C2SP signed-note)."""
+    key = Ed25519PrivateKey.generate()
+    signer = signer_type("witness.example/w1", key)
+    verifier = signer.verifier()
+    public = public_key_bytes(key)
+    assert signer.vkey() == verifier.vkey()
+    assert parse_vkey(verifier.vkey()) == ("witness.example/w1", signer_type.ALG, public)
+    assert signer.key_id == verifier.key_id == key_id("witness.example/w1", signer_type.ALG, public)
+    assert verifier_from_vkey(signer.vkey()).key_id == signer.key_id

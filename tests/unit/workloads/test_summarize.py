@@ -203,3 +203,10 @@ def test_regression_a_personal_constraint_does_not_move_the_event(minilm: MiniLM
     summary = summarize_unread(chat(messages, language="fr", title="Sortie"), backend=minilm)
     assert "samedi à 15h" in summary.text
     assert "samedi à 16h" not in summary.text
+
+
+def test_abstractive_output_stating_a_corrected_fact_is_refused(minilm: MiniLM) -> None:
+    writer = _Writer(minilm, "- Ana: dinner at Grandma's on Wednesday at 7 pm.")
+    summary = summarize_unread(chat(FAMILY_EN), backend=writer)
+    assert summary.method == "extractive (abstractive refused: states a corrected fact)"
+    assert "Wednesday" not in summary.text

@@ -104,6 +104,10 @@ class Chain:
     ask: x509.Certificate
     ark: x509.Certificate
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.ask, x509.Certificate) or not isinstance(self.ark, x509.Certificate):
+            raise MisuseError("Chain holds two x509.Certificate values (ASK, ARK)")
+
     @classmethod
     def from_pem(cls, pem: bytes) -> Chain:
         """Parse a KDS ``cert_chain`` PEM: exactly two certificates, ASK then ARK."""

@@ -16,7 +16,7 @@ root (``Policy.simulated_roots``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -141,11 +141,14 @@ class SimulatedMachine:
 
 @dataclass(frozen=True, slots=True)
 class SimulatedVendor:
-    """A software hardware vendor: a root key and its self-signed certificate."""
+    """A software hardware vendor: a root key and its self-signed certificate.
+
+    ``seed`` (what every key of this vendor derives from) is left out of ``repr()``.
+    """
 
     key: ec.EllipticCurvePrivateKey
     certificate: x509.Certificate
-    seed: bytes | None = None
+    seed: bytes | None = field(default=None, repr=False)
 
     @property
     def root_der(self) -> bytes:

@@ -1,4 +1,5 @@
-"""A real PostgreSQL server for tests: initdb in a temp dir, loopback port, stopped after.
+"""A real PostgreSQL server for the ledger and consent tests: initdb in a temp dir,
+loopback port, stopped after.
 
 PostgreSQL refuses to run as root, so as root the server runs as an unprivileged
 user (``postgres`` if the system has one, else ``nobody``) through ``setpriv``
@@ -13,7 +14,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from tests._servers import free_port
 
 __all__ = ["PostgresServer", "running_postgres"]
 
@@ -35,12 +37,6 @@ def _binary(name: str) -> str:
     if candidates:
         return candidates[-1]
     raise RuntimeError(f"PostgreSQL binary {name!r} not found (run `make services`)")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _as_user() -> tuple[list[str], pwd.struct_passwd | None]:
@@ -72,11 +68,17 @@ class PostgresServer:
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@{self.host}:{self.port}/{dbname}"
 
-    def new_database(self) -> str:
-        """Create an empty database; return its URL."""
+    def new_database(self, *, icu_locale: str | None = None) -> str:
+        """Create an empty database (collating by ``icu_locale`` if given, else "C");
+        return its URL."""
         name = "t_" + uuid.uuid4().hex[:16]
+        sql = f'CREATE DATABASE "{name}"'
+        if icu_locale is not None:
+            sql += (
+                f" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}'"
+            )
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(sql)  # type: ignore[arg-type]
         return self.url(name)
 
 
@@ -98,7 +100,7 @@ def running_postgres(timeout: float = 30.0) -> Iterator[PostgresServer]:
              "--no-sync"],
             check=True, capture_output=True, timeout=120, env=env, cwd=base,
         )  # fmt: skip
-        port = _free_port()
+        port = free_port()
         with open(log_path, "wb") as log:
             server = subprocess.Popen(
                 [*prefix, postgres, "-D", str(data), "-k", str(base), "-h", "127.0.0.1",

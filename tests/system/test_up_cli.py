@@ -1,0 +1,102 @@
+"""``privproc up`` in one process, the client commands in others, Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.system._procs import env
+
+pytestmark = pytest.mark.system
+
+CHAT = {
+    "chat": "Family",
+    "language": "en",
+    "ai_blocked": False,
+    "messages": [
+        {
+            "sender": "Ana",
+            "time": "2026-11-20T18:04:00Z",
+            "unread": True,
+            "text": "Dinner is at 7 on Saturday, can someone bring dessert?",
+        },
+        {
+            "sender": "Ben",
+            "time": "2026-11-20T18:06:00Z",
+            "unread": True,
+            "text": "I will bring an apple pie.",
+        },
+    ],
+}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _cli(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "privproc", *args],
+        env=env(PRIVPROC_HOME=str(home)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_up_then_client_commands_then_ctrl_c(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    up = subprocess.Popen(
+        [sys.executable, "-m", "privproc", "up", "--nodes", "2"],
+        env=env(PRIVPROC_HOME=str(home)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        config = home / "client" / "config.json"
+        deadline = time.monotonic() + 90
+        while not config.exists() and time.monotonic() < deadline and up.poll() is None:
+            time.sleep(0.2)
+        assert config.exists(), "privproc up never wrote the client config"
+        chat = tmp_path / "chat.json"
+        chat.write_text(json.dumps(CHAT))
+        summary = _cli(["summarize", "--chat", str(chat), "--json"], home)
+        assert summary.returncode == 0, summary.stderr
+        assert "apple pie" in json.loads(summary.stdout)["summary"]
+        rewrite = _cli(["rewrite", "--draft", "can u come tmrw", "--tone", "friendly"], home)
+        assert rewrite.returncode == 0, rewrite.stderr
+        assert rewrite.stdout.startswith("friendly: ")
+        verify = _cli(["verify", "--json"], home)
+        assert verify.returncode == 0, verify.stderr
+        assert all(step["ok"] for step in json.loads(verify.stdout)["trail"])
+        report = _cli(["report", "--json"], home)
+        assert [r["feature"] for r in json.loads(report.stdout)] == ["summarize", "rewrite"]
+        blocked = tmp_path / "blocked.json"
+        blocked.write_text(json.dumps({**CHAT, "ai_blocked": True}))
+        refused = _cli(["summarize", "--chat", str(blocked)], home)
+        assert refused.returncode == 1
+        assert "client.ai_blocked" in refused.stderr
+        pids = [int(p.read_text()) for p in home.glob("*/pid")]
+    finally:
+        os.killpg(up.pid, signal.SIGINT)
+        out, _ = up.communicate(timeout=30)
+    assert up.returncode == 0, out
+    assert b"stopping every party" in out
+    assert pids
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in pids if _alive(p)]

@@ -1,0 +1,84 @@
+"""The node in process: evidence binds the current key, rotation keeps a grace window."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from privproc.attestation import Evidence, Policy, verify
+from privproc.attestation.simulated import SimulatedVendor
+from privproc.enclave.node import Node
+from privproc.enclave.platform import VENDOR_EPOCH, Hardware
+from privproc.enclave.worker import ChildFailedError
+from privproc.errors import UnknownKeyError
+from privproc.sealed import seal_request
+
+MEASUREMENT = bytes(range(48))
+REWRITE = json.dumps(
+    {"feature": "rewrite", "draft": "can u come", "tones": ["friendly"], "language": "en"}
+).encode()
+
+
+def _node(now: list[float]) -> tuple[Node, SimulatedVendor]:
+    vendor = SimulatedVendor.from_seed(b"n" * 32, not_before=VENDOR_EPOCH)
+    hw = Hardware.for_node(vendor, "node-x", MEASUREMENT)
+    backend: Any = None  # the rewrite feature runs on rules without a model
+    node = Node("node-x", hw, backend, key_lifetime=10, key_grace=5, clock=lambda: now[0])
+    return node, vendor
+
+
+def _doc(node: Node) -> dict[str, Any]:
+    return dict(json.loads(node.evidence_document()))
+
+
+def test_evidence_binds_the_published_key() -> None:
+    now = [1_800_000_000.0]
+    node, vendor = _node(now)
+    doc = _doc(node)
+    evidence = Evidence.decode(base64.b64decode(doc["evidence"]))
+    policy = Policy(measurements=frozenset({MEASUREMENT}), simulated_roots=(vendor.root_der,))
+    verified = verify(evidence, policy=policy, now=datetime.fromtimestamp(now[0], UTC))
+    assert verified.node_key == base64.b64decode(doc["public_key"])
+    assert doc["measurement"] == MEASUREMENT.hex()
+
+
+def test_rotation_grace_then_destroyed() -> None:
+    now = [1_800_000_000.0]
+    node, _ = _node(now)
+    old = base64.b64decode(_doc(node)["public_key"])
+    sealed, secret = seal_request(REWRITE, [old])
+    now[0] += 10
+    node.tick()
+    assert base64.b64decode(_doc(node)["public_key"]) != old
+    # Retiring: a request sealed from a cached bundle still opens, in a forked child.
+    answer = asyncio.run(node.process(sealed))
+    _, payload = secret.open_response(answer)
+    assert json.loads(payload)["rewrites"]["rewrites"]["friendly"]
+    now[0] += 5
+    node.tick()
+    with pytest.raises(UnknownKeyError):
+        asyncio.run(node.process(sealed))
+
+
+def test_request_for_other_nodes_is_refused_without_forking() -> None:
+    now = [1_800_000_000.0]
+    node, _ = _node(now)
+    other, _ = _node(now)
+    sealed, _ = seal_request(REWRITE, [base64.b64decode(_doc(other)["public_key"])])
+    with pytest.raises(UnknownKeyError):
+        asyncio.run(node.process(sealed))
+
+
+def test_tampered_request_fails_in_the_child_with_a_code() -> None:
+    now = [1_800_000_000.0]
+    node, _ = _node(now)
+    sealed, _ = seal_request(REWRITE, [base64.b64decode(_doc(node)["public_key"])])
+    bad = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    with pytest.raises(ChildFailedError) as info:
+        asyncio.run(node.process(bad))
+    assert info.value.code == "open-failed"
