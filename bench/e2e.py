@@ -27,7 +27,9 @@ Figures, per workload:
    ``cryptography``) and next to the plain server's CPU per request;
 3. the fork-per-request design: one sealed request through ``Node.process`` (a
    child forked from the warm parent by ``ForkRunner``) next to the same open + run +
-   seal in-process; and a fork of an identity handler next to calling it.
+   seal in-process; a fork of an identity handler next to calling it; and two
+   bench-only sketches of cheaper forking (not the node's code): a child forked ahead
+   of its request, and ``os.fork`` without ``multiprocessing``.
 
 Tokens are fetched before the timed loops (issuance is batched ahead on a device,
 DESIGN.md step 1; ``bench/tokens.py`` measures it); the device's directory
@@ -321,6 +323,88 @@ def _server_floor(sealed: bytes, answer_len: int) -> Callable[[], None]:
 # --- the node: fork per request vs in-process ------------------------------------------
 
 
+def _os_fork(handler: Callable[[bytes], bytes], data: bytes) -> bytes:
+    """A bench-only sketch, not the node's code: ``os.fork`` + a pipe + ``waitpid``,
+    without ``multiprocessing``'s process bootstrap (to size that part of the cost)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(r)
+        try:
+            os.write(w, handler(data))
+        finally:
+            os._exit(0)
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 65536):
+        chunks.append(chunk)
+    os.close(r)
+    os.waitpid(pid, 0)
+    return b"".join(chunks)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _PreForked:
+    """A bench-only sketch, not the node's code: each request's child is forked *before*
+    the request arrives and waits on a pipe; it runs exactly one request, closes its
+    end and exits. Forking the next child and reaping the last happen off the request's
+    path (``refill``). Still one fresh process per request."""
+
+    def __init__(self, handler: Callable[[bytes], bytes]) -> None:
+        self._handler = handler
+        self._done: int | None = None
+        self._next = self._spawn()
+
+    def _spawn(self) -> tuple[int, int, int]:
+        req_r, req_w = os.pipe()
+        res_r, res_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child
+            try:
+                os.close(req_w)
+                os.close(res_r)
+                view = memoryview(self._handler(_read_all(req_r)))
+                while view:
+                    view = view[os.write(res_w, view) :]
+                os.close(res_w)
+            finally:
+                os._exit(0)
+        os.close(req_r)
+        os.close(res_w)
+        return pid, req_w, res_r
+
+    def run(self, data: bytes) -> bytes:
+        pid, req_w, res_r = self._next
+        view = memoryview(data)
+        while view:
+            view = view[os.write(req_w, view) :]
+        os.close(req_w)
+        out = _read_all(res_r)
+        os.close(res_r)
+        self._done = pid
+        return out
+
+    def refill(self) -> None:
+        if self._done is not None:
+            os.waitpid(self._done, 0)
+            self._done = None
+        self._next = self._spawn()
+
+    def close(self) -> None:
+        pid, req_w, res_r = self._next
+        os.close(req_w)  # the waiting child reads an empty request and exits
+        os.close(res_r)
+        os.waitpid(pid, 0)
+        if self._done is not None:
+            os.waitpid(self._done, 0)
+
+
 def _node_costs(root: Path, backend: Any, payloads: dict[str, bytes]) -> dict[str, list[float]]:
     """Per-request seconds through ``Node.process`` (forked child) and in-process."""
     seed = root / "vendor.seed"
@@ -372,6 +456,31 @@ def _node_costs(root: Path, backend: Any, payloads: dict[str, bytes]) -> dict[st
         out["rss"] = [_rss_mb("self")]
         faults = resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt - faults
         out["identity/faults"] = [faults / len(bare)]
+        runner, plain_fork = [], []
+        for _ in range(NODE_RUNS["trivial"]):  # interleaved again, without the fault count
+            t0 = time.perf_counter()
+            await identity_runner.run(identity, b"x" * 1024)
+            runner.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            _os_fork(identity, b"x" * 1024)
+            plain_fork.append(time.perf_counter() - t0)
+        out["identity/runner"], out["identity/os.fork"] = runner, plain_fork
+        for name, payload in payloads.items():  # ForkRunner vs a pre-forked child
+            sealed = [seal_request(payload, [key.public_key])[0] for _ in range(NODE_RUNS[name])]
+            pre = _PreForked(in_process)
+            try:
+                via_runner, via_pre = [], []
+                for s in sealed:
+                    t0 = time.perf_counter()
+                    await node.process(s)
+                    via_runner.append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    pre.run(s)
+                    via_pre.append(time.perf_counter() - t0)
+                    pre.refill()  # off the request's path
+            finally:
+                pre.close()
+            out[f"{name}/runner"], out[f"{name}/preforked"] = via_runner, via_pre
         return out
 
     return asyncio.run(measure())
@@ -422,8 +531,10 @@ def _paths(
     expected: dict[str, dict[str, Any]],
 ) -> list[Row]:
     rows: list[Row] = []
-    tokens = max(SEQUENTIAL.values()) * 2 + max(PER_DEVICE.values()) * 2 + WARM * 4
-    devices = [_device(config, root, i, tokens) for i in range(CONCURRENCY)]
+    # Device 0 runs the sequential loops too; every device warms up and runs its share.
+    shared = sum(WARM + PER_DEVICE[w] for w in SEQUENTIAL)
+    tokens = [shared + (sum(SEQUENTIAL.values()) if i == 0 else 0) for i in range(CONCURRENCY)]
+    devices = [_device(config, root, i, n) for i, n in enumerate(tokens)]
     clients = [httpx.Client(timeout=60) for _ in range(CONCURRENCY)]
     servers = {name: cluster.parties[name].process.pid for name in SERVER_PARTIES}
     plain_pids = {f"plain-{i}": pid for i, pid in enumerate(plain_urls)}
@@ -572,6 +683,32 @@ def _node_rows(node: dict[str, list[float]]) -> list[Row]:
             "the bare cost of a fresh process per request (parent has the model loaded, "
             f"RSS {node['rss'][0]:.0f} MB); {node['identity/faults'][0]:.0f} minor page faults "
             "per child",
+        )
+    )
+    for name in SEQUENTIAL:
+        runner, pre = node[f"{name}/runner"], node[f"{name}/preforked"]
+        rows.append(
+            row(
+                BENCH,
+                f"node: request in a child forked ahead of it ({name}) p50 (bench-only sketch)",
+                _pct(pre, 50),
+                "s",
+                "Node.process via ForkRunner p50",
+                _pct(runner, 50),
+                f"interleaved, n={len(pre)}: fork and reap moved off the request's path; "
+                "one fresh child per request still",
+            )
+        )
+    runner, plain_fork = node["identity/runner"], node["identity/os.fork"]
+    rows.append(
+        row(
+            BENCH,
+            "os.fork + pipe + waitpid, identity handler p50 (bench-only sketch)",
+            _pct(plain_fork, 50),
+            "s",
+            "ForkRunner (multiprocessing fork context), identity handler p50",
+            _pct(runner, 50),
+            f"interleaved, n={len(runner)}: what multiprocessing's bootstrap adds to a fork",
         )
     )
     return rows
