@@ -166,3 +166,17 @@ def test_witness_state_survives_restart(tmp_path: Path) -> None:
         assert r.status_code == 409
         assert r.text == "6\n"
         assert c.post("/add-checkpoint", content=_req(t, 6, 10)).status_code == 200
+
+
+def test_witness_store_failures_are_store_errors(tmp_path: Path) -> None:
+    """A database failure on read or write is StoreError (503), never a bare sqlite3 error."""
+    from privproc.errors import StoreError
+    from privproc.witness.protocol import WitnessedState
+    from privproc.witness.service import WitnessStore
+
+    store = WitnessStore(tmp_path / "w.sqlite3")
+    store.close()
+    with pytest.raises(StoreError):
+        store.get("example.com/log")
+    with pytest.raises(StoreError):
+        store.put(WitnessedState("example.com/log", 1, b"\0" * 32), b"note")

@@ -86,7 +86,12 @@ class WitnessStore:
 
     def get(self, origin: str) -> WitnessedState | None:
         """The stored state for ``origin`` (call under ``lock``)."""
-        row = self._db.execute("SELECT size, root FROM logs WHERE origin = ?", (origin,)).fetchone()
+        try:
+            row = self._db.execute(
+                "SELECT size, root FROM logs WHERE origin = ?", (origin,)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"witness database: {type(exc).__name__}") from None
         return None if row is None else WitnessedState(origin, int(row[0]), bytes(row[1]))
 
     def put(self, state: WitnessedState, note: bytes) -> None:
@@ -132,7 +137,7 @@ def build_app(config: WitnessConfig) -> Starlette:
             # tlog-witness: 409 with the known size, Content-Type text/x.tlog.size.
             return Response(
                 f"{exc.known_size}\n",
-                status_code=409,
+                status_code=exc.http_status,
                 media_type="text/x.tlog.size",
                 headers={"X-Privproc-Reason": exc.check},
             )
