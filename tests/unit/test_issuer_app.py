@@ -239,3 +239,14 @@ def _ask_any(client: TestClient, clock: Clock) -> tuple[int, bytes]:
         REQUEST_PATH, content=request.encode(), headers={"content-type": REQUEST_MEDIA_TYPE}
     )
     return r.status_code, r.content
+
+
+@pytest.mark.parametrize("meta", ["{}", "[]", '{"not-before": "x", "not-after": 1}', "{"])
+def test_a_corrupt_key_file_is_a_config_error(tmp_path: Path, meta: str) -> None:
+    from privproc.errors import ConfigError
+
+    KeyRing(tmp_path / "keys", lifetime=10 * DAY, overlap=2 * DAY).maintain(NOW)
+    [meta_path] = (tmp_path / "keys").glob("*.json")
+    meta_path.write_text(meta)
+    with pytest.raises(ConfigError, match="cannot read"):
+        KeyRing(tmp_path / "keys", lifetime=10 * DAY, overlap=2 * DAY)
