@@ -199,7 +199,7 @@ def test_not_revoked_and_revoked() -> None:
     for e in entries:
         t.append(e)
     cp = Checkpoint(ORIGIN, 2, t.root())
-    verify_not_revoked(entries, cp, PUB, kind="measurement", target=measurement)
+    assert verify_not_revoked(entries, cp, PUB, kind="measurement", target=measurement) == cp
     # A revocation by someone else revokes nothing.
     stranger = Ed25519PrivateKey.generate()
     fake = encode_record(
