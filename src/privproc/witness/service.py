@@ -29,6 +29,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from privproc._http import error_boundary, read_body
+from privproc._sqlite import open_sqlite
 from privproc.errors import ConfigError, SizeConflictError, StoreError
 from privproc.ledger.cosignature import Cosigner
 from privproc.ledger.note import NoteVerifier
@@ -69,16 +70,15 @@ class WitnessStore:
 
     def __init__(self, path: Path) -> None:
         self.lock = threading.Lock()
-        try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute(
+        self._db = open_sqlite(
+            path,
+            what="witness database",
+            synchronous="FULL",
+            schema=[
                 "CREATE TABLE IF NOT EXISTS logs (origin TEXT PRIMARY KEY, size INTEGER NOT NULL,"
                 " root BLOB NOT NULL, note BLOB NOT NULL)"
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open witness database: {type(exc).__name__}") from None
+            ],
+        )
 
     def close(self) -> None:
         """Close the database."""
