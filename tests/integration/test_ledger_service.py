@@ -71,6 +71,19 @@ def test_add_needs_the_token(ledger: TestClient) -> None:
     assert r.status_code == 401
     assert r.headers["content-type"] == "application/problem+json"
     assert ledger.post("/add", content=b"x" * 70000).status_code == 413
+    for missing in (
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic abc",
+        "Token " + ledger.headers["Authorization"],
+    ):
+        r = ledger.post("/add", content=b"x", headers={"Authorization": missing})
+        assert r.status_code == 401, missing
+    # RFC 9110 §11.1: the scheme name is case-insensitive.
+    token = ledger.headers["Authorization"].removeprefix("Bearer ")
+    r = ledger.post("/add", content=b"x", headers={"Authorization": "bearer " + token})
+    assert r.status_code == 200
 
 
 # --- witness ---------------------------------------------------------------------------------
