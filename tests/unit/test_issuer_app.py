@@ -145,7 +145,10 @@ def test_enrollment_token(tmp_path: Path, clock: Clock) -> None:
         raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         body = {"account": "f", "public_key": b64url_encode(raw)}
         assert c.post("/register", json=body).status_code == 401
-        ok = c.post("/register", json=body, headers={"authorization": "Bearer s3cret"})
+        for wrong in ("Bearer s3cre", "Basic s3cret", "s3cret", "Bearer"):
+            r = c.post("/register", json=body, headers={"authorization": wrong})
+            assert r.status_code == 401, wrong
+        ok = c.post("/register", json=body, headers={"authorization": "bearer s3cret"})
         assert ok.status_code == 204
 
 
