@@ -102,11 +102,10 @@ class DeviceKeyAuthenticator:
         self._max_skew = max_skew
 
     def authenticate(self, authorization: str | None, body: bytes, *, now: float) -> str:
-        """Parse, look up the account's keys, verify."""
+        """Parse, look up the account's keys, verify. An account with no device fails
+        exactly like a wrong signature, so the answer does not tell which accounts exist."""
         creds = device_auth.parse(authorization)
         keys = self._registry.keys(creds.account)
-        if not keys:
-            raise AuthError("no device registered for this account")
         return device_auth.verify(creds, keys, body, now=now, max_skew=self._max_skew)
 
 
