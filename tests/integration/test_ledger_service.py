@@ -193,3 +193,28 @@ def test_witness_store_failures_are_store_errors(tmp_path: Path) -> None:
         store.get("example.com/log")
     with pytest.raises(StoreError):
         store.put(WitnessedState("example.com/log", 1, b"\0" * 32), b"note")
+
+
+def test_witness_decides_off_the_event_loop(
+    witness: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lookup, the checks and the durable commit run in a worker thread, so one slow
+    disk write does not stall every other request of the witness."""
+    import asyncio
+
+    from privproc.witness.service import WitnessStore
+
+    in_loop: list[bool] = []
+    put = WitnessStore.put
+
+    def spy(self: WitnessStore, *args: object) -> None:
+        try:
+            asyncio.get_running_loop()
+            in_loop.append(True)
+        except RuntimeError:
+            in_loop.append(False)
+        put(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(WitnessStore, "put", spy)
+    assert witness.post("/add-checkpoint", content=_req(_tree(5), 0, 5)).status_code == 200
+    assert in_loop == [False]
