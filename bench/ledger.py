@@ -78,12 +78,16 @@ def _http_rows() -> list[Row]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(200):
+            deadline = time.monotonic() + 30
+            while True:
                 try:
                     if httpx.get(url + "/checkpoint", timeout=1).status_code == 200:
                         break
                 except httpx.HTTPError:
-                    time.sleep(0.05)
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("ledger server did not start")
+                time.sleep(0.05)
             clients, per = 16, 40
 
             def adds(_: int) -> None:

@@ -67,12 +67,15 @@ def _redis() -> Iterator[str | None]:
         )
         try:
             deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
+            while True:
                 try:
                     socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                     break
                 except OSError:
-                    time.sleep(0.05)
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("redis-server did not start")
+                time.sleep(0.05)
             yield f"redis://127.0.0.1:{port}/0"
         finally:
             proc.terminate()

@@ -10,7 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from privproc.cli import build_app
-from privproc.errors import PrivprocError, VerificationError
+from privproc.errors import (
+    ConfigError,
+    DecodeError,
+    NotFoundError,
+    PrivprocError,
+    VerificationError,
+)
 
 SECRET_TEXT = "words only the author knows"
 
@@ -70,11 +76,11 @@ def test_local_round_trip(tmp_path: Path) -> None:
 
 def test_failures_are_privproc_errors(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    with pytest.raises(PrivprocError):
+    with pytest.raises(NotFoundError):
         run(home, "grant", "--account", "ghost")
-    with pytest.raises(PrivprocError):
+    with pytest.raises(DecodeError, match="account"):
         run(home, "register", "--account", "bad name", "--region", "US")
-    with pytest.raises(PrivprocError):
+    with pytest.raises(ConfigError, match="export"):
         run(home, "export", "--in", str(tmp_path / "missing"), "--out", str(tmp_path / "o"))
     assert not (tmp_path / "o").exists()
     assert not (tmp_path / "o.partial").exists()

@@ -71,6 +71,19 @@ def test_add_needs_the_token(ledger: TestClient) -> None:
     assert r.status_code == 401
     assert r.headers["content-type"] == "application/problem+json"
     assert ledger.post("/add", content=b"x" * 70000).status_code == 413
+    for missing in (
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic abc",
+        "Token " + ledger.headers["Authorization"],
+    ):
+        r = ledger.post("/add", content=b"x", headers={"Authorization": missing})
+        assert r.status_code == 401, missing
+    # RFC 9110 §11.1: the scheme name is case-insensitive.
+    token = ledger.headers["Authorization"].removeprefix("Bearer ")
+    r = ledger.post("/add", content=b"x", headers={"Authorization": "bearer " + token})
+    assert r.status_code == 200
 
 
 # --- witness ---------------------------------------------------------------------------------
@@ -166,3 +179,42 @@ def test_witness_state_survives_restart(tmp_path: Path) -> None:
         assert r.status_code == 409
         assert r.text == "6\n"
         assert c.post("/add-checkpoint", content=_req(t, 6, 10)).status_code == 200
+
+
+def test_witness_store_failures_are_store_errors(tmp_path: Path) -> None:
+    """A database failure on read or write is StoreError (503), never a bare sqlite3 error."""
+    from privproc.errors import StoreError
+    from privproc.witness.protocol import WitnessedState
+    from privproc.witness.service import WitnessStore
+
+    store = WitnessStore(tmp_path / "w.sqlite3")
+    store.close()
+    with pytest.raises(StoreError):
+        store.get("example.com/log")
+    with pytest.raises(StoreError):
+        store.put(WitnessedState("example.com/log", 1, b"\0" * 32), b"note")
+
+
+def test_witness_decides_off_the_event_loop(
+    witness: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lookup, the checks and the durable commit run in a worker thread, so one slow
+    disk write does not stall every other request of the witness."""
+    import asyncio
+
+    from privproc.witness.service import WitnessStore
+
+    in_loop: list[bool] = []
+    put = WitnessStore.put
+
+    def spy(self: WitnessStore, *args: object) -> None:
+        try:
+            asyncio.get_running_loop()
+            in_loop.append(True)
+        except RuntimeError:
+            in_loop.append(False)
+        put(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(WitnessStore, "put", spy)
+    assert witness.post("/add-checkpoint", content=_req(_tree(5), 0, 5)).status_code == 200
+    assert in_loop == [False]

@@ -7,6 +7,7 @@ kill a ledger mid-write and restart it on the same home).
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -62,6 +63,26 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = 20.0) -> Non
             pass
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def read_until_json_line(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> bytes:
+    """Read ``proc``'s stdout until it has printed one whole line starting with ``{``;
+    return all bytes read so far (prepend them to what ``communicate`` gives later)."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    deadline = time.monotonic() + timeout
+    seen = b""
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while not any(line.startswith(b"{") for line in seen.split(b"\n")[:-1]):
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                raise AssertionError(f"no JSON line within {timeout:g} s")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise AssertionError(f"process exited with {proc.wait(timeout=10)} first")
+            seen += chunk
+    return seen
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:

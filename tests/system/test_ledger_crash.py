@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,15 @@ from privproc.errors import RemoteError
 from privproc.ledger.client import LedgerClient
 from privproc.ledger.tiles import decode_entry_bundle
 from tests._servers import free_port
-from tests.system._ledger_procs import env, run_cli, start, stop, wait_for, wait_http
+from tests.system._ledger_procs import (
+    env,
+    read_until_json_line,
+    run_cli,
+    start,
+    stop,
+    wait_for,
+    wait_http,
+)
 
 pytestmark = pytest.mark.system
 
@@ -101,10 +108,11 @@ def test_kill_9_loses_no_acknowledged_entry(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
         )
         try:
-            time.sleep(1.0)
+            first = read_until_json_line(follower)  # its first round is done: now append
             with LedgerClient(url2, token=token) as c:
                 assert c.add(b"after the crash") == size
             out, err = follower.communicate(timeout=60)
+            out = first + out
         finally:
             if follower.poll() is None:
                 follower.kill()

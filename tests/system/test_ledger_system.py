@@ -257,7 +257,11 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
         with LedgerClient(furl, token=ftoken) as fc:
             for i in range(size2 + 2):
                 fc.add(b"forked %d" % i)
-            time.sleep(1.5)  # the fork's witness round has run (and failed)
+            fork_log = tmp_path / "fork.log"
+            wait_for(  # the fork's witness rounds have run, and every witness refused
+                lambda: all(f"witness {u}: RemoteError" in fork_log.read_text() for u in w_urls),
+                "the witnesses to refuse the fork",
+            )
             fbundle = fc.bundle(3)
             with pytest.raises(LedgerError) as e:
                 verify_inclusion_bundle(

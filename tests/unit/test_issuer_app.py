@@ -115,8 +115,11 @@ def test_refuses_unauthenticated_and_forged(client: TestClient, clock: Clock) ->
     assert _ask(client, None, None, clock)[0] == 401
     _register(client, "carol")
     mallory = Ed25519PrivateKey.generate()
-    assert _ask(client, "carol", mallory, clock)[0] == 401
-    assert _ask(client, "nobody", mallory, clock)[0] == 401
+    registered = _ask(client, "carol", mallory, clock)
+    unknown = _ask(client, "nobody", mallory, clock)
+    assert registered[0] == unknown[0] == 401
+    # The same problem either way: the answer does not say which accounts exist.
+    assert json.loads(registered[1]) == json.loads(unknown[1])
 
 
 def test_refuses_stale_signature(client: TestClient, clock: Clock) -> None:
@@ -145,7 +148,10 @@ def test_enrollment_token(tmp_path: Path, clock: Clock) -> None:
         raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         body = {"account": "f", "public_key": b64url_encode(raw)}
         assert c.post("/register", json=body).status_code == 401
-        ok = c.post("/register", json=body, headers={"authorization": "Bearer s3cret"})
+        for wrong in ("Bearer s3cre", "Basic s3cret", "s3cret", "Bearer"):
+            r = c.post("/register", json=body, headers={"authorization": wrong})
+            assert r.status_code == 401, wrong
+        ok = c.post("/register", json=body, headers={"authorization": "bearer s3cret"})
         assert ok.status_code == 204
 
 
@@ -239,3 +245,14 @@ def _ask_any(client: TestClient, clock: Clock) -> tuple[int, bytes]:
         REQUEST_PATH, content=request.encode(), headers={"content-type": REQUEST_MEDIA_TYPE}
     )
     return r.status_code, r.content
+
+
+@pytest.mark.parametrize("meta", ["{}", "[]", '{"not-before": "x", "not-after": 1}', "{"])
+def test_a_corrupt_key_file_is_a_config_error(tmp_path: Path, meta: str) -> None:
+    from privproc.errors import ConfigError
+
+    KeyRing(tmp_path / "keys", lifetime=10 * DAY, overlap=2 * DAY).maintain(NOW)
+    [meta_path] = (tmp_path / "keys").glob("*.json")
+    meta_path.write_text(meta)
+    with pytest.raises(ConfigError, match="cannot read"):
+        KeyRing(tmp_path / "keys", lifetime=10 * DAY, overlap=2 * DAY)

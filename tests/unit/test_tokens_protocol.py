@@ -69,7 +69,7 @@ def test_challenge_decode_refuses_bad_context_and_trailing() -> None:
 def test_issuance_and_verification(pair: issuance.IssuerKeyPair) -> None:
     token = _token(pair)
     assert Token.decode(token.encode()) == token
-    issuance.verify_token(token, pair.token_key)
+    assert issuance.verify_token(token, pair.token_key) is token
     assert token.challenge_digest == CHALLENGE.digest()
 
 

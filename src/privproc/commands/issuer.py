@@ -5,7 +5,6 @@ State (token keys, device keys, quota counters) lives in ``$PRIVPROC_HOME/issuer
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -13,9 +12,9 @@ import typer
 
 
 def _home(home: Path | None) -> Path:
-    if home is not None:
-        return home
-    return Path(os.environ.get("PRIVPROC_HOME", str(Path.home() / ".privproc"))) / "issuer"
+    from privproc._home import party_home
+
+    return party_home(home, "issuer")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,9 +13,9 @@ __all__ = ["register"]
 
 
 def _home(home: Path | None, party: str) -> Path:
-    if home is not None:
-        return home
-    return Path(os.environ.get("PRIVPROC_HOME", Path.home() / ".privproc")) / party
+    from privproc._home import party_home
+
+    return party_home(home, party)
 
 
 _Home = Annotated[Path | None, typer.Option(help="State folder (default $PRIVPROC_HOME/ledger).")]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +29,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Run a witness: cosign checkpoints that extend the ones it cosigned before."""
+        from privproc._home import party_home
         from privproc._http import serve
         from privproc.errors import ConfigError
         from privproc.ledger.cosignature import verifier_from_vkey
@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
         verifiers = [verifier_from_vkey(v) for v in log]
         if not all(isinstance(v, Ed25519Verifier) for v in verifiers):
             raise ConfigError("--log takes a log's Ed25519 (type 0x01) vkey")
-        default = Path(os.environ.get("PRIVPROC_HOME", Path.home() / ".privproc")) / "witness"
-        config = WitnessConfig(home=home or default, name=name, logs={v.name: v for v in verifiers})
+        config = WitnessConfig(
+            home=party_home(home, "witness"), name=name, logs={v.name: v for v in verifiers}
+        )
         serve(build_app(config), host, port)

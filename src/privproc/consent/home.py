@@ -23,14 +23,10 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
+from privproc._home import default_home
 from privproc.errors import ConfigError
 
-__all__ = ["ConsentHome", "default_home", "new_secret"]
-
-
-def default_home() -> Path:
-    """``$PRIVPROC_HOME``, or ``~/.privproc``."""
-    return Path(os.environ.get("PRIVPROC_HOME") or Path.home() / ".privproc")
+__all__ = ["ConsentHome", "new_secret"]
 
 
 def new_secret() -> str:

@@ -148,8 +148,12 @@ class IssuerService:
         """Register a device key for an account."""
         enroll = self.config.enroll_token
         if enroll is not None:
-            expected = f"Bearer {enroll}".encode()
-            if not hmac.compare_digest((authorization or "").encode(), expected):
+            scheme, _, given = (authorization or "").partition(" ")
+            # RFC 9110 §11.1: the scheme is case-insensitive; the token is compared in
+            # constant time.
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                given.strip().encode(), enroll.encode()
+            ):
                 raise AuthError("device registration needs the enrollment token")
         try:
             data = json.loads(body)

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
+from privproc._sqlite import open_sqlite
 from privproc.errors import AuthError, MisuseError, StoreError
 from privproc.tokens import device_auth
 
@@ -43,18 +44,15 @@ class DeviceRegistry:
 
     def __init__(self, path: str | Path) -> None:
         self._lock = threading.Lock()
-        try:
-            self._db = sqlite3.connect(
-                str(path), timeout=5.0, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
+        self._db = open_sqlite(
+            path,
+            what="device registry",
+            schema=[
                 "CREATE TABLE IF NOT EXISTS devices ("
                 " account TEXT NOT NULL, public_key BLOB NOT NULL,"
                 " PRIMARY KEY (account, public_key)) WITHOUT ROWID"
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"device registry: cannot open ({type(exc).__name__})") from None
+            ],
+        )
 
     def keys(self, account: str) -> list[bytes]:
         """The account's registered public keys."""
@@ -104,11 +102,10 @@ class DeviceKeyAuthenticator:
         self._max_skew = max_skew
 
     def authenticate(self, authorization: str | None, body: bytes, *, now: float) -> str:
-        """Parse, look up the account's keys, verify."""
+        """Parse, look up the account's keys, verify. An account with no device fails
+        exactly like a wrong signature, so the answer does not tell which accounts exist."""
         creds = device_auth.parse(authorization)
         keys = self._registry.keys(creds.account)
-        if not keys:
-            raise AuthError("no device registered for this account")
         return device_auth.verify(creds, keys, body, now=now, max_skew=self._max_skew)
 
 

@@ -112,13 +112,16 @@ class KeyRing:
             pem_path = meta_path.with_suffix(".pem")
             try:
                 meta = json.loads(meta_path.read_text())
+                not_before, not_after = int(meta["not-before"]), int(meta["not-after"])
                 key = serialization.load_pem_private_key(pem_path.read_bytes(), None)
-            except (OSError, ValueError, TypeError) as exc:
-                raise ConfigError(f"issuer keys: cannot read {meta_path.name}: {exc}") from None
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                raise ConfigError(
+                    f"issuer keys: cannot read {meta_path.name} ({type(exc).__name__})"
+                ) from None
             if not isinstance(key, rsa.RSAPrivateKey):
                 raise ConfigError(f"issuer keys: {pem_path.name} is not an RSA key")
             pair = IssuerKeyPair.from_private_key(PrivateKey.from_cryptography(key))
-            keys.append(IssuerKey(pair, int(meta["not-before"]), int(meta["not-after"])))
+            keys.append(IssuerKey(pair, not_before, not_after))
         return sorted(keys, key=lambda k: k.not_before)
 
     def _create(self, not_before: int) -> IssuerKey:

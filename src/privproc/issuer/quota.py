@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from privproc._sqlite import open_sqlite
 from privproc.errors import MisuseError, QuotaError, StoreError
 
 __all__ = ["QuotaStore", "RedisQuotaStore", "SqliteQuotaStore"]
@@ -55,18 +56,16 @@ class SqliteQuotaStore:
 
     def __init__(self, path: str | Path, *, timeout: float = 5.0) -> None:
         self._lock = threading.Lock()
-        try:
-            self._db = sqlite3.connect(
-                str(path), timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
+        self._db = open_sqlite(
+            path,
+            what="quota store",
+            timeout=timeout,
+            schema=[
                 "CREATE TABLE IF NOT EXISTS quota ("
                 " account TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL,"
                 " PRIMARY KEY (account, day)) WITHOUT ROWID"
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"quota store: cannot open SQLite ({type(exc).__name__})") from None
+            ],
+        )
 
     def take(self, account: str, day: str, limit: int) -> int:
         """One conditional upsert: the count moves only while it is below ``limit``."""

@@ -62,21 +62,24 @@ class LedgerClient:
         """A tile or entry bundle."""
         return self._get("/" + ref.path()).content
 
-    def _json(self, path: str, params: dict[str, int]) -> Any:
+    def _proof(self, path: str, params: dict[str, int]) -> list[bytes]:
+        """The ``proof`` list of base64 hashes in a JSON answer; DecodeError otherwise."""
         try:
-            return self._get(path, params).json()
+            obj: Any = self._get(path, params).json()
         except ValueError:
             raise DecodeError(f"{path}: not JSON") from None
+        proof = obj.get("proof") if isinstance(obj, dict) else None
+        if not isinstance(proof, list) or not all(isinstance(p, str) for p in proof):
+            raise DecodeError(f"{path}: no list of base64 proof hashes")
+        return [b64decode_strict(p, "proof") for p in proof]
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """``GET /proof/inclusion``."""
-        obj = self._json("/proof/inclusion", {"index": index, "size": size})
-        return [b64decode_strict(str(p), "proof") for p in obj["proof"]]
+        return self._proof("/proof/inclusion", {"index": index, "size": size})
 
     def consistency_proof(self, old: int, new: int) -> list[bytes]:
         """``GET /proof/consistency``."""
-        obj = self._json("/proof/consistency", {"old": old, "new": new})
-        return [b64decode_strict(str(p), "proof") for p in obj["proof"]]
+        return self._proof("/proof/consistency", {"old": old, "new": new})
 
     def bundle(self, index: int) -> InclusionBundle:
         """``GET /bundle``: entry ``index`` with its proof at the served checkpoint."""
@@ -95,7 +98,7 @@ class LedgerClient:
             index = r.json().get("index")
         except (ValueError, AttributeError):
             raise DecodeError("POST /add: the answer is not a JSON object") from None
-        if not isinstance(index, int):
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
             raise DecodeError("POST /add: no index in the answer")
         return index
 

@@ -163,8 +163,9 @@ def _lsb(x: int) -> int:
 
 def verify_inclusion(
     entry_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> None:
-    """Verify an inclusion proof (RFC 9162 §2.1.3.2); raise ProofError naming the check."""
+) -> bytes:
+    """Verify an inclusion proof (RFC 9162 §2.1.3.2); return the verified root, or raise
+    ProofError naming the check."""
     if not 0 <= index < size:
         raise ProofError(
             "merkle.inclusion.index",
@@ -200,12 +201,14 @@ def verify_inclusion(
             expected=root.hex(),
             found=r.hex(),
         )
+    return root
 
 
 def verify_consistency(
     old_size: int, new_size: int, proof: Sequence[bytes], old_root: bytes, new_root: bytes
-) -> None:
-    """Verify a consistency proof (RFC 9162 §2.1.4.2); raise ProofError naming the check.
+) -> bytes:
+    """Verify a consistency proof (RFC 9162 §2.1.4.2); return the verified new root, or
+    raise ProofError naming the check.
 
     Sizes 0 and ``old_size == new_size`` take an empty proof (for equal sizes the
     roots must match).
@@ -224,7 +227,7 @@ def verify_consistency(
             raise ProofError(
                 "merkle.consistency.length", "proof from size 0 must be empty", found=len(proof)
             )
-        return
+        return new_root
     if old_size == new_size:
         if proof:
             raise ProofError(
@@ -239,7 +242,7 @@ def verify_consistency(
                 expected=old_root.hex(),
                 found=new_root.hex(),
             )
-        return
+        return new_root
     path = list(proof)
     # Step 2: if first is an exact power of 2, prepend first_hash to the path.
     if old_size & (old_size - 1) == 0:
@@ -286,6 +289,7 @@ def verify_consistency(
             expected=new_root.hex(),
             found=sr.hex(),
         )
+    return new_root
 
 
 class MemoryTree:

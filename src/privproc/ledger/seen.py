@@ -46,8 +46,8 @@ class SeenCheckpointStore:
 
     def save(self, checkpoint: Checkpoint) -> None:
         """Atomically replace the stored checkpoint."""
-        self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=".seen-")
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(checkpoint.text())

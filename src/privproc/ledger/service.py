@@ -333,9 +333,11 @@ async def _tile(request: Request) -> Response:
 @error_boundary
 async def _add(request: Request) -> Response:
     led = _ledger(request)
-    auth = request.headers.get("authorization", "")
-    given = auth[7:] if auth.startswith("Bearer ") else ""
-    if not given or not hmac.compare_digest(given.encode(), led.token.encode()):
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    given = given.strip()  # RFC 9110 §11.1: the scheme is case-insensitive
+    if scheme.lower() != "bearer" or not given:
+        raise AuthError("a valid bearer token is required to add entries")
+    if not hmac.compare_digest(given.encode(), led.token.encode()):
         raise AuthError("a valid bearer token is required to add entries")
     entry = await read_body(request, MAX_ENTRY_SIZE)
     fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()

@@ -266,8 +266,9 @@ def verify_not_revoked(
     *,
     kind: str,
     target: bytes,
-) -> None:
-    """Prove that no revocation of ``target`` is in the log up to ``checkpoint``.
+) -> Checkpoint:
+    """Prove that no revocation of ``target`` is in the log up to ``checkpoint``; return
+    the checkpoint the proof holds for.
 
     ``entries`` must be every entry of the (already verified) checkpoint, e.g. fetched
     from the entry bundles; they must hash to its root (``ledger.entries.root``), which
@@ -308,3 +309,4 @@ def verify_not_revoked(
             f"{kind} revoked at entry {index}: {rec.reason}",
             found=target.hex(),
         )
+    return checkpoint

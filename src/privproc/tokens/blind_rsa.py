@@ -341,10 +341,10 @@ def _pss_padding(variant: Variant) -> padding.PSS:
     return padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=variant.salt_len)
 
 
-def verify(pk: PublicKey, msg: bytes, sig: bytes, variant: Variant) -> None:
+def verify(pk: PublicKey, msg: bytes, sig: bytes, variant: Variant) -> bytes:
     """RSASSA-PSS-VERIFY of a finished signature (RFC 9474 §4.5, RFC 8017 §8.1.2).
 
-    ``msg`` is the prepared message. Returns nothing; raises
+    ``msg`` is the prepared message. Returns the verified signature; raises
     :class:`~privproc.errors.TokenError` (check ``blind_rsa.signature``) when the
     signature does not verify.
     """
@@ -359,6 +359,7 @@ def verify(pk: PublicKey, msg: bytes, sig: bytes, variant: Variant) -> None:
         pk.to_cryptography().verify(sig, msg, _pss_padding(variant), hashes.SHA384())
     except InvalidSignature:
         raise TokenError("blind_rsa.signature", "signature does not verify") from None
+    return sig
 
 
 def finalize(

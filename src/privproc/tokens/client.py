@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
+from privproc._sqlite import open_sqlite
 from privproc.errors import MisuseError, PrivprocError, StoreError, TokenError
 from privproc.tokens import issuance
 from privproc.tokens.protocol import (
@@ -54,17 +55,17 @@ class TokenWallet:
         path = Path(folder)
         try:
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._db = sqlite3.connect(
-                str(path / WALLET_FILE), timeout=5.0, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
+        except OSError as exc:
+            raise StoreError(f"token wallet: cannot open ({type(exc).__name__})") from None
+        self._db = open_sqlite(
+            path / WALLET_FILE,
+            what="token wallet",
+            schema=[
                 "CREATE TABLE IF NOT EXISTS tokens ("
                 " id INTEGER PRIMARY KEY AUTOINCREMENT, challenge BLOB NOT NULL,"
                 " token_key_id BLOB NOT NULL, token BLOB NOT NULL)"
-            )
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"token wallet: cannot open ({type(exc).__name__})") from None
+            ],
+        )
 
     def _run(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         with self._lock:

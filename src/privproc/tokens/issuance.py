@@ -123,10 +123,10 @@ def evaluate(
     return TokenResponse(blind_sig)
 
 
-def verify_token(token: Token, token_key: TokenKey) -> None:
+def verify_token(token: Token, token_key: TokenKey) -> Token:
     """Check a token's authenticator with the issuer's public key (RFC 9578 §6.4).
 
-    Returns nothing; raises :class:`~privproc.errors.TokenError` naming the check.
+    Returns the verified token; raises :class:`~privproc.errors.TokenError` naming the check.
     """
     if token.token_key_id != token_key.key_id:
         raise TokenError("token.key_id", "token names another issuer key")
@@ -135,3 +135,4 @@ def verify_token(token: Token, token_key: TokenKey) -> None:
         blind_rsa.verify(token_key.public_key, msg, token.authenticator, VARIANT)
     except TokenError:
         raise TokenError("token.authenticator", "token signature does not verify") from None
+    return token

@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from privproc._sqlite import open_sqlite
 from privproc.errors import MisuseError, StoreError
 
 __all__ = ["RedisSpentStore", "SpentStore", "SqliteSpentStore"]
@@ -62,18 +63,16 @@ class SqliteSpentStore:
     def __init__(self, path: str | Path, *, timeout: float = 5.0) -> None:
         self._lock = threading.Lock()
         self._count = 0
-        try:
-            self._db = sqlite3.connect(
-                str(path), timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
+        self._db = open_sqlite(
+            path,
+            what="spent store",
+            timeout=timeout,
+            synchronous="NORMAL",
+            schema=[
                 "CREATE TABLE IF NOT EXISTS spent ("
                 " key BLOB PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID"
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"spent store: cannot open SQLite ({type(exc).__name__})") from None
+            ],
+        )
 
     def spend(self, key: bytes, *, expires_at: float, now: float) -> bool:
         """Insert, or take over an expired row; one statement, atomic."""

@@ -13,6 +13,7 @@ Routes::
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import threading
@@ -29,6 +30,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from privproc._http import error_boundary, read_body
+from privproc._sqlite import open_sqlite
 from privproc.errors import ConfigError, SizeConflictError, StoreError
 from privproc.ledger.cosignature import Cosigner
 from privproc.ledger.note import NoteVerifier
@@ -69,16 +71,15 @@ class WitnessStore:
 
     def __init__(self, path: Path) -> None:
         self.lock = threading.Lock()
-        try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute(
+        self._db = open_sqlite(
+            path,
+            what="witness database",
+            synchronous="FULL",
+            schema=[
                 "CREATE TABLE IF NOT EXISTS logs (origin TEXT PRIMARY KEY, size INTEGER NOT NULL,"
                 " root BLOB NOT NULL, note BLOB NOT NULL)"
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open witness database: {type(exc).__name__}") from None
+            ],
+        )
 
     def close(self) -> None:
         """Close the database."""
@@ -86,7 +87,12 @@ class WitnessStore:
 
     def get(self, origin: str) -> WitnessedState | None:
         """The stored state for ``origin`` (call under ``lock``)."""
-        row = self._db.execute("SELECT size, root FROM logs WHERE origin = ?", (origin,)).fetchone()
+        try:
+            row = self._db.execute(
+                "SELECT size, root FROM logs WHERE origin = ?", (origin,)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"witness database: {type(exc).__name__}") from None
         return None if row is None else WitnessedState(origin, int(row[0]), bytes(row[1]))
 
     def put(self, state: WitnessedState, note: bytes) -> None:
@@ -127,12 +133,14 @@ def build_app(config: WitnessConfig) -> Starlette:
     async def add(request: Request) -> Response:
         try:
             body = await read_body(request, _MAX_BODY)
-            return Response(decide(AddCheckpointRequest.decode(body)), media_type="text/plain")
+            parsed = AddCheckpointRequest.decode(body)
+            # Signature checks and a synchronous=FULL commit: off the event loop.
+            return Response(await asyncio.to_thread(decide, parsed), media_type="text/plain")
         except SizeConflictError as exc:
             # tlog-witness: 409 with the known size, Content-Type text/x.tlog.size.
             return Response(
                 f"{exc.known_size}\n",
-                status_code=409,
+                status_code=exc.http_status,
                 media_type="text/x.tlog.size",
                 headers={"X-Privproc-Reason": exc.check},
             )

@@ -84,11 +84,11 @@ def test_every_size_and_proof_matches_naive(tree: MemoryTree) -> None:
         for i in range(n):
             proof = inclusion_proof(tree, i, n)
             assert proof == naive_path(i, ENTRIES[:n])
-            verify_inclusion(leaf_hash(ENTRIES[i]), i, n, proof, root)
-        for m in range(1, n + 1):
+            assert verify_inclusion(leaf_hash(ENTRIES[i]), i, n, proof, root) == root
+        for m in range(0, n + 1):
             proof = consistency_proof(tree, m, n)
-            assert proof == (naive_subproof(m, ENTRIES[:n], True) if m < n else [])
-            verify_consistency(m, n, proof, tree.root(m), root)
+            assert proof == (naive_subproof(m, ENTRIES[:n], True) if 0 < m < n else [])
+            assert verify_consistency(m, n, proof, tree.root(m), root) == root
 
 
 def test_generated_vectors(tree: MemoryTree) -> None:

@@ -199,7 +199,7 @@ def test_not_revoked_and_revoked() -> None:
     for e in entries:
         t.append(e)
     cp = Checkpoint(ORIGIN, 2, t.root())
-    verify_not_revoked(entries, cp, PUB, kind="measurement", target=measurement)
+    assert verify_not_revoked(entries, cp, PUB, kind="measurement", target=measurement) == cp
     # A revocation by someone else revokes nothing.
     stranger = Ed25519PrivateKey.generate()
     fake = encode_record(
@@ -234,3 +234,12 @@ def test_not_revoked_and_revoked() -> None:
     with pytest.raises(ProofError) as e:
         verify_not_revoked(entries[:3], cp4, PUB, kind="measurement", target=measurement)
     assert e.value.check == "ledger.entries.count"
+
+
+def test_seen_store_write_failures_are_store_errors(tmp_path: Path) -> None:
+    from privproc.errors import StoreError
+
+    (tmp_path / "file").write_text("not a folder")
+    store = SeenCheckpointStore(tmp_path / "file" / "sub" / "seen")
+    with pytest.raises(StoreError, match="cannot write seen checkpoint"):
+        store.save(Checkpoint("example.com/log", 1, b"\0" * 32))
