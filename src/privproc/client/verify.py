@@ -228,15 +228,23 @@ def verify_directory(
     )
 
 
-@dataclass(frozen=True, slots=True)
 class _Log:
-    """Every entry up to the verified checkpoint (already hashed to its root)."""
+    """Every entry up to the verified checkpoint (already hashed to its root).
 
-    checkpoint: Checkpoint
-    entries: tuple[bytes, ...]
+    Remembers the targets found not revoked, so nodes of one release cost one pass.
+    """
+
+    __slots__ = ("_clear", "checkpoint", "entries")
+
+    def __init__(self, checkpoint: Checkpoint, entries: tuple[bytes, ...]) -> None:
+        self.checkpoint = checkpoint
+        self.entries = entries
+        self._clear: set[tuple[str, bytes]] = set()
 
     def not_revoked(self, trust: Trust, *, kind: str, target: bytes, check: str) -> None:
         """Raise LedgerError ``check`` when a publisher-signed revocation names ``target``."""
+        if (kind, target) in self._clear:
+            return
         try:
             verify_not_revoked(
                 self.entries, self.checkpoint, trust.publisher, kind=kind, target=target
@@ -250,6 +258,7 @@ class _Log:
                 expected="no revocation record",
                 found=target.hex()[:16] + "...",
             ) from None
+        self._clear.add((kind, target))
 
 
 def _log_entries(doc: dict[str, Any], cp: Checkpoint) -> list[bytes]:
