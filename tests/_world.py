@@ -27,7 +27,13 @@ from privproc.ledger.checkpoint import Checkpoint, sign_checkpoint
 from privproc.ledger.cosignature import Cosigner
 from privproc.ledger.merkle import MemoryTree
 from privproc.ledger.note import Ed25519Signer, Note
-from privproc.ledger.records import KeyConfigRecord, ReleaseRecord, encode_record, sign_record
+from privproc.ledger.records import (
+    KeyConfigRecord,
+    ReleaseRecord,
+    RevocationRecord,
+    encode_record,
+    sign_record,
+)
 from privproc.sealed import SUITE, node_key_id
 
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
@@ -62,6 +68,8 @@ class World:
     record_key_config: bool = True
     record_release: bool = True
     extra_entries: int = 0
+    #: Revocation records appended after the others: (kind, target, signer seed).
+    revocations: list[tuple[str, bytes, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.vendor = SimulatedVendor.from_seed(b"v" * 32, not_before=VENDOR_EPOCH)
@@ -105,6 +113,9 @@ class World:
                 int(NOW.timestamp()) + 3600,
             )
             out.append(encode_record(sign_record(kc, "publisher.test", pub)))
+        for kind, target, signer in self.revocations:
+            revocation = RevocationRecord(kind, target, "test", int(NOW.timestamp()) - 30)
+            out.append(encode_record(sign_record(revocation, "publisher.test", _key(signer))))
         return out
 
     def checkpoint_note(self, entries: list[bytes]) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -13,8 +14,9 @@ pytestmark = [pytest.mark.system, pytest.mark.slow]
 
 
 def test_demo_runs_start_to_finish() -> None:
+    """``--json``: one JSON object on stdout; the human-readable steps go to stderr."""
     done = subprocess.run(
-        [sys.executable, "-m", "privproc", "demo"],
+        [sys.executable, "-m", "privproc", "demo", "--json"],
         env=env(COLUMNS="200"),
         capture_output=True,
         text=True,
@@ -22,9 +24,23 @@ def test_demo_runs_start_to_finish() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    out = done.stdout
+    out = done.stderr
     assert "summary of 5 unread messages" in out
     assert "professional" in out
     assert "client.ai_blocked" in out
     assert "failed closed (LedgerError, check release.missing)" in out
     assert "demo finished: every party stopped" in out
+    result = json.loads(done.stdout)
+    trail = result["verification"]["trail"]
+    assert any(s["check"] == "attestation" and s["ok"] for s in trail)
+    assert [s["check"] for s in trail if not s["ok"]] == ["release.missing"]
+    assert len(result["verification"]["usable_nodes"]) == 2
+    assert result["summary"]["result"]["unread"] == 5
+    assert len(result["summary"]["report"]["measurement"]) == 96
+    assert result["summary"]["report"]["answered_by"] in result["verification"]["usable_nodes"]
+    assert set(result["rewrites"]["result"]["rewrites"]) == {"professional", "friendly", "concise"}
+    assert [(r["step"], r["check"]) for r in result["refusals"]] == [
+        ("ai_blocked", "client.ai_blocked"),
+        ("unreleased_node", "release.missing"),
+    ]
+    assert result["stopped"] is True

@@ -59,7 +59,7 @@ def _cli(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
 def test_up_then_client_commands_then_ctrl_c(tmp_path: Path) -> None:
     home = tmp_path / "home"
     up = subprocess.Popen(
-        [sys.executable, "-m", "privproc", "up", "--nodes", "2"],
+        [sys.executable, "-m", "privproc", "up", "--nodes", "2", "--json"],
         env=env(PRIVPROC_HOME=str(home)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -95,6 +95,16 @@ def test_up_then_client_commands_then_ctrl_c(tmp_path: Path) -> None:
         out, _ = up.communicate(timeout=30)
     assert up.returncode == 0, out
     assert b"stopping every party" in out
+    lines = [ln for ln in out.decode().splitlines() if ln.startswith('{"client_config"')]
+    assert len(lines) == 1, out
+    endpoints = json.loads(lines[0])
+    assert endpoints["client_config"] == str(home / "client" / "config.json")
+    client = json.loads((home / "client" / "config.json").read_text())
+    assert endpoints["parties"]["directory"].rstrip("/") == client["directory_url"].rstrip("/")
+    assert {"ledger", "gateway", "relay", "issuer", "enclave-1", "enclave-2"} <= set(
+        endpoints["parties"]
+    )
+    assert len(endpoints["release"]["measurement"]) == 96
     assert pids
     deadline = time.monotonic() + 10
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:

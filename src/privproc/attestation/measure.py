@@ -44,12 +44,23 @@ __all__ = [
 MEASUREMENT_SIZE = 48
 
 #: The parts of the ``privproc`` package an enclave node runs (files or folders,
-#: relative to the package); those that do not exist yet are skipped.
+#: relative to the package); those that do not exist yet are skipped. A node is
+#: started as ``python -m privproc enclave``, so the CLI (``__main__``, ``cli``
+#: and every ``commands`` module it registers) runs in the node's process too.
+#: tests/unit/enclave/test_measured_closure.py starts a node and fails if any
+#: ``privproc`` module it loads is not listed here.
 ENCLAVE_CODE: tuple[str, ...] = (
     "__init__.py",
+    "__main__.py",
+    "cli.py",
+    "commands",
     "errors.py",
     "_wire.py",
+    "_http.py",
     "hpke.py",
+    "_hpke_kems.py",
+    "_xwing.py",
+    "sealed.py",
     "attestation",
     "enclave",
     "workloads",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -54,9 +54,12 @@ class TokenSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A feature's result and the report of how it was obtained."""
+    """A feature's result and the report of how it was obtained.
 
-    result: dict[str, Any]
+    ``repr()`` leaves out the result (it is derived from the chat's content).
+    """
+
+    result: dict[str, Any] = field(repr=False)
     report: ReportEntry
 
 

@@ -11,6 +11,11 @@ config the device may use, or raises the error of the first failed check:
   included in it and signed by the publisher;
 * ``keyconfig.*``: the OHTTP key config is the one recorded in the ledger, in its window;
 * ``release.missing``: a node's measurement has no release record in the ledger;
+* ``ledger.entries.*``: the bundle's copy of every log entry hashes to the checkpoint's
+  root (so a revocation cannot be left out);
+* ``keyconfig.revoked`` / ``release.revoked``: a revocation record signed by the
+  publisher names the key config (SHA-256 of its bytes) or the node's measurement
+  (DESIGN.md step 3: "in the ledger and not revoked");
 * ``attestation.*`` / ``binding.*`` / ``policy.*`` (privproc.attestation): evidence
   chains to a trusted vendor root, debug is off, the measurement is the released
   one, the evidence is fresh, and the node key is the one bound in the report.
@@ -22,6 +27,7 @@ the first node failure is raised. Every step is recorded in the trail.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +40,7 @@ from privproc.attestation import verify as verify_evidence
 from privproc.errors import DecodeError, LedgerError, PrivprocError, VerificationError
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.cosignature import verifier_from_vkey
+from privproc.ledger.merkle import leaf_hash, root_from_leaf_hashes
 from privproc.ledger.note import Ed25519Verifier
 from privproc.ledger.records import KeyConfigRecord, ReleaseRecord
 from privproc.ledger.verifier import (
@@ -41,6 +48,7 @@ from privproc.ledger.verifier import (
     TrustPolicy,
     check_consistency,
     verify_checkpoint,
+    verify_not_revoked,
     verify_record,
 )
 
@@ -185,8 +193,12 @@ def verify_directory(
         )
     )
 
+    entries = _log_entries(doc, cp)
+    trail.append(Step("ledger", "entries", True, f"{len(entries)} entries hash to the root"))
+    log = _Log(cp, tuple(entries))
+
     # 2. The gateway key config: served == recorded in the ledger, within its window.
-    key_config = _verify_key_config(keys_doc, doc, trust, epoch, trail)
+    key_config = _verify_key_config(keys_doc, doc, trust, epoch, trail, log=log)
 
     # 3. The nodes: release record in the ledger, then attestation against it.
     nodes: list[TrustedNode] = []
@@ -194,7 +206,9 @@ def verify_directory(
     for entry in doc["nodes"]:
         name = str(entry.get("node", "?")) if isinstance(entry, dict) else "?"
         try:
-            nodes.append(_verify_node(entry, trust, now=now, epoch=epoch, note=note, trail=trail))
+            nodes.append(
+                _verify_node(entry, trust, now=now, epoch=epoch, note=note, trail=trail, log=log)
+            )
         except VerificationError as exc:
             trail.append(Step(name, exc.check, False, str(exc)))
             failures.append(exc)
@@ -214,6 +228,62 @@ def verify_directory(
     )
 
 
+class _Log:
+    """Every entry up to the verified checkpoint (already hashed to its root).
+
+    Remembers the targets found not revoked, so nodes of one release cost one pass.
+    """
+
+    __slots__ = ("_clear", "checkpoint", "entries")
+
+    def __init__(self, checkpoint: Checkpoint, entries: tuple[bytes, ...]) -> None:
+        self.checkpoint = checkpoint
+        self.entries = entries
+        self._clear: set[tuple[str, bytes]] = set()
+
+    def not_revoked(self, trust: Trust, *, kind: str, target: bytes, check: str) -> None:
+        """Raise LedgerError ``check`` when a publisher-signed revocation names ``target``."""
+        if (kind, target) in self._clear:
+            return
+        try:
+            verify_not_revoked(
+                self.entries, self.checkpoint, trust.publisher, kind=kind, target=target
+            )
+        except LedgerError as exc:
+            if exc.check != "ledger.revoked":
+                raise
+            raise LedgerError(
+                check,
+                f"revoked in the ledger: {exc}",
+                expected="no revocation record",
+                found=target.hex()[:16] + "...",
+            ) from None
+        self._clear.add((kind, target))
+
+
+def _log_entries(doc: dict[str, Any], cp: Checkpoint) -> list[bytes]:
+    raw = doc.get("entries")
+    if not isinstance(raw, list) or not all(isinstance(e, str) for e in raw):
+        raise LedgerError(
+            "ledger.entries",
+            "the bundle does not carry the log's entries: revocation cannot be checked",
+        )
+    try:
+        entries = [base64.b64decode(e, validate=True) for e in raw]
+    except ValueError:
+        raise VerificationError("bundle.decode", "a log entry is not base64") from None
+    if len(entries) != cp.size:
+        raise LedgerError(
+            "ledger.entries.count",
+            "the entries do not cover the checkpoint",
+            expected=cp.size,
+            found=len(entries),
+        )
+    if root_from_leaf_hashes([leaf_hash(e) for e in entries]) != cp.root_hash:
+        raise LedgerError("ledger.entries.root", "the entries do not hash to the checkpoint's root")
+    return entries
+
+
 def _same_checkpoint(bundle: InclusionBundle, note: bytes) -> None:
     if bundle.checkpoint != note:
         raise VerificationError(
@@ -227,6 +297,8 @@ def _verify_key_config(
     trust: Trust,
     epoch: int,
     trail: list[Step],
+    *,
+    log: _Log,
 ) -> TrustedKeyConfig:
     try:
         served = ohttp.decode_list(keys_doc)
@@ -261,6 +333,16 @@ def _verify_key_config(
                 expected=f"{record.not_before}..{record.not_after}",
                 found=epoch,
             )
+        try:
+            log.not_revoked(
+                trust,
+                kind="key_config",
+                target=hashlib.sha256(raw).digest(),
+                check="keyconfig.revoked",
+            )
+        except LedgerError as exc:
+            last = exc
+            continue
         trail.append(
             Step(
                 "gateway",
@@ -282,6 +364,7 @@ def _verify_node(
     epoch: int,
     note: bytes,
     trail: list[Step],
+    log: _Log,
 ) -> TrustedNode:
     if not isinstance(entry, dict):
         raise VerificationError("bundle.decode", "a node entry is not an object")
@@ -307,6 +390,7 @@ def _verify_node(
     released = record.measurement_for(PLATFORM)
     if released is None:
         raise LedgerError("release.platform", "the release has no simulated measurement")
+    log.not_revoked(trust, kind="measurement", target=released, check="release.revoked")
     trail.append(
         Step(
             name,

@@ -8,6 +8,10 @@
 4. refuse a chat with Advanced Chat Privacy on, before anything is sent;
 5. point a device at a directory that offers only the unreleased node: it fails
    closed, naming the check, and sends nothing.
+
+:func:`run_demo` prints each step on ``console`` and returns the same facts as
+a JSON-ready dict (``privproc demo --json``): the verification trail, the
+summary, the rewrites, the device's reports and the refusals with their checks.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -23,9 +28,10 @@ from rich.table import Table
 
 from privproc.client.report import ReportEntry
 from privproc.client.session import open_device
+from privproc.client.verify import Step
 from privproc.cluster.launch import Cluster, ClusterSpec
 from privproc.commands._trail import print_trail
-from privproc.errors import PolicyError, VerificationError
+from privproc.errors import PolicyError, PrivprocError, VerificationError
 from privproc.workloads.chat import Chat
 
 __all__ = ["DRAFT", "GROUP_CHAT", "run_demo"]
@@ -82,23 +88,44 @@ GROUP_CHAT = {
 DRAFT = "hey guys im running late tmrw, can u wait 10 min pls"
 
 
-def run_demo(console: Console, home: Path | None = None) -> None:
-    """Run the scenario; raises on any unexpected failure."""
+def run_demo(console: Console, home: Path | None = None) -> dict[str, Any]:
+    """Run the scenario; return what each step showed; raise on any unexpected failure."""
     with tempfile.TemporaryDirectory(prefix="privproc-demo-") as tmp:
         root = home or Path(tmp)
         spec = ClusterSpec(nodes=2, rogue_nodes=1, k=2)
         console.rule("[bold]privproc demo: private AI processing for an end-to-end-encrypted chat")
         with Cluster(root, spec, progress=lambda m: console.print(f"  [dim]{m}[/]")) as cluster:
             cluster.start()
-            _scenario(console, root, cluster)
+            out = _scenario(console, root, cluster)
+            parties = sorted(cluster.parties)
+    return {**out, "parties": parties, "stopped": True}
 
 
-def _scenario(console: Console, root: Path, cluster: Cluster) -> None:
+def _trail_json(trail: tuple[Step, ...]) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(step) for step in trail]
+
+
+def _refusal(step: str, exc: PrivprocError) -> dict[str, Any]:
+    return {
+        "step": step,
+        "error": type(exc).__name__,
+        "check": getattr(exc, "check", None),
+        "message": str(exc),
+    }
+
+
+def _scenario(console: Console, root: Path, cluster: Cluster) -> dict[str, Any]:
+    out: dict[str, Any] = {"refusals": []}
     with open_device(root / "client") as device:
         console.rule("1. the device verifies before it sends anything")
         verified = device.verify(force=True)
-        print_trail(verified.trail)
+        print_trail(verified.trail, console=console)
         console.print(f"  usable nodes: {', '.join(n.node for n in verified.nodes)}")
+        out["verification"] = {
+            "trail": _trail_json(verified.trail),
+            "usable_nodes": [n.node for n in verified.nodes],
+            "checkpoint_size": verified.checkpoint.size,
+        }
 
         console.rule("2. summary of the unread messages")
         chat = Chat.from_json(GROUP_CHAT)
@@ -108,6 +135,7 @@ def _scenario(console: Console, root: Path, cluster: Cluster) -> None:
             Panel(summary["text"], title=f"summary of {summary['unread']} unread messages")
         )
         _report(console, answer.report)
+        out["summary"] = {"result": summary, "report": dataclasses.asdict(answer.report)}
 
         console.rule("3. writing suggestions for a draft")
         answer = device.rewrite(DRAFT, ["professional", "friendly", "concise"])
@@ -118,6 +146,11 @@ def _scenario(console: Console, root: Path, cluster: Cluster) -> None:
             table.add_row(tone, text)
         console.print(table)
         _report(console, answer.report)
+        out["rewrites"] = {
+            "draft": DRAFT,
+            "result": answer.result["rewrites"],
+            "report": dataclasses.asdict(answer.report),
+        }
 
         console.rule("4. a chat with Advanced Chat Privacy on")
         blocked = Chat.from_json({**GROUP_CHAT, "ai_blocked": True})
@@ -125,6 +158,7 @@ def _scenario(console: Console, root: Path, cluster: Cluster) -> None:
             device.summarize(blocked)
         except PolicyError as exc:
             console.print(f"  [bold green]refused on the device[/]: {exc}")
+            out["refusals"].append(_refusal("ai_blocked", exc))
         else:  # pragma: no cover - the demo must show the refusal
             raise AssertionError("an ai_blocked chat was processed")
 
@@ -146,9 +180,11 @@ def _scenario(console: Console, root: Path, cluster: Cluster) -> None:
                 f"check [bold]{exc.check}[/]): {escape(str(exc))}"
             )
             console.print("  nothing was sealed or sent: the device found no node it may trust")
+            out["refusals"].append(_refusal("unreleased_node", exc))
         else:  # pragma: no cover
             raise AssertionError("a node outside the ledger was used")
     console.rule("[bold green]demo finished: every party stopped")
+    return out
 
 
 def _report(console: Console, report: ReportEntry) -> None:

@@ -5,6 +5,10 @@ platform's measurement of the installed enclave code, the model files and the
 release config (privproc.attestation.measure), signed by the operator's
 publisher key, and is appended to the ledger; witnesses then cosign a
 checkpoint that includes it.
+
+``privproc revoke`` appends a revocation record (same publisher key) naming a
+measurement, or a gateway key config by the SHA-256 of its bytes; devices then
+refuse it (``release.revoked`` / ``keyconfig.revoked``, privproc.client.verify).
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from privproc import __version__
 from privproc.attestation import measure_release
+from privproc.errors import MisuseError
 from privproc.ledger.client import LedgerClient
-from privproc.ledger.records import ReleaseRecord, encode_record, sign_record
+from privproc.ledger.records import ReleaseRecord, RevocationRecord, encode_record, sign_record
 
-__all__ = ["COMPONENT", "Release", "measure", "record_release"]
+__all__ = ["COMPONENT", "Release", "measure", "record_release", "record_revocation"]
 
 COMPONENT = "privproc-enclave"
 _RECIPE = b"privproc simulated enclave recipe v1: python -m privproc enclave"
@@ -77,3 +82,22 @@ def record_release(
     with LedgerClient(ledger_url, token=ledger_token) as client:
         index = client.add(encode_record(sign_record(record, name, key)))
     return Release(measurement, index, __version__)
+
+
+def record_revocation(
+    ledger_url: str,
+    ledger_token: str,
+    publisher: tuple[str, Ed25519PrivateKey],
+    *,
+    kind: str,
+    target: bytes,
+    reason: str,
+) -> int:
+    """Sign and append a revocation of ``target`` (a measurement, or the SHA-256 of a
+    key config); return its ledger index."""
+    if not reason:
+        raise MisuseError("a revocation needs a reason")
+    record = RevocationRecord(kind, target, reason, int(time.time()))
+    name, key = publisher
+    with LedgerClient(ledger_url, token=ledger_token) as client:
+        return client.add(encode_record(sign_record(record, name, key)))

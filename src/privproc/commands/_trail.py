@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from privproc.client.verify import Step
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def print_trail(trail: Iterable[Step], title: str = "verification trail") -> None:
-    """A table: subject, check, pass/fail, detail."""
+
+def print_trail(
+    trail: Iterable[Step], title: str = "verification trail", console: Console | None = None
+) -> None:
+    """A table: subject, check, pass/fail, detail (on ``console``, default stdout)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -20,4 +26,4 @@ def print_trail(trail: Iterable[Step], title: str = "verification trail") -> Non
     for step in trail:
         mark = "[green]pass[/]" if step.ok else "[bold red]REFUSED[/]"
         table.add_row(step.subject, step.check, mark, step.detail)
-    Console().print(table)
+    (console or Console()).print(table)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
 
 
@@ -9,10 +12,20 @@ def register(app: typer.Typer) -> None:
     """Add the ``demo`` command."""
 
     @app.command()
-    def demo() -> None:
+    def demo(
+        *,
+        as_json: Annotated[
+            bool,
+            typer.Option(
+                "--json", help="Print one JSON object of every step (progress goes to stderr)."
+            ),
+        ] = False,
+    ) -> None:
         """Start everything in a temporary home, summarize a chat, rewrite a draft, fail closed."""
         from rich.console import Console
 
         from privproc.cluster.demo import run_demo
 
-        run_demo(Console())
+        result = run_demo(Console(stderr=as_json))
+        if as_json:
+            typer.echo(json.dumps(result, ensure_ascii=False, sort_keys=True))

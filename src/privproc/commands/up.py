@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -15,6 +16,12 @@ def register(app: typer.Typer) -> None:
         *,
         nodes: Annotated[int, typer.Option(help="Enclave nodes running the released code.")] = 3,
         k: Annotated[int, typer.Option(help="Candidate nodes per request.")] = 2,
+        as_json: Annotated[
+            bool,
+            typer.Option(
+                "--json", help="Once up, print one JSON line: the home and every party's URL."
+            ),
+        ] = False,
     ) -> None:
         """Start the ledger, 2 witnesses, issuer, nodes, gateway, directory and relay."""
         import signal
@@ -32,6 +39,18 @@ def register(app: typer.Typer) -> None:
         cluster = Cluster(home, ClusterSpec(nodes=nodes, k=k), progress=console.print)
         try:
             cluster.start()
+            if as_json:
+                parties = {name: party.url for name, party in sorted(cluster.parties.items())}
+                release = cluster.release
+                up_doc = {
+                    "home": str(home),
+                    "client_config": str(home / "client" / "config.json"),
+                    "parties": parties,
+                    "release": None
+                    if release is None
+                    else {"measurement": release.measurement.hex(), "index": release.index},
+                }
+                typer.echo(json.dumps(up_doc, sort_keys=True))
             console.print(f"[bold green]privproc is up[/] under {home}; Ctrl-C stops every party")
             while not stop.wait(0.5):
                 for party in cluster.parties.values():

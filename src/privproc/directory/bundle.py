@@ -6,10 +6,15 @@
      "checkpoint": "<signed, cosigned checkpoint note>",
      "key_configs": [{"config": b64 KeyConfig, "ledger": InclusionBundle | null}],
      "nodes": [{"node", "url"?, "public_key", "key_id", "measurement", "evidence",
-                "release": InclusionBundle | null}]}
+                "release": InclusionBundle | null}],
+     "entries": [b64 entry, ...]}
 
 An ``InclusionBundle`` is the ledger's JSON encoding. ``null`` means the
-directory found no record: a device refuses that node or config.
+directory found no record: a device refuses that node or config. ``entries`` is
+every entry of the log up to the checkpoint, as read through the C2SP
+tlog-tiles API: the device hashes them to the checkpoint's root and so proves
+that no revocation record names a measurement or key config it uses
+(:func:`privproc.ledger.verifier.verify_not_revoked`).
 """
 
 from __future__ import annotations
@@ -100,5 +105,6 @@ def build_bundle(
         "checkpoint": log.checkpoint_note.decode("utf-8"),
         "key_configs": configs,
         "nodes": sorted(out_nodes, key=lambda n: str(n["node"])),
+        "entries": [_b64(entry) for entry in log.entries],
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()

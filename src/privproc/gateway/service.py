@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -45,21 +45,24 @@ def load_publisher(path: Path) -> tuple[str, Ed25519PrivateKey]:
 
 @dataclass(frozen=True, slots=True)
 class GatewaySetup:
-    """Everything a gateway needs from outside: where, who, and which stores."""
+    """Everything a gateway needs from outside: where, who, and which stores.
+
+    ``repr()`` leaves out the ledger's append token and the Redis URL (it may hold a password).
+    """
 
     nodes: tuple[str, ...]
     issuer_url: str
     issuer_name: str
     origin: str
     ledger_url: str
-    ledger_token: str
+    ledger_token: str = field(repr=False)
     publisher: Path
     spent: Path
     key_lifetime: int = 3600
     active: int = 2
     #: A Redis URL for a spent-token store shared by several gateway replicas;
     #: ``None`` keeps spent tokens in ``spent`` (SQLite).
-    redis_url: str | None = None
+    redis_url: str | None = field(default=None, repr=False)
 
 
 def _record_in_ledger(setup: GatewaySetup) -> Callable[[ActiveKey], None]:

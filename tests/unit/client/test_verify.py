@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from privproc.errors import AttestationError, ForkError, LedgerError, Verificati
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.merkle import MemoryTree, consistency_proof
 from privproc.ledger.note import Note
-from tests._world import NOW, ROGUE, NodeSpec, World, loads
+from tests._world import GOOD, NOW, ROGUE, NodeSpec, World, loads
 
 
 def _verify(world: World, *, quorum: int = 2, seen: Checkpoint | None = None) -> object:
@@ -162,3 +163,52 @@ def test_consistency_with_an_older_seen_checkpoint() -> None:
     with pytest.raises(ForkError) as info:
         verify_directory(keys, bundle, world.trust(), now=NOW, seen=older, consistency=proof[1:])
     assert info.value.check == "ledger.consistency"
+
+
+def test_revoked_release_is_refused() -> None:
+    with pytest.raises(LedgerError) as info:
+        _verify(World(revocations=[("measurement", GOOD, 2)]))
+    assert info.value.check == "release.revoked"
+
+
+def test_revoked_key_config_is_refused() -> None:
+    world = World()
+    target = hashlib.sha256(world.gateway.config.encode()).digest()
+    world.revocations.append(("key_config", target, 2))
+    with pytest.raises(LedgerError) as info:
+        _verify(world)
+    assert info.value.check == "keyconfig.revoked"
+
+
+def test_revocation_by_another_signer_or_of_another_target_revokes_nothing() -> None:
+    world = World(revocations=[("measurement", GOOD, 3), ("measurement", ROGUE, 2)])
+    keys, bundle = world.documents()
+    result = verify_directory(keys, bundle, world.trust(), now=NOW, seen=None)
+    assert len(result.nodes) == 3
+    assert "entries" in [s.check for s in result.trail]
+
+
+def test_bundle_without_entries_is_refused() -> None:
+    world = World()
+    keys, bundle = world.documents()
+    doc = loads(bundle)
+    del doc["entries"]
+    with pytest.raises(LedgerError) as info:
+        verify_directory(keys, json.dumps(doc).encode(), world.trust(), now=NOW, seen=None)
+    assert info.value.check == "ledger.entries"
+
+
+def test_entries_hiding_a_revocation_are_refused() -> None:
+    world = World(revocations=[("measurement", GOOD, 2)])
+    keys, bundle = world.documents()
+    doc = loads(bundle)
+    # The directory drops the revocation: the count no longer covers the checkpoint.
+    dropped = {**doc, "entries": doc["entries"][:-1]}
+    with pytest.raises(LedgerError) as info:
+        verify_directory(keys, json.dumps(dropped).encode(), world.trust(), now=NOW, seen=None)
+    assert info.value.check == "ledger.entries.count"
+    # ... or swaps it for another entry: the entries no longer hash to the root.
+    swapped = {**doc, "entries": [*doc["entries"][:-1], doc["entries"][0]]}
+    with pytest.raises(LedgerError) as info:
+        verify_directory(keys, json.dumps(swapped).encode(), world.trust(), now=NOW, seen=None)
+    assert info.value.check == "ledger.entries.root"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from starlette.requests import Request
 
 from privproc.directory.app import _static
@@ -38,3 +40,9 @@ def test_bundle_proofs_verify_and_missing_records_are_null() -> None:
     assert all(n["release"] is not None for n in doc["nodes"])
     unrecorded = loads(World(record_release=False).documents()[1])
     assert all(n["release"] is None for n in unrecorded["nodes"])
+
+
+def test_bundle_carries_every_entry_in_log_order() -> None:
+    world = World(extra_entries=3, revocations=[("measurement", bytes(48), 2)])
+    doc = loads(world.documents()[1])
+    assert [base64.b64decode(e) for e in doc["entries"]] == world.entries()
