@@ -526,3 +526,32 @@ def test_node_killed_mid_load(world: World) -> None:
     assert errors == []
     assert len(results) == 6
     assert set(results) <= {"enclave-1", "enclave-2", "enclave-3"}
+
+
+def test_canary_reaches_no_metric_and_no_error_response(world: World) -> None:
+    """Guarantee 1 in metrics and error bodies: a peer's bad input is never echoed back."""
+    with open_device(world.home / "client") as device:
+        device.summarize(Chat.from_json(CHAT))
+    parties = world.cluster.parties
+    metrics = httpx.get(parties["gateway"].url + "/metrics", timeout=10)
+    assert metrics.status_code == 200
+    assert "privproc" in metrics.text  # the scrape has content, just not ours
+    assert CANARY not in metrics.text
+    probes = {
+        "relay": ("/", "message/ohttp-req"),
+        "gateway": ("/gateway", "message/ohttp-req"),
+        "enclave-1": ("/process", "application/octet-stream"),
+        "issuer": ("/token-request", "application/private-token-request"),
+        "ledger": ("/add", "application/octet-stream"),
+    }
+    payload = (b"\x01\x00\x20" + CANARY.encode()) * 4
+    for name, (path, media) in probes.items():
+        for content_type in (media, "text/plain"):
+            answer = httpx.post(
+                parties[name].url + path,
+                content=payload,
+                headers={"content-type": content_type},
+                timeout=10,
+            )
+            assert answer.status_code >= 400, (name, content_type, answer.status_code)
+            assert CANARY.encode() not in answer.content, (name, content_type)
