@@ -91,7 +91,9 @@ class Cluster:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         return folder
 
-    def _spawn(self, name: str, args: list[str], port: int, health: str) -> Party:
+    def _spawn(
+        self, name: str, args: list[str], port: int, health: str, module: str = "privproc"
+    ) -> Party:
         folder = self._folder(name)
         log = folder / f"{name}.log"
         env = dict(os.environ)
@@ -102,7 +104,7 @@ class Cluster:
                 [
                     sys.executable,
                     "-m",
-                    "privproc",
+                    module,
                     *args,
                     "--host",
                     self.spec.host,
@@ -301,8 +303,8 @@ class Cluster:
         total = released + self.spec.rogue_nodes + self.spec.debug_nodes
         for i in range(1, total + 1):
             name = f"enclave-{i}"
+            # The node's own entry point: it loads no CLI code (docs/attestation.md).
             args = [
-                "enclave",
                 "--node-id",
                 name,
                 "--home",
@@ -316,7 +318,9 @@ class Cluster:
                 args += ["--config", str(rogue_config)]
             if i > released + self.spec.rogue_nodes:
                 args += ["--debug"]
-            nodes.append(self._spawn(name, args, free_port(), "/evidence"))
+            nodes.append(
+                self._spawn(name, args, free_port(), "/evidence", module="privproc.enclave")
+            )
         return nodes
 
     def extra_directory(self, name: str, nodes: list[str]) -> Party:

@@ -28,7 +28,7 @@ from privproc.ledger.records import ReleaseRecord, RevocationRecord, encode_reco
 __all__ = ["COMPONENT", "Release", "measure", "record_release", "record_revocation"]
 
 COMPONENT = "privproc-enclave"
-_RECIPE = b"privproc simulated enclave recipe v1: python -m privproc enclave"
+_RECIPE = b"privproc simulated enclave recipe v1: python -m privproc.enclave"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,10 @@
-"""``privproc enclave``: one enclave node (simulated confidential VM)."""
+"""``privproc enclave``: one enclave node (simulated confidential VM).
+
+A convenience: it runs the same :func:`privproc.enclave.service.run_node` as the
+node's own entry point ``python -m privproc.enclave`` (same options), which is
+what the cluster starts, since that one loads no CLI code and so keeps the CLI
+out of the release measurement (docs/attestation.md).
+"""
 
 from __future__ import annotations
 

@@ -1,10 +1,13 @@
 """The release measurement covers every ``privproc`` module an enclave node runs.
 
-A child process starts a node exactly as ``python -m privproc enclave`` does
-(the CLI, ``run_node``: logging filter, measurement, hardware, model), with only
-``uvicorn.run`` replaced so that it returns instead of serving, then imports
-every module of the packages the node serves requests with. Every ``privproc``
-module then loaded must be a file :data:`ENCLAVE_CODE` measures.
+A child process starts a node exactly as ``python -m privproc.enclave`` does
+(the cluster launcher's command: :mod:`privproc.enclave.__main__` run as
+``__main__``, then ``run_node``: logging filter, measurement, hardware, model),
+with only ``uvicorn.run`` replaced so that it returns instead of serving, then
+imports every module of the packages the node serves requests with. Every
+``privproc`` module then loaded must be a file :data:`ENCLAVE_CODE` measures,
+and none may be the general CLI (``privproc.cli``, ``privproc.commands``), which
+is not measured.
 """
 
 from __future__ import annotations
@@ -19,16 +22,15 @@ import privproc
 from privproc.attestation.measure import ENCLAVE_CODE, enclave_code_files
 
 _SCRIPT = r"""
-import importlib, json, pkgutil, sys
+import importlib, json, pkgutil, runpy, sys
 import uvicorn
-uvicorn.run = lambda *a, **k: None
-from privproc.cli import main
-try:
-    main(["enclave", "--node-id", "closure", "--home", sys.argv[1],
-          "--platform-seed", sys.argv[2], "--port", "1"])
-except SystemExit as exc:
-    if exc.code not in (0, None):
-        raise
+served = []
+uvicorn.run = lambda *a, **k: served.append(1)
+home, seed = sys.argv[1], sys.argv[2]
+sys.argv = ["-m", "--node-id", "closure", "--home", home,
+            "--platform-seed", seed, "--port", "1"]
+runpy.run_module("privproc.enclave", run_name="__main__", alter_sys=True)
+assert served == [1], "the node did not reach uvicorn.run"
 import privproc.enclave, privproc.workloads
 for pkg in (privproc.enclave, privproc.workloads):
     for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
@@ -64,6 +66,10 @@ def test_every_module_a_node_runs_is_measured(tmp_path: Path) -> None:
     measured = set(enclave_code_files())
     assert "privproc.enclave.node" in loaded  # the node really started (not an early exit)
     assert "privproc.sealed" in loaded
+    assert "privproc.enclave.__main__" in loaded
+    cli = [n for n in loaded if n in ("privproc.cli", "privproc.__main__")]
+    cli += [n for n in loaded if n == "privproc.commands" or n.startswith("privproc.commands.")]
+    assert cli == [], f"the node loaded the general CLI: {cli}"
     missing = []
     for name, file in sorted(loaded.items()):
         assert file is not None, name
@@ -76,3 +82,11 @@ def test_every_module_a_node_runs_is_measured(tmp_path: Path) -> None:
 def test_every_listed_part_exists() -> None:
     root = Path(privproc.__file__).resolve().parent
     assert all((root / part).exists() for part in ENCLAVE_CODE)
+
+
+def test_cli_is_not_measured() -> None:
+    measured = set(enclave_code_files())
+    assert "cli.py" not in measured
+    assert "__main__.py" not in measured
+    assert not any(p.startswith("commands/") for p in measured)
+    assert "enclave/__main__.py" in measured

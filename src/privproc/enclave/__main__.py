@@ -1,0 +1,79 @@
+"""``python -m privproc.enclave``: one enclave node, started without the general CLI.
+
+This is how the cluster launcher starts nodes. It takes the same options as
+``privproc enclave`` but imports only what the node runs (no ``privproc.cli``,
+no ``privproc.commands``), so the release measurement
+(:data:`privproc.attestation.measure.ENCLAVE_CODE`) does not change when another
+area's CLI command does. Exits non-zero with a one-line reason on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from privproc.errors import PrivprocError
+
+__all__ = ["main", "parser"]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The node's options (the same as ``privproc enclave``)."""
+    p = argparse.ArgumentParser(
+        prog="python -m privproc.enclave",
+        description="Run an enclave node: attested keys, a fresh process per request, "
+        "nothing on disk.",
+    )
+    p.add_argument("--node-id", required=True, help="This node's name.")
+    p.add_argument(
+        "--home", required=True, type=Path, help="The node's folder (the node writes nothing)."
+    )
+    p.add_argument(
+        "--platform-seed",
+        required=True,
+        type=Path,
+        help="Seed file of the simulated hardware vendor.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
+    p.add_argument("--port", type=int, default=8090, help="Port to listen on.")
+    p.add_argument("--config", type=Path, default=None, help="Release config (measured).")
+    p.add_argument(
+        "--debug",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="Run as a debuggable guest.",
+    )
+    p.add_argument("--key-lifetime", type=float, default=3600.0, help="Seconds a key is published.")
+    p.add_argument("--key-grace", type=float, default=600.0, help="Seconds a retired key opens.")
+    p.add_argument(
+        "--evidence-refresh", type=float, default=300.0, help="Seconds between fresh evidence."
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse ``argv`` (default ``sys.argv[1:]``) and run the node until interrupted."""
+    args = parser().parse_args(argv)
+    from privproc.enclave.service import run_node
+
+    try:
+        run_node(
+            node_id=args.node_id,
+            home=args.home,
+            platform_seed=args.platform_seed,
+            host=args.host,
+            port=args.port,
+            config=args.config,
+            debug=args.debug,
+            key_lifetime=args.key_lifetime,
+            key_grace=args.key_grace,
+            evidence_refresh=args.evidence_refresh,
+        )
+    except PrivprocError as exc:
+        print(f"privproc.enclave: error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()
