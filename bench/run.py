@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
                 r.note,
             )
     (out_dir / "all.json").write_text(json.dumps(everything, indent=2) + "\n")
-    Console().print(table)
+    Console(width=240).print(table)
     print(f"JSON written to {out_dir}")
     return 0
 
