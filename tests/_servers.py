@@ -7,7 +7,9 @@ with the tail of its log, and the child is always stopped (SIGTERM, then SIGKILL
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -41,6 +43,55 @@ def http_ok(url: str) -> Callable[[], bool]:
     return lambda: httpx.get(url, timeout=1.0).status_code == 200
 
 
+def wait_ready(
+    proc: subprocess.Popen[bytes] | None,
+    ready: Callable[[], bool],
+    *,
+    what: str,
+    timeout: float = 30.0,
+    log: Path | None = None,
+    interval: float = 0.05,
+) -> None:
+    """Poll ``ready()`` (an OSError or httpx error counts as "not yet") until it is true;
+    RuntimeError when ``proc`` exits first (with the tail of ``log``) or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:] if log is not None else ""
+            raise RuntimeError(f"{what} exited with {proc.returncode} at start\n{tail}")
+        try:
+            if ready():
+                return
+        except (OSError, httpx.HTTPError):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not answer within {timeout:g} s")
+        time.sleep(interval)
+
+
+def stop_process(
+    proc: subprocess.Popen[bytes], *, group: bool = False, timeout: float = 10.0
+) -> None:
+    """SIGTERM, then SIGKILL after ``timeout``; with ``group``, to the child's whole
+    process group (a child started with ``start_new_session=True``)."""
+    if proc.poll() is not None:
+        return
+
+    def send(sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            if group:
+                os.killpg(proc.pid, sig)
+            else:
+                proc.send_signal(sig)
+
+    send(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGKILL)
+        proc.wait(timeout=timeout)
+
+
 @contextmanager
 def running_server(
     args: list[str],
@@ -61,27 +112,10 @@ def running_server(
         if log is not None:
             out.close()  # type: ignore[union-attr]  # the child holds its own copy
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                tail = log.read_text(errors="replace")[-2000:] if log is not None else ""
-                raise RuntimeError(f"{what} exited with {proc.returncode} at start\n{tail}")
-            try:
-                if ready():
-                    break
-            except (OSError, httpx.HTTPError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not answer within {timeout:g} s")
-            time.sleep(0.05)
+        wait_ready(proc, ready, what=what, timeout=timeout, log=log)
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
 
 
 @contextmanager

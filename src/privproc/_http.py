@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from privproc.errors import DecodeError, PrivprocError
+from privproc.errors import DecodeError, PrivprocError, TooLargeError
 
 __all__ = ["PROBLEM_JSON", "error_boundary", "problem_response", "read_body", "serve"]
 
@@ -72,23 +72,15 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
         if not (declared.isascii() and declared.isdigit()):
             raise DecodeError("malformed Content-Length (RFC 9110 §8.6)")
         if int(declared) > max_bytes:
-            raise _TooLargeError(max_bytes)
+            raise TooLargeError(f"request body over {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise _TooLargeError(max_bytes)
+            raise TooLargeError(f"request body over {max_bytes} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-class _TooLargeError(DecodeError):
-    http_status = 413
-    code = "too-large"
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"request body over {limit} bytes")
 
 
 def serve(

@@ -14,8 +14,9 @@ they happen; nothing else escapes a public function.
     │   ├── DecodeError                bytes that do not parse: truncated, trailing,
     │   │   │                          over a limit, bad varint (raised only by _wire
     │   │   │                          and the decoders built on it)
-    │   │   └── BadTokenRequestError   a Privacy Pass token request the issuer cannot
-    │   │                              serve (RFC 9578 §6.2: status 422)
+    │   │   ├── BadTokenRequestError   a Privacy Pass token request the issuer cannot
+    │   │   │                          serve (RFC 9578 §6.2: status 422)
+    │   │   └── TooLargeError          a request body over the endpoint's limit (413)
     │   ├── UnsupportedError           well-formed but names something we do not do:
     │   │   │                          unknown suite, version, token type
     │   │   ├── UnknownKeyError        a key id we do not hold (OHTTP key config,
@@ -41,11 +42,17 @@ they happen; nothing else escapes a public function.
     │   └── PolicyError                a configured rule refuses the request
     │                                  (ai_blocked chat, unknown node, missing consent)
     ├── QuotaError                     a per-account quota is used up (status 429)
+    │   └── RateLimitedError           a per-client request rate is exceeded (429)
     ├── AuthError                      the caller is not authenticated for this (401)
     ├── StoreError                     a backing store (SQLite, Redis, PostgreSQL)
-    │                                  failed or is unreachable; callers fail closed (503)
+    │   │                              failed or is unreachable; callers fail closed (503)
+    │   └── NotReadyError              the service has not loaded its state yet (503)
     ├── RemoteError                    a remote party answered with an error; carries
-    │                                  its HTTP status and problem type
+    │   │                              its HTTP status and problem type
+    │   └── NodeRefusedError           an enclave node refused a forwarded request (502,
+    │                                  the node's problem type passed on)
+    ├── ChildFailedError               a node's per-request child refused, crashed or ran
+    │                                  over its time (the child's code and status)
     └── ConfigError                    local configuration is missing or invalid
 
 Each class carries ``http_status``: the status a service answers with when the
@@ -60,6 +67,7 @@ __all__ = [
     "AuthError",
     "BadConsistencyError",
     "BadTokenRequestError",
+    "ChildFailedError",
     "ConfigError",
     "ConflictError",
     "CryptoError",
@@ -68,19 +76,23 @@ __all__ = [
     "LedgerError",
     "MediaTypeError",
     "MisuseError",
+    "NodeRefusedError",
     "NotFoundError",
+    "NotReadyError",
     "OpenError",
     "PeerError",
     "PolicyError",
     "PrivprocError",
     "ProofError",
     "QuotaError",
+    "RateLimitedError",
     "RemoteError",
     "ReplayError",
     "SizeConflictError",
     "StaleError",
     "StoreError",
     "TokenError",
+    "TooLargeError",
     "UnknownKeyError",
     "UnknownLogError",
     "UnsupportedError",
@@ -121,6 +133,13 @@ class BadTokenRequestError(DecodeError):
 
     http_status = 422
     code = "malformed-token-request"
+
+
+class TooLargeError(DecodeError):
+    """A request body over the endpoint's limit (RFC 9110 §15.5.14: 413 Content Too Large)."""
+
+    http_status = 413
+    code = "too-large"
 
 
 class UnsupportedError(PeerError):
@@ -289,6 +308,12 @@ class QuotaError(PrivprocError):
     code = "quota-exceeded"
 
 
+class RateLimitedError(QuotaError):
+    """A client sent requests faster than the service's rate limit (RFC 6585 §4: 429)."""
+
+    code = "rate-limited"
+
+
 class AuthError(PrivprocError):
     """The caller is not authenticated or not authorized."""
 
@@ -303,6 +328,12 @@ class StoreError(PrivprocError):
     code = "store-unavailable"
 
 
+class NotReadyError(StoreError):
+    """The service has not loaded the state it serves yet; retry later (503)."""
+
+    code = "not-ready"
+
+
 class RemoteError(PrivprocError):
     """A remote party answered with an error."""
 
@@ -313,6 +344,36 @@ class RemoteError(PrivprocError):
         self.status = status
         self.problem = problem
         super().__init__(f"{message} (HTTP {status}{', ' + problem if problem else ''})")
+
+
+class NodeRefusedError(RemoteError):
+    """An enclave node answered a forwarded request with an error (502).
+
+    The node's problem type (a short token) is passed on as ``code``, never its text.
+    """
+
+    def __init__(self, status: int, problem: str) -> None:
+        super().__init__("node refused", status=status, problem=problem)
+        if problem and problem.replace("-", "").isalnum():
+            self.code = problem
+
+
+class ChildFailedError(PrivprocError):
+    """A node's per-request child refused the request, crashed, or ran over its time.
+
+    ``code`` is the child's content-free error code (a privproc error code, or
+    ``"crashed"`` / ``"timeout"``) and ``http_status`` its status; the message says
+    nothing else.
+    """
+
+    http_status = 500
+    code = "child-failed"
+
+    def __init__(self, reason: str, status: int = 500) -> None:
+        self.reason = reason
+        self.http_status = status
+        self.code = reason if reason.replace("-", "").isalnum() else "child-failed"
+        super().__init__(f"request failed in the node: {reason}")
 
 
 class ConfigError(PrivprocError):

@@ -1,26 +1,27 @@
-"""Helpers for system tests: free ports, separate processes, bounded waits, teardown."""
+"""Helpers for system tests: separate processes in their own sessions, bounded waits, teardown.
+
+Free ports, the readiness wait and stopping come from :mod:`tests._servers` (one
+helper for every test); what is added here: children started in a new session
+with the log appended (stopped as a whole process group), and the worktree root
+on ``PYTHONPATH`` besides ``src``.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
+from tests._servers import free_port, stop_process, wait_ready
+
+__all__ = ["ROOT", "env", "free_port", "running", "spawn", "stop", "wait_http"]
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -40,28 +41,18 @@ def spawn(args: list[str], *, log: Path, **extra: str) -> subprocess.Popen[bytes
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            httpx.get(url, timeout=1.0)
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout}s")
+    """Wait until ``url`` answers at all (any status); RuntimeError if ``proc`` exits first."""
+
+    def answers() -> bool:
+        httpx.get(url, timeout=1.0)
+        return True
+
+    wait_ready(proc, answers, what=url, timeout=timeout, interval=0.1)
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout)
+    """Stop ``proc``'s whole process group (SIGTERM, then SIGKILL)."""
+    stop_process(proc, group=True, timeout=timeout)
 
 
 @contextlib.contextmanager

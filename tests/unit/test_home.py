@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from privproc import _home
 from privproc._home import default_home, party_home
+from privproc.client import config as client_config
 from privproc.commands import issuer, ledger
 from privproc.consent.home import ConsentHome
 
@@ -26,6 +28,16 @@ def test_unset_or_empty_home_is_the_user_folder(
     assert issuer._home(None) == base / "issuer"
     assert ledger._home(None, "ledger") == base / "ledger"
     assert ConsentHome.at().root == base / "consent"
+    assert client_config.client_home() == base / "client"
+    assert client_config.privproc_home() == base
+
+
+def test_the_client_uses_the_one_home_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """client.config has no rule of its own: it asks privproc._home."""
+    assert client_config.privproc_home is default_home
+    monkeypatch.setattr(_home, "default_home", lambda: tmp_path / "patched")
+    monkeypatch.setattr(client_config, "default_home", _home.default_home)
+    assert client_config.client_home() == tmp_path / "patched" / "client"
 
 
 def test_home_from_env_and_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from privproc._sqlite import open_sqlite
+from privproc.consent.store import SqliteStore as ConsentSqliteStore
 from privproc.errors import StoreError
 from privproc.issuer.auth import DeviceRegistry
 from privproc.issuer.quota import SqliteQuotaStore
+from privproc.ledger.storage import _SqliteDatabase
 from privproc.tokens.client import TokenWallet
 from privproc.tokens.spent import SqliteSpentStore
 from privproc.witness.service import WitnessStore
@@ -52,3 +55,31 @@ def test_wallet_folder_that_is_a_file_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("")
     with pytest.raises(StoreError, match=r"^token wallet: cannot open"):
         TokenWallet(tmp_path / "f")
+
+
+def _connection(store: object) -> sqlite3.Connection:
+    db = store._db  # type: ignore[attr-defined]
+    assert isinstance(db, sqlite3.Connection)
+    return db
+
+
+@pytest.mark.parametrize(
+    "open_store",
+    [
+        SqliteSpentStore,  # a lost spend reopens a double-spend
+        SqliteQuotaStore,
+        DeviceRegistry,
+        WitnessStore,
+        ConsentSqliteStore,
+        _SqliteDatabase,  # the ledger's
+    ],
+)
+def test_stores_that_protect_users_commit_with_synchronous_full(
+    open_store: type, tmp_path: Path
+) -> None:
+    """WAL + FULL: a commit is on disk before the caller goes on (a power loss loses nothing)."""
+    store = open_store(tmp_path / "s.db")
+    db = _connection(store)
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    store.close()

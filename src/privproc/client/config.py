@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from privproc._home import default_home
 from privproc.errors import ConfigError
 
 __all__ = ["ClientConfig", "client_home", "privproc_home"]
 
 
-def privproc_home() -> Path:
-    """``$PRIVPROC_HOME``, default ``~/.privproc``."""
-    return Path(os.environ.get("PRIVPROC_HOME") or Path.home() / ".privproc")
+#: The one home rule (:func:`privproc._home.default_home`): ``$PRIVPROC_HOME`` when set
+#: and not empty, else ``~/.privproc``.
+privproc_home = default_home
 
 
 def client_home() -> Path:
-    """The device's folder: ``$PRIVPROC_HOME/client``."""
-    return privproc_home() / "client"
+    """The device's folder: ``client`` under :func:`privproc._home.default_home`."""
+    return default_home() / "client"
 
 
 @dataclass(frozen=True, slots=True)

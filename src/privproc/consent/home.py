@@ -12,6 +12,7 @@ import base64
 import contextlib
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +36,23 @@ def new_secret() -> str:
 
 
 def _write_private(path: Path, data: bytes) -> None:
+    """Publish ``data`` at ``path`` (mode 0600) whole or not at all.
+
+    The bytes go to a private temporary file in the same folder, reach the disk,
+    then ``os.link`` puts that file at ``path``: atomic, and refused with
+    :class:`FileExistsError` when ``path`` exists. A replica starting at the same
+    moment therefore sees no file or the complete one, never an empty one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temp, path)
+    finally:
+        os.unlink(temp)
 
 
 @dataclass(frozen=True, slots=True)

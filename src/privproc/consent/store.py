@@ -214,7 +214,7 @@ BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END;
 
 
 class SqliteStore:
-    """The embedded store: one SQLite file (WAL mode), one connection behind a lock."""
+    """The embedded store: one SQLite file (WAL, ``synchronous=FULL``), one connection, a lock."""
 
     def __init__(self, path: str | Path) -> None:
         self._lock = threading.Lock()
@@ -225,6 +225,7 @@ class SqliteStore:
                 str(path), isolation_level=None, check_same_thread=False, timeout=10.0
             )
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SQLITE_SCHEMA)
         except sqlite3.Error as exc:

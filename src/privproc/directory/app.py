@@ -30,7 +30,7 @@ from starlette.routing import Route
 from privproc import ohttp
 from privproc._http import error_boundary
 from privproc.directory.bundle import LogView, build_bundle
-from privproc.errors import DecodeError, PeerError, PrivprocError, StoreError
+from privproc.errors import DecodeError, NotReadyError, PeerError, PrivprocError, StoreError
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.merkle import consistency_proof
 from privproc.ledger.note import Note
@@ -88,10 +88,6 @@ def _static(body: bytes, media: str, request: Request, max_age: int) -> Response
     return Response(body, media_type=media, headers=headers)
 
 
-class _NotReadyError(StoreError):
-    code = "not-ready"
-
-
 def create_app(config: DirectoryConfig) -> Starlette:
     """The directory app."""
     docs = _Documents()
@@ -132,20 +128,20 @@ def create_app(config: DirectoryConfig) -> Starlette:
     @error_boundary
     async def keys(request: Request) -> Response:
         if docs.keys is None:
-            raise _NotReadyError("directory not ready")
+            raise NotReadyError("directory not ready")
         return _static(docs.keys, ohttp.MEDIA_TYPE_KEYS, request, config.max_age)
 
     @error_boundary
     async def nodes(request: Request) -> Response:
         if docs.bundle is None:
-            raise _NotReadyError("directory not ready")
+            raise NotReadyError("directory not ready")
         return _static(docs.bundle, "application/json", request, config.max_age)
 
     @error_boundary
     async def consistency(request: Request) -> Response:
         log = docs.log
         if log is None:
-            raise _NotReadyError("directory not ready")
+            raise NotReadyError("directory not ready")
         try:
             old, new = int(request.path_params["old"]), int(request.path_params["new"])
         except ValueError:

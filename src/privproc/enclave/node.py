@@ -30,7 +30,7 @@ from privproc.enclave.features import run_feature
 from privproc.enclave.keys import KeyRing, KeyState
 from privproc.enclave.platform import Hardware
 from privproc.enclave.worker import ForkRunner
-from privproc.errors import PrivprocError, UnknownKeyError, UnsupportedError
+from privproc.errors import MediaTypeError, PrivprocError, UnknownKeyError
 from privproc.sealed import SUITE, open_request, parse_header
 from privproc.workloads import Backend
 
@@ -41,11 +41,6 @@ SEALED_MEDIA = "application/privproc-sealed"
 _MAX_SEALED = 300 * 1024
 
 _log = logging.getLogger("privproc.enclave")
-
-
-class _WrongMediaError(UnsupportedError):
-    http_status = 415
-    code = "unsupported-media-type"
 
 
 class Node:
@@ -166,7 +161,7 @@ def create_app(node: Node, *, tick_every: float = 1.0) -> Starlette:
     async def process(request: Request) -> Response:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != SEALED_MEDIA:
-            raise _WrongMediaError(f"node accepts only {SEALED_MEDIA}")
+            raise MediaTypeError(f"node accepts only {SEALED_MEDIA}")
         data = await read_body(request, _MAX_SEALED)
         try:
             answer = await node.process(data)

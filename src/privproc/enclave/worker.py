@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
-from privproc.errors import PrivprocError
+from privproc.errors import ChildFailedError, PrivprocError
 
 __all__ = ["ChildFailedError", "ForkRunner", "Handler"]
 
@@ -28,23 +28,6 @@ Handler = Callable[[bytes], bytes]
 
 _OK = 0
 _REFUSED = 1
-
-
-class ChildFailedError(PrivprocError):
-    """The per-request child refused the request, crashed, or ran over its time.
-
-    ``code`` is the child's content-free error code (a privproc error code, or
-    ``"crashed"`` / ``"timeout"``); the message says nothing else.
-    """
-
-    http_status = 500
-    code = "child-failed"
-
-    def __init__(self, reason: str, status: int = 500) -> None:
-        self.reason = reason
-        self.http_status = status
-        self.code = reason if reason.replace("-", "").isalnum() else "child-failed"
-        super().__init__(f"request failed in the node: {reason}")
 
 
 def _child(handler: Handler, data: bytes, conn: Connection) -> None:

@@ -33,11 +33,12 @@ from privproc import bhttp, ohttp
 from privproc._http import PROBLEM_JSON, error_boundary, read_body
 from privproc.errors import (
     DecodeError,
+    MediaTypeError,
+    NodeRefusedError,
     PeerError,
     PrivprocError,
     RemoteError,
     UnknownKeyError,
-    UnsupportedError,
 )
 from privproc.gateway.keys import GatewayKeys
 from privproc.gateway.metrics import GatewayMetrics
@@ -63,11 +64,6 @@ class GatewayConfig:
     nodes: tuple[str, ...]
     poll_every: float = 1.0
     node_timeout: float = 60.0
-
-
-class _WrongMediaError(UnsupportedError):
-    http_status = 415
-    code = "unsupported-media-type"
 
 
 def problem_bhttp(exc: PrivprocError) -> bhttp.Response:
@@ -115,19 +111,10 @@ class _Forwarder:
                 return answer.content
             problem = _problem_type(answer)
             self.metrics.forwards.labels(str(answer.status_code)).inc()
-            last = _NodeRefusedError(answer.status_code, problem)
+            last = NodeRefusedError(answer.status_code, problem)
             if answer.status_code < 500 and answer.status_code != 422:
                 break  # the request itself is refused; another node would refuse it too
         raise last
-
-
-class _NodeRefusedError(RemoteError):
-    """A node answered with an error; its problem title (a short token) is passed on."""
-
-    def __init__(self, status: int, problem: str) -> None:
-        super().__init__("node refused", status=status, problem=problem)
-        if problem and problem.replace("-", "").isalnum():
-            self.code = problem
 
 
 def _problem_type(answer: httpx.Response) -> str:
@@ -204,7 +191,7 @@ class _Gateway:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != ohttp.MEDIA_TYPE_REQUEST:
             self.metrics.requests.labels("bad-media").inc()
-            raise _WrongMediaError(f"gateway accepts only {ohttp.MEDIA_TYPE_REQUEST}")
+            raise MediaTypeError(f"gateway accepts only {ohttp.MEDIA_TYPE_REQUEST}")
         body = await read_body(request, _MAX_REQUEST)
         try:
             data, context = ohttp.decapsulate_request(self.keys.server_keys, body)

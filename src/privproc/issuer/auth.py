@@ -47,6 +47,7 @@ class DeviceRegistry:
         self._db = open_sqlite(
             path,
             what="device registry",
+            synchronous="FULL",
             schema=[
                 "CREATE TABLE IF NOT EXISTS devices ("
                 " account TEXT NOT NULL, public_key BLOB NOT NULL,"

@@ -60,6 +60,7 @@ class SqliteQuotaStore:
             path,
             what="quota store",
             timeout=timeout,
+            synchronous="FULL",
             schema=[
                 "CREATE TABLE IF NOT EXISTS quota ("
                 " account TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL,"

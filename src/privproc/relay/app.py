@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from privproc._http import error_boundary, read_body
-from privproc.errors import ConfigError, QuotaError, RemoteError, UnsupportedError
+from privproc.errors import ConfigError, MediaTypeError, RateLimitedError, RemoteError
 from privproc.relay.ratelimit import RateLimiter
 
 __all__ = ["OHTTP_REQ", "OHTTP_RES", "RelayConfig", "create_app", "forward_headers"]
@@ -66,15 +66,6 @@ def forward_headers(content_type: str, length: int) -> dict[str, str]:
     return {"content-type": content_type, "content-length": str(length)}
 
 
-class _RateLimitedError(QuotaError):
-    code = "rate-limited"
-
-
-class _WrongMediaError(UnsupportedError):
-    http_status = 415
-    code = "unsupported-media-type"
-
-
 def create_app(
     config: RelayConfig, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> Starlette:
@@ -97,10 +88,10 @@ def create_app(
     async def relay(request: Request) -> Response:
         address = request.client.host if request.client else "unknown"
         if not limiter.allow(address, config.clock()):
-            raise _RateLimitedError("rate limit reached")
+            raise RateLimitedError("rate limit reached")
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != OHTTP_REQ:
-            raise _WrongMediaError(f"relay forwards only {OHTTP_REQ}")
+            raise MediaTypeError(f"relay forwards only {OHTTP_REQ}")
         body = await read_body(request, config.max_body)
         client = holder["client"]
         try:

@@ -55,7 +55,7 @@ def _check(key: bytes, expires_at: float, now: float) -> None:
 
 
 class SqliteSpentStore:
-    """The embedded spent-token store: one SQLite file (WAL), shared by processes on a host."""
+    """The embedded spent-token store: one SQLite file (WAL, ``synchronous=FULL``), per host."""
 
     #: Expired rows are purged on every this-many spends.
     PURGE_EVERY = 1024
@@ -67,7 +67,9 @@ class SqliteSpentStore:
             path,
             what="spent store",
             timeout=timeout,
-            synchronous="NORMAL",
+            # FULL: a spend is on disk before the gateway forwards; with NORMAL a power
+            # loss could drop the last spends and let those tokens be redeemed again.
+            synchronous="FULL",
             schema=[
                 "CREATE TABLE IF NOT EXISTS spent ("
                 " key BLOB PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID"

@@ -40,9 +40,12 @@ def _check_name(value: str, what: str) -> None:
         raise MisuseError(f"{what}: must be 1 to {_MAX_NAME_CHARS} printable characters")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Message:
-    """One chat message; ``time`` is timezone-aware."""
+    """One chat message; ``time`` is timezone-aware.
+
+    ``repr()`` shows the sender's and the text's lengths, never their content.
+    """
 
     sender: str
     time: datetime
@@ -61,10 +64,18 @@ class Message:
         stamp = self.time.astimezone(UTC).isoformat().replace("+00:00", "Z")
         return {"sender": self.sender, "time": stamp, "text": self.text, "unread": self.unread}
 
+    def __repr__(self) -> str:
+        return (
+            f"Message(sender=<{len(self.sender)} chars>, time={self.time.isoformat()!r}, "
+            f"text=<{len(self.text)} chars>, unread={self.unread})"
+        )
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Chat:
     """A chat: its title, language (BCP 47), messages in order, and the AI switch.
+
+    ``repr()`` shows the title's length and the number of messages, never content.
 
     ``ai_blocked`` is the chat's Advanced Chat Privacy switch: the features refuse
     such a chat (:class:`~privproc.errors.PolicyError`).
@@ -104,6 +115,12 @@ class Chat:
             "messages": [m.to_json() for m in self.messages],
             "ai_blocked": self.ai_blocked,
         }
+
+    def __repr__(self) -> str:
+        return (
+            f"Chat(chat=<{len(self.chat)} chars>, language={self.language!r}, "
+            f"messages=<{len(self.messages)} messages>, ai_blocked={self.ai_blocked})"
+        )
 
     @classmethod
     def from_json(cls, data: object) -> Chat:

@@ -261,17 +261,23 @@ _PLAYFUL_EMOJI = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Rewrite:
-    """The draft rewritten in one tone."""
+    """The draft rewritten in one tone (``repr()`` shows the text's length, not the text)."""
 
     tone: str
     text: str
 
+    def __repr__(self) -> str:
+        return f"Rewrite(tone={self.tone!r}, text=<{len(self.text)} chars>)"
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Rewrites:
-    """Suggestions for a draft: the proofread text and one rewrite per asked tone."""
+    """Suggestions for a draft: the proofread text and one rewrite per asked tone.
+
+    ``repr()`` shows the texts' lengths, never the texts.
+    """
 
     language: str
     proofread: str
@@ -286,6 +292,12 @@ class Rewrites:
             "rewrites": {r.tone: r.text for r in self.rewrites},
             "method": self.method,
         }
+
+    def __repr__(self) -> str:
+        return (
+            f"Rewrites(language={self.language!r}, proofread=<{len(self.proofread)} chars>, "
+            f"rewrites={self.rewrites!r}, method={self.method!r})"
+        )
 
     def get(self, tone: str) -> str:
         """The rewrite in ``tone``; MisuseError if that tone was not asked for."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -83,9 +83,11 @@ _CORRECTED_BY = {"en": "corrected by", "fr": "corrigé par"}
 _LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "de": "German"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Point:
     """One statement of the summary, attributed to its sender.
+
+    ``repr()`` shows the sender's and the text's lengths, never their content.
 
     ``message`` is the index in ``chat.messages`` of the message it comes from;
     ``kind`` is ``"question"``, ``"correction"``, ``"decision"``, ``"fact"`` or ``"context"``.
@@ -96,10 +98,19 @@ class Point:
     message: int
     kind: str
 
+    def __repr__(self) -> str:
+        return (
+            f"Point(sender=<{len(self.sender)} chars>, text=<{len(self.text)} chars>, "
+            f"message={self.message}, kind={self.kind!r})"
+        )
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Summary:
-    """A summary of a chat's unread messages, in the chat's language."""
+    """A summary of a chat's unread messages, in the chat's language.
+
+    ``repr()`` shows the text's length and the points' reprs, never content.
+    """
 
     text: str
     points: tuple[Point, ...]
@@ -120,12 +131,18 @@ class Summary:
             "method": self.method,
         }
 
+    def __repr__(self) -> str:
+        return (
+            f"Summary(text=<{len(self.text)} chars>, points={self.points!r}, "
+            f"language={self.language!r}, unread={self.unread}, method={self.method!r})"
+        )
+
 
 @dataclass(slots=True)
 class _Unit:
     message: int
-    sender: str
-    text: str
+    sender: str = field(repr=False)
+    text: str = field(repr=False)
     kind: str = "context"
     forced: bool = False
     score: float = 0.0

@@ -157,14 +157,23 @@ _CHITCHAT = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Facts:
-    """The checkable facts in a piece of text, each as the exact words used."""
+    """The checkable facts in a piece of text, each as the exact words used.
+
+    ``repr()`` shows how many of each kind, never the words.
+    """
 
     times: tuple[str, ...]
     dates: tuple[str, ...]
     places: tuple[str, ...]
     numbers: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return (
+            f"Facts(times=<{len(self.times)}>, dates=<{len(self.dates)}>, "
+            f"places=<{len(self.places)}>, numbers=<{len(self.numbers)}>)"
+        )
 
     @property
     def count(self) -> int:
