@@ -8,14 +8,15 @@
 # Idempotent and quiet on success. Never fails `make test`: when it cannot install, it says
 # so in one line and the llama.cpp tests skip with their reason.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+cd "$(dirname "$SELF")/.."
 VENV=.venv-llama
 STAMP=$VENV/.installed
 PYTHON=${PYTHON:-python3}
 LOCKS=(requirements-llama.lock requirements-llama-nodeps.lock)
 
 FAILED=$VENV/.failed
-fresh() { [ -f "$1" ] && [ "$1" -nt "$0" ] && [ "$1" -nt "${LOCKS[0]}" ] && [ "$1" -nt "${LOCKS[1]}" ]; }
+fresh() { [ -f "$1" ] && [ "$1" -nt "$SELF" ] && [ "$1" -nt "${LOCKS[0]}" ] && [ "$1" -nt "${LOCKS[1]}" ]; }
 skip() { echo "llama.cpp server not installed ($1): the llama.cpp interop tests will skip" >&2; exit 0; }
 
 if [ -x "$VENV/bin/python" ] && fresh "$STAMP"; then
