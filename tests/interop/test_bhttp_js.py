@@ -15,27 +15,15 @@ allows repeats). Messages with repeated names are therefore only sent one way
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from privproc import bhttp
 from tests._vectors import load_json
+from tests.interop._node import needs, run_driver
 
 HERE = Path(__file__).resolve().parent / "bhttp_js"
-NODE = shutil.which("node")
-
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(
-        NODE is None or not (HERE / "node_modules" / "bhttp-js").is_dir(),
-        reason="needs node and `npm install --prefix tests/interop/bhttp_js`",
-    ),
-]
+pytestmark = needs(HERE, "bhttp-js")
 
 Msg = bhttp.Request | bhttp.Response
 
@@ -67,18 +55,7 @@ ENCODINGS: list[dict[str, Any]] = [
 
 
 def _node(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    assert NODE is not None
-    proc = subprocess.run(
-        [NODE, str(HERE / "driver.mjs")],
-        input=json.dumps(jobs).encode(),
-        capture_output=True,
-        cwd=HERE,
-        timeout=60,
-        check=True,
-    )
-    results: list[dict[str, Any]] = json.loads(proc.stdout)
-    assert len(results) == len(jobs)
-    return results
+    return run_driver(HERE, jobs)
 
 
 def _combined(fields: bhttp.Fields) -> list[list[str]]:

@@ -21,9 +21,6 @@ difference so that a change on either side shows.
 from __future__ import annotations
 
 import hashlib
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +28,10 @@ import pytest
 
 from privproc import ohttp
 from privproc.hpke import AEAD, KDF, KEM, Mode, Suite
+from tests.interop._node import needs, run_driver
 
 HERE = Path(__file__).resolve().parent / "hpke_js"
-NODE = shutil.which("node")
-
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(
-        NODE is None or not (HERE / "node_modules" / "@hpke" / "hybridkem-x-wing").is_dir(),
-        reason="needs node and `npm install --prefix tests/interop/hpke_js`",
-    ),
-]
+pytestmark = needs(HERE, "@hpke/hybridkem-x-wing")
 
 SUITES = [
     Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_128_GCM),
@@ -60,17 +50,7 @@ PSK_ID = b"privproc psk id"
 
 
 def _node(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    assert NODE is not None
-    proc = subprocess.run(
-        [NODE, str(HERE / "driver.mjs")],
-        input=json.dumps(jobs).encode(),
-        capture_output=True,
-        cwd=HERE,
-        timeout=60,
-        check=True,
-    )
-    results: list[dict[str, Any]] = json.loads(proc.stdout)
-    assert len(results) == len(jobs)
+    results = run_driver(HERE, jobs)
     for r in results:
         assert r["ok"], r.get("error")
     return results
@@ -164,15 +144,7 @@ def test_they_reject_a_wrong_psk() -> None:
     suite = SUITES[0]
     sk, pk = suite.kem.derive_key_pair(_ikm(suite, "recipient"))
     enc, ct = suite.seal(pk, PT, info=INFO, aad=AAD)
-    proc = subprocess.run(
-        [str(NODE), str(HERE / "driver.mjs")],
-        input=json.dumps([_open_job(suite, sk, enc, ct, psk=True)]).encode(),
-        capture_output=True,
-        cwd=HERE,
-        timeout=60,
-        check=True,
-    )
-    (result,) = json.loads(proc.stdout)
+    (result,) = run_driver(HERE, [_open_job(suite, sk, enc, ct, psk=True)])
     assert result["ok"] is False
     assert "OpenError" in result["error"]
 
