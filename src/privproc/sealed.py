@@ -50,6 +50,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from privproc._wire import Reader, Writer
 from privproc.errors import CryptoError, DecodeError, MisuseError, OpenError, PrivprocError
 from privproc.hpke import AEAD, KDF, KEM, Suite
+from privproc.limits import BUCKETS, MAX_NODES, MAX_PAYLOAD, PAD_OVERHEAD
 
 __all__ = [
     "BUCKETS",
@@ -75,10 +76,6 @@ INFO = b"privproc sealed request v1\x00"
 RESPONSE_INFO = b"privproc sealed response v1\x00"
 #: The wraps' HPKE suite.
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
-#: Most candidate nodes one request names.
-MAX_NODES = 8
-#: Size buckets of the padded plaintext (bytes), smallest that fits is used.
-BUCKETS = (1024, 4096, 16384, 65536, 262144)
 
 _KEY_ID = 32
 _ENC = 32
@@ -98,11 +95,11 @@ def node_key_id(public_key: bytes) -> bytes:
 
 
 def _pad(payload: bytes) -> bytes:
-    need = 4 + len(payload) + 16
+    need = len(payload) + PAD_OVERHEAD
     for bucket in BUCKETS:
         if need <= bucket:
             return len(payload).to_bytes(4, "big") + payload + bytes(bucket - need)
-    raise MisuseError(f"sealed payload over {BUCKETS[-1] - 20} bytes")
+    raise MisuseError(f"sealed payload over {MAX_PAYLOAD} bytes")
 
 
 def _unpad(padded: bytes) -> bytes:

@@ -8,6 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from privproc.limits import BUCKETS
+from tests._largest import largest_encapsulated, node_keys
 from tests.system._procs import free_port, running, spawn, wait_http
 
 pytestmark = pytest.mark.system
@@ -51,3 +53,31 @@ def test_relay_forwards_and_strips(tmp_path: Path) -> None:
     (body,) = [p.read_bytes() for p in seen.glob("*.bin")]
     assert body == b"\x01\x02opaque"
     assert b"opaque" not in (tmp_path / "r.log").read_bytes()
+
+
+def test_relay_passes_the_largest_request_of_each_bucket(tmp_path: Path) -> None:
+    """Regression: a payload over 65 KB padded to the 256 KiB bucket exceeded the relay's
+    own 256 KiB body limit (the limits now come from privproc.limits)."""
+    gport, rport = free_port(), free_port()
+    seen = tmp_path / "seen"
+    gateway = spawn(
+        ["-m", "tests.system._recorder", "record", str(gport), str(seen)], log=tmp_path / "g.log"
+    )
+    relay = spawn(
+        ["relay", "--port", str(rport), "--gateway", f"http://127.0.0.1:{gport}/gateway"],
+        log=tmp_path / "r.log",
+    )
+    keys = node_keys()
+    with running([gateway, relay]):
+        wait_http(f"http://127.0.0.1:{rport}/healthz", relay)
+        wait_http(f"http://127.0.0.1:{gport}/up", gateway)
+        for bucket in BUCKETS:
+            body = largest_encapsulated(bucket, keys)
+            answer = httpx.post(
+                f"http://127.0.0.1:{rport}/",
+                content=body,
+                headers={"content-type": "message/ohttp-req"},
+                timeout=10,
+            )
+            assert answer.status_code == 200, (bucket, answer.text)
+            assert answer.content == body[::-1]

@@ -60,6 +60,7 @@ ENCLAVE_CODE: tuple[str, ...] = (
     "_hpke_kems.py",
     "_xwing.py",
     "sealed.py",
+    "limits.py",
     "attestation",
     "enclave",
     "workloads",

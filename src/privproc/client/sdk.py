@@ -37,13 +37,13 @@ from privproc.errors import (
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.note import Note, b64decode_strict
 from privproc.ledger.seen import SeenCheckpointStore
+from privproc.limits import MAX_OHTTP_RESPONSE
 from privproc.sealed import node_key_id, seal_request
 from privproc.workloads.chat import Chat
 
 __all__ = ["SEALED_MEDIA", "Answer", "Device", "TokenSource"]
 
 SEALED_MEDIA = "application/privproc-sealed"
-_MAX_ANSWER = 512 * 1024
 
 
 class TokenSource(Protocol):
@@ -192,7 +192,7 @@ class Device:
             raise RemoteError(f"relay unreachable ({type(exc).__name__})", status=0) from None
         if answer.status_code != 200:
             _outer_problem(answer)
-        if len(answer.content) > _MAX_ANSWER:
+        if len(answer.content) > MAX_OHTTP_RESPONSE:
             raise RemoteError("answer over the size limit", status=502)
         response = bhttp.decode_response(context.open(answer.content))
         if response.status != 200:

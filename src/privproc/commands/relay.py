@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from privproc.limits import RELAY_MAX_BODY
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``relay`` command."""
@@ -16,7 +18,7 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8081, help="Port to listen on."),
         rate: float = typer.Option(20.0, help="Requests per second per client address."),
         burst: int = typer.Option(40, help="Token bucket size per client address."),
-        max_body: int = typer.Option(256 * 1024, help="Largest body accepted, in bytes."),
+        max_body: int = typer.Option(RELAY_MAX_BODY, help="Largest body accepted, in bytes."),
     ) -> None:
         """Run the OHTTP relay: forward sealed requests to the gateway, hide the client."""
         from privproc._http import serve

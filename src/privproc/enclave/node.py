@@ -31,6 +31,7 @@ from privproc.enclave.keys import KeyRing, KeyState
 from privproc.enclave.platform import Hardware
 from privproc.enclave.worker import ForkRunner
 from privproc.errors import MediaTypeError, PrivprocError, UnknownKeyError
+from privproc.limits import MAX_SEALED_REQUEST
 from privproc.sealed import SUITE, open_request, parse_header
 from privproc.workloads import Backend
 
@@ -38,7 +39,6 @@ __all__ = ["SEALED_MEDIA", "Node", "create_app"]
 
 #: Media type of a sealed request or response body.
 SEALED_MEDIA = "application/privproc-sealed"
-_MAX_SEALED = 300 * 1024
 
 _log = logging.getLogger("privproc.enclave")
 
@@ -162,7 +162,7 @@ def create_app(node: Node, *, tick_every: float = 1.0) -> Starlette:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != SEALED_MEDIA:
             raise MediaTypeError(f"node accepts only {SEALED_MEDIA}")
-        data = await read_body(request, _MAX_SEALED)
+        data = await read_body(request, MAX_SEALED_REQUEST)
         try:
             answer = await node.process(data)
         except PrivprocError as exc:

@@ -43,6 +43,7 @@ from privproc.errors import (
 from privproc.gateway.keys import GatewayKeys
 from privproc.gateway.metrics import GatewayMetrics
 from privproc.gateway.routing import NodeMap
+from privproc.limits import GATEWAY_MAX_REQUEST, MAX_SEALED_RESPONSE
 from privproc.sealed import parse_header
 
 __all__ = ["SEALED_MEDIA", "GatewayConfig", "Redeemer", "create_app", "problem_bhttp"]
@@ -51,8 +52,6 @@ SEALED_MEDIA = "application/privproc-sealed"
 #: Redeems the value of an ``Authorization`` header once; raises TokenError or ReplayError.
 Redeemer = Callable[[str], Awaitable[None]]
 
-_MAX_REQUEST = 320 * 1024
-_MAX_NODE_ANSWER = 300 * 1024
 _log = logging.getLogger("privproc.gateway")
 
 
@@ -106,7 +105,7 @@ class _Forwarder:
                 self.metrics.forwards.labels("unreachable").inc()
                 last = RemoteError("node unreachable", status=502)
                 continue
-            if answer.status_code == 200 and len(answer.content) <= _MAX_NODE_ANSWER:
+            if answer.status_code == 200 and len(answer.content) <= MAX_SEALED_RESPONSE:
                 self.metrics.forwards.labels("ok").inc()
                 return answer.content
             problem = _problem_type(answer)
@@ -192,7 +191,7 @@ class _Gateway:
         if media != ohttp.MEDIA_TYPE_REQUEST:
             self.metrics.requests.labels("bad-media").inc()
             raise MediaTypeError(f"gateway accepts only {ohttp.MEDIA_TYPE_REQUEST}")
-        body = await read_body(request, _MAX_REQUEST)
+        body = await read_body(request, GATEWAY_MAX_REQUEST)
         try:
             data, context = ohttp.decapsulate_request(self.keys.server_keys, body)
         except UnknownKeyError:

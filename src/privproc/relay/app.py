@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from privproc._http import error_boundary, read_body
 from privproc.errors import ConfigError, MediaTypeError, RateLimitedError, RemoteError
+from privproc.limits import RELAY_MAX_BODY
 from privproc.relay.ratelimit import RateLimiter
 
 __all__ = ["OHTTP_REQ", "OHTTP_RES", "RelayConfig", "create_app", "forward_headers"]
@@ -50,7 +51,7 @@ class RelayConfig:
     gateway_url: str
     rate: float = 20.0
     burst: int = 40
-    max_body: int = 256 * 1024
+    max_body: int = RELAY_MAX_BODY
     timeout: float = 30.0
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
