@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench venv clean services
+.PHONY: demo test check lint typecheck unit fast bench venv clean services
 
 $(STAMP): pyproject.toml requirements.lock requirements-nodeps.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "privproc needs Python >= 3.11"; exit 1; }
@@ -35,8 +35,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# Tiers (docs/testing.md): `fast` is unit + vectors without real servers; `unit` is everything.
+# Test files run in parallel (pytest-xdist), each file on one worker so a module's cluster is shared.
+XDIST := -n auto --dist loadfile
+
+fast: $(STAMP)
+	$(PY) -m pytest -q $(XDIST) -m "not system and not interop and not services"
+
 unit: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(XDIST)
+
+check: lint typecheck fast
 
 test: lint typecheck services unit
 

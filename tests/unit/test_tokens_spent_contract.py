@@ -119,6 +119,7 @@ def test_redis_unreachable_fails_closed() -> None:
     s.close()
 
 
+@pytest.mark.services
 def test_redis_that_goes_away_fails_closed() -> None:
     with redis_server() as url:
         s = RedisSpentStore(url, socket_timeout=0.5)
