@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from privproc.canonical import canonical_json
 from privproc.errors import DecodeError, MisuseError, VerificationError
 
 __all__ = [
@@ -172,8 +172,7 @@ class ConsentEvent:
 
 
 def _hash(body: dict[str, object]) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(_DOMAIN + canonical.encode("ascii")).hexdigest()
+    return hashlib.sha256(_DOMAIN + canonical_json(body)).hexdigest()
 
 
 def new_event(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from privproc.canonical import canonical_json
 from privproc.consent.events import (
     ConsentEvent,
     ConsentState,
@@ -150,8 +150,7 @@ def _message(
         "state": state.value,
         "time": time,
     }
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return _DOMAIN + canonical.encode("ascii")
+    return _DOMAIN + canonical_json(body)
 
 
 def issue_receipt(event: ConsentEvent, signing_key: Ed25519PrivateKey) -> Receipt:

@@ -24,6 +24,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from privproc.canonical import canonical_json
 from privproc.errors import DecodeError
 from privproc.ledger.merkle import MemoryTree, inclusion_proof
 from privproc.ledger.records import KeyConfigRecord, ReleaseRecord, decode_record
@@ -107,4 +108,4 @@ def build_bundle(
         "nodes": sorted(out_nodes, key=lambda n: str(n["node"])),
         "entries": [_b64(entry) for entry in log.entries],
     }
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    return canonical_json(document)

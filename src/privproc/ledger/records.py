@@ -26,6 +26,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from privproc.canonical import canonical_json
 from privproc.errors import DecodeError, LedgerError, MisuseError
 from privproc.ledger.note import (
     ALG_ED25519,
@@ -58,11 +59,6 @@ FORMAT_VERSION = 1
 _MAX_ENTRY = 0xFFFF  # a record must fit one tlog-tiles entry
 _MAX_INT = (1 << 63) - 1
 _DOMAIN = b"privproc/record/v1\n"
-
-
-def canonical_json(value: object) -> bytes:
-    """Sorted keys, no whitespace, ASCII: the one encoding of a JSON value."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def _check_text(value: str, what: str, max_len: int = 256) -> None:

@@ -26,6 +26,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from privproc.canonical import canonical_json
 from privproc.errors import (
     DecodeError,
     ForkError,
@@ -101,16 +102,14 @@ class InclusionBundle:
     def encode(self) -> bytes:
         """``{"checkpoint","entry","index","proof"}`` with base64 byte strings."""
         b64 = base64.b64encode
-        return json.dumps(
+        return canonical_json(
             {
                 "checkpoint": self.checkpoint.decode("utf-8"),
                 "entry": b64(self.entry).decode(),
                 "index": self.index,
                 "proof": [b64(p).decode() for p in self.proof],
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode()
+            }
+        )
 
     @classmethod
     def decode(cls, data: bytes) -> InclusionBundle:
