@@ -16,11 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from privproc.errors import DecodeError, PrivprocError, TooLargeError
+from privproc.problem import INTERNAL, PROBLEM_JSON, encode_problem
 
 __all__ = ["PROBLEM_JSON", "error_boundary", "problem_response", "read_body", "serve"]
 
-#: RFC 9457 §3 media type.
-PROBLEM_JSON = "application/problem+json"
 
 _log = logging.getLogger("privproc.http")
 
@@ -31,14 +30,7 @@ def problem_response(exc: PrivprocError) -> Response:
     The ``detail`` is the error's own message, which by construction never holds
     request content (errors name checks, lengths and public values only).
     """
-    status = exc.http_status
-    body = {
-        "type": f"urn:privproc:problem:{exc.code}",
-        "title": exc.code,
-        "status": status,
-        "detail": str(exc),
-    }
-    return Response(json.dumps(body), status_code=status, media_type=PROBLEM_JSON)
+    return Response(encode_problem(exc), status_code=exc.http_status, media_type=PROBLEM_JSON)
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -55,8 +47,7 @@ def error_boundary(endpoint: Endpoint) -> Endpoint:
             return problem_response(exc)
         except Exception as exc:  # noqa: BLE001 - the boundary: never leak internals to a peer
             _log.error("internal error: %s", type(exc).__name__)
-            body = {"type": "urn:privproc:problem:internal", "title": "internal", "status": 500}
-            return Response(json.dumps(body), status_code=500, media_type=PROBLEM_JSON)
+            return Response(json.dumps(INTERNAL), status_code=500, media_type=PROBLEM_JSON)
 
     return wrapped
 

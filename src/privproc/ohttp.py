@@ -36,6 +36,7 @@ from privproc.errors import (
     UnsupportedError,
 )
 from privproc.hpke import AEAD, KDF, KEM, Suite
+from privproc.problem import PROBLEM_TYPE_KEY
 
 __all__ = [
     "MEDIA_TYPE_KEYS",
@@ -59,8 +60,6 @@ MEDIA_TYPE_KEYS = "application/ohttp-keys"
 MEDIA_TYPE_REQUEST = "message/ohttp-req"
 #: RFC 9458 §4.2 and §9.3: an Encapsulated Response.
 MEDIA_TYPE_RESPONSE = "message/ohttp-res"
-#: RFC 9458 §5.3 and §9.5: problem type for an outdated or unknown key configuration.
-PROBLEM_TYPE_KEY = "https://iana.org/assignments/http-problem-types#ohttp-key"
 
 #: RFC 9458 §4.3: the HPKE info starts with this string and a zero byte.
 _REQUEST_LABEL = b"message/bhttp request"

@@ -30,14 +30,13 @@ from privproc.errors import (
     PolicyError,
     PrivprocError,
     RemoteError,
-    ReplayError,
-    TokenError,
     UnknownKeyError,
 )
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.note import Note, b64decode_strict
 from privproc.ledger.seen import SeenCheckpointStore
 from privproc.limits import MAX_OHTTP_RESPONSE
+from privproc.problem import decode_problem
 from privproc.sealed import node_key_id, seal_request
 from privproc.workloads.chat import Chat
 
@@ -191,12 +190,12 @@ class Device:
         except httpx.HTTPError as exc:
             raise RemoteError(f"relay unreachable ({type(exc).__name__})", status=0) from None
         if answer.status_code != 200:
-            _outer_problem(answer)
+            raise decode_problem(answer.status_code, answer.content, where="the relay or gateway")
         if len(answer.content) > MAX_OHTTP_RESPONSE:
             raise RemoteError("answer over the size limit", status=502)
         response = bhttp.decode_response(context.open(answer.content))
         if response.status != 200:
-            _inner_problem(response)
+            raise decode_problem(response.status, response.content, where="the gateway")
         key_id, opened = secret.open_response(response.content)
         by_id = {_key_id(n): n for n in chosen}
         node = by_id.get(key_id)
@@ -238,35 +237,6 @@ def _checkpoint_of(bundle: bytes) -> Checkpoint | None:
         return None
 
 
-def _problem_title(content: bytes) -> str:
-    try:
-        obj = json.loads(content)
-    except ValueError:
-        return ""
-    if not isinstance(obj, dict):
-        return ""
-    if obj.get("type") == ohttp.PROBLEM_TYPE_KEY:
-        return "ohttp-key"
-    title = obj.get("title", "")
-    return title if isinstance(title, str) else ""
-
-
-def _outer_problem(answer: httpx.Response) -> None:
-    title = _problem_title(answer.content)
-    if title == "ohttp-key":
-        raise UnknownKeyError("the gateway no longer accepts this key config")
-    raise RemoteError("the relay or gateway refused", status=answer.status_code, problem=title)
-
-
-def _inner_problem(response: bhttp.Response) -> None:
-    title = _problem_title(response.content)
-    if response.status == 401:
-        raise TokenError("gateway.token", "the gateway refused the token", found=title)
-    if title == "replay":
-        raise ReplayError("the gateway saw this token before")
-    raise RemoteError("the gateway refused", status=response.status, problem=title)
-
-
 def _result(opened: bytes) -> dict[str, Any]:
     try:
         obj = json.loads(opened)
@@ -275,8 +245,7 @@ def _result(opened: bytes) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise DecodeError("the node's answer is not an object")
     error = obj.get("error")
-    if isinstance(error, str):
-        if error == "policy":
-            raise PolicyError("node.policy", "the node refused the request by policy")
-        raise RemoteError("the node refused the request", status=422, problem=error)
+    if error is not None:
+        status = error.get("status") if isinstance(error, dict) else None
+        raise decode_problem(status if isinstance(status, int) else 422, error, where="the node")
     return obj

@@ -9,9 +9,11 @@ Response payloads (inside the sealed response)::
 
     {"summary": {"text", "language", "unread", "method", "points": [...]}}
     {"rewrites": {"language", "proofread", "method", "rewrites": {tone: text}}}
-    {"error": "<code>"}                  a refusal after opening (say, ai_blocked)
+    {"error": {"type", "title", "status", "detail"}}   a refusal after opening (say,
+                                          ai_blocked): the RFC 9457 problem of privproc.problem
 
-Runs only in the per-request child; errors are codes, never content.
+Runs only in the per-request child; errors name checks, never content. Peer input that
+fails a check is a PeerError; a MisuseError here is a bug of ours and answers "internal".
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import json
 from typing import Any
 
 from privproc.errors import DecodeError, MisuseError, PrivprocError
+from privproc.problem import INTERNAL, problem_document
 from privproc.workloads import Backend, Chat, suggest_rewrites, summarize_unread
+from privproc.workloads.rewrite import MAX_DRAFT_CHARS, TONES
 
 __all__ = ["run_feature"]
 
@@ -60,6 +64,8 @@ def _rewrite(obj: dict[str, Any], backend: Backend) -> dict[str, Any]:
         language is None or isinstance(language, str)
     ):
         raise DecodeError("payload: bad tones or language")
+    if not tones or any(t not in TONES for t in tones) or len(draft) > MAX_DRAFT_CHARS:
+        raise DecodeError(f"payload: tones must be some of {', '.join(TONES)}; draft bounded")
     result = suggest_rewrites(draft, tones, backend=backend, language=language)
     return {
         "rewrites": {
@@ -72,7 +78,7 @@ def _rewrite(obj: dict[str, Any], backend: Backend) -> dict[str, Any]:
 
 
 def run_feature(payload: bytes, backend: Backend) -> bytes:
-    """Run the feature ``payload`` names; a refusal becomes ``{"error": code}``."""
+    """Run the feature ``payload`` names; a refusal becomes ``{"error": problem}``."""
     try:
         obj = _decode(payload)
         feature = obj["feature"]
@@ -83,7 +89,7 @@ def run_feature(payload: bytes, backend: Backend) -> bytes:
         else:
             raise DecodeError("payload: unknown feature")
     except MisuseError:
-        out = {"error": "bad-request"}
+        out = {"error": INTERNAL}
     except PrivprocError as exc:
-        out = {"error": exc.code}
+        out = {"error": problem_document(exc)}
     return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()

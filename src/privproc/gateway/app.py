@@ -44,6 +44,7 @@ from privproc.gateway.keys import GatewayKeys
 from privproc.gateway.metrics import GatewayMetrics
 from privproc.gateway.routing import NodeMap
 from privproc.limits import GATEWAY_MAX_REQUEST, MAX_SEALED_RESPONSE
+from privproc.problem import encode_problem
 from privproc.sealed import parse_header
 
 __all__ = ["SEALED_MEDIA", "GatewayConfig", "Redeemer", "create_app", "problem_bhttp"]
@@ -67,14 +68,7 @@ class GatewayConfig:
 
 def problem_bhttp(exc: PrivprocError) -> bhttp.Response:
     """A privproc error as an inner binary HTTP problem response (sealed to the client)."""
-    body = json.dumps(
-        {
-            "type": f"urn:privproc:problem:{exc.code}",
-            "title": exc.code,
-            "status": exc.http_status,
-            "detail": str(exc),
-        }
-    ).encode()
+    body = encode_problem(exc)
     return bhttp.Response(
         exc.http_status, headers=((b"content-type", PROBLEM_JSON.encode()),), content=body
     )
