@@ -14,7 +14,8 @@ import pytest
 from privproc.consent.audit import audit_store
 from privproc.consent.events import ConsentState, verify_chain
 from privproc.consent.pgstore import PostgresStore
-from privproc.consent.store import LOOKUP_CHUNK, ConsentStore, SqliteStore, open_store
+from privproc.consent.store import LOOKUP_CHUNK, ConsentStore, SqliteStore
+from privproc.consent.stores import open_store
 from privproc.errors import ConflictError, NotFoundError, StoreError, VerificationError
 from tests._postgres import PostgresServer, running_postgres
 

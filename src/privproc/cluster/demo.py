@@ -28,9 +28,9 @@ from rich.table import Table
 
 from privproc.client.report import ReportEntry
 from privproc.client.session import open_device
+from privproc.client.trail import print_trail
 from privproc.client.verify import Step
 from privproc.cluster.launch import Cluster, ClusterSpec
-from privproc.commands._trail import print_trail
 from privproc.errors import PolicyError, PrivprocError, VerificationError
 from privproc.workloads.chat import Chat
 

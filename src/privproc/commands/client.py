@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps({"trail": steps, "nodes": [n.node for n in result.nodes]}))
         else:
-            from privproc.commands._trail import print_trail
+            from privproc.client.trail import print_trail
 
             print_trail(result.trail)
 

@@ -65,7 +65,7 @@ def _home(home: Path | None) -> ConsentHome:
 def _store(db: str | None, home: Path | None, *, existing: bool = False) -> ConsentStore:
     """Open the store; with ``existing``, refuse to create a SQLite file (a typo in a
     path would otherwise give an empty store, and an export that excludes everyone)."""
-    from privproc.consent.store import open_store
+    from privproc.consent.stores import open_store
 
     target = db or str(_home(home).database)
     if existing and "://" not in target and not Path(target).is_file():

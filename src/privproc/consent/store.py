@@ -48,7 +48,6 @@ __all__ = [
     "event_from_row",
     "event_row",
     "first_event",
-    "open_store",
     "status_from_row",
     "statuses_by_chunk",
 ]
@@ -318,14 +317,3 @@ class SqliteStore:
         """Close the connection."""
         with self._lock:
             self._db.close()
-
-
-def open_store(target: str | Path) -> ConsentStore:
-    """A store for ``target``: a ``postgresql://`` URL, or a SQLite file path."""
-    text = str(target)
-    if text.startswith(("postgresql://", "postgres://")):
-        from privproc.consent.pgstore import PostgresStore
-
-        store: ConsentStore = PostgresStore(text)
-        return store
-    return SqliteStore(target)

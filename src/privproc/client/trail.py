@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from privproc.client.verify import Step
 
+__all__ = ["print_trail"]
+
 if TYPE_CHECKING:
     from rich.console import Console
 
