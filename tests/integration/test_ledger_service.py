@@ -16,8 +16,8 @@ from privproc.ledger.note import Ed25519Signer, Note
 from privproc.ledger.service import LedgerConfig
 from privproc.ledger.service import build_app as ledger_app
 from privproc.ledger.tiles import TileRef, decode_entry_bundle
+from privproc.ledger.tlog_witness import AddCheckpointRequest
 from privproc.ledger.verifier import InclusionBundle
-from privproc.witness.protocol import AddCheckpointRequest
 from privproc.witness.service import WitnessConfig
 from privproc.witness.service import build_app as witness_app
 
@@ -184,7 +184,7 @@ def test_witness_state_survives_restart(tmp_path: Path) -> None:
 def test_witness_store_failures_are_store_errors(tmp_path: Path) -> None:
     """A database failure on read or write is StoreError (503), never a bare sqlite3 error."""
     from privproc.errors import StoreError
-    from privproc.witness.protocol import WitnessedState
+    from privproc.ledger.tlog_witness import WitnessedState
     from privproc.witness.service import WitnessStore
 
     store = WitnessStore(tmp_path / "w.sqlite3")

@@ -88,7 +88,7 @@ def test_service_errors_keep_their_status_and_code() -> None:
 
 
 def test_witness_and_issuer_errors_keep_their_status() -> None:
-    from privproc.witness import protocol
+    from privproc.ledger import tlog_witness as protocol
 
     assert protocol.UnknownLogError is errors.UnknownLogError
     assert errors.UnknownLogError("x").http_status == 404

@@ -70,8 +70,8 @@ from privproc.ledger.tiles import (
     encode_entry_bundle,
     parse_tile_path,
 )
+from privproc.ledger.tlog_witness import AddCheckpointRequest, parse_conflict_body
 from privproc.ledger.verifier import InclusionBundle
-from privproc.witness.protocol import AddCheckpointRequest, parse_conflict_body
 
 __all__ = ["VKEY_PATH", "LedgerConfig", "build_app", "load_signer", "load_token"]
 

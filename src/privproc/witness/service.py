@@ -1,7 +1,7 @@
 """The witness service: C2SP tlog-witness ``POST /add-checkpoint`` over SQLite state.
 
 For each known log (by origin and vkey) it keeps the newest checkpoint it
-cosigned; the lookup, the checks of :func:`privproc.witness.protocol.add_checkpoint`
+cosigned; the lookup, the checks of :func:`privproc.ledger.tlog_witness.add_checkpoint`
 and the update run under one lock inside one SQLite transaction (synchronous=FULL),
 so two racing requests cannot roll the witness back (tlog-witness §add-checkpoint).
 
@@ -34,7 +34,7 @@ from privproc._sqlite import open_sqlite
 from privproc.errors import ConfigError, SizeConflictError, StoreError
 from privproc.ledger.cosignature import Cosigner
 from privproc.ledger.note import NoteVerifier
-from privproc.witness.protocol import (
+from privproc.ledger.tlog_witness import (
     AddCheckpointRequest,
     WitnessedState,
     add_checkpoint,

@@ -13,8 +13,8 @@ from privproc.errors import DecodeError
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.note import Note, parse_signer_key, parse_vkey
 from privproc.ledger.tiles import decode_entry_bundle, parse_tile_path
+from privproc.ledger.tlog_witness import AddCheckpointRequest, parse_conflict_body
 from privproc.ledger.verifier import InclusionBundle
-from privproc.witness.protocol import AddCheckpointRequest, parse_conflict_body
 
 BYTES: list[Callable[[bytes], object]] = [
     Note.decode,

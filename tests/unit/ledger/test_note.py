@@ -26,7 +26,7 @@ from privproc.ledger.note import (
     parse_vkey,
     public_key_bytes,
 )
-from privproc.witness.protocol import AddCheckpointRequest
+from privproc.ledger.tlog_witness import AddCheckpointRequest
 from tests._vectors import load_json
 
 V = load_json("ledger", "signed_note.json")
