@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
@@ -14,8 +13,8 @@ from starlette.testclient import TestClient
 from privproc.errors import MisuseError, RemoteError
 from privproc.issuer.app import IssuerConfig, IssuerService, create_app
 from privproc.tokens import issuance
-from privproc.tokens.client import AsyncTokenClient, TokenClient, TokenWallet
-from privproc.tokens.fetcher import AsyncHttpIssuer, DeviceIdentity, HttpIssuer
+from privproc.tokens.client import TokenClient, TokenWallet
+from privproc.tokens.fetcher import DeviceIdentity, HttpIssuer
 from privproc.tokens.protocol import TokenChallenge
 
 CHALLENGE = TokenChallenge(2, "issuer.example", b"", "gateway.example")
@@ -85,36 +84,9 @@ def test_client_misuse(tmp_path: Path, service: IssuerService) -> None:
         TokenClient(TokenWallet(tmp_path / "d"), transport, CHALLENGE, batch=2, low_water=3)
 
 
-def test_async_client(tmp_path: Path, service: IssuerService) -> None:
-    identity = DeviceIdentity("carol", Ed25519PrivateKey.generate())
-
-    async def main() -> None:
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(service)))
-        transport = AsyncHttpIssuer("http://issuer", identity=identity, client=http)
-        await transport.register()
-        client = AsyncTokenClient(
-            TokenWallet(tmp_path / "device"), transport, CHALLENGE, batch=3, low_water=1
-        )
-        token = await client.token(time.time())
-        keys = (await transport.directory()).usable_keys(time.time())
-        issuance.verify_token(token, keys[0])
-        assert client.wallet.count(CHALLENGE) == 2
-        await transport.aclose()
-
-    asyncio.run(main())
-
-
 def test_register_without_identity_is_misuse(service: IssuerService) -> None:
     with pytest.raises(MisuseError, match="no device identity"):
         _sync_transport(service, None).register()
-
-    async def main() -> None:
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(service)))
-        with pytest.raises(MisuseError, match="no device identity"):
-            await AsyncHttpIssuer("http://issuer", client=http).register()
-        await http.aclose()
-
-    asyncio.run(main())
 
 
 def test_refill_keeps_what_it_got_before_a_refusal(tmp_path: Path, service: IssuerService) -> None:
@@ -129,19 +101,11 @@ def test_refill_keeps_what_it_got_before_a_refusal(tmp_path: Path, service: Issu
         client.refill(time.time())
     assert info.value.status == 429
     assert client.wallet.count(CHALLENGE) == 8
-
-    async def main() -> None:
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(service)))
-        other = AsyncHttpIssuer("http://issuer", identity=identity, client=http)
-        wallet = TokenWallet(tmp_path / "e")
-        with pytest.raises(RemoteError):  # same account, quota already used up
-            await AsyncTokenClient(wallet, other, CHALLENGE, batch=2, low_water=1).refill(
-                time.time()
-            )
-        assert wallet.count(CHALLENGE) == 0
-        await other.aclose()
-
-    asyncio.run(main())
+    other = _sync_transport(service, identity)
+    wallet = TokenWallet(tmp_path / "e")
+    with pytest.raises(RemoteError):  # same account, quota already used up
+        TokenClient(wallet, other, CHALLENGE, batch=2, low_water=1).refill(time.time())
+    assert wallet.count(CHALLENGE) == 0
 
 
 def test_identity_and_credentials_are_immutable_values() -> None:

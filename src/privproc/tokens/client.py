@@ -3,7 +3,7 @@
 * :class:`TokenWallet`: tokens on the device, in one SQLite file under a folder the
   caller gives (``$PRIVPROC_HOME/client/`` in the SDK). Taking a token deletes it in
   the same statement, so two processes never spend the same one.
-* :class:`TokenClient` (sync) and :class:`AsyncTokenClient`: fetch the issuer's
+* :class:`TokenClient`: fetch the issuer's
   directory, run RFC 9578 issuance for a batch of tokens through an
   :class:`IssuerTransport` (the HTTP one is :mod:`privproc.tokens.fetcher`), check
   every token against the issuer key before keeping it, and hand out one token per
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -37,8 +37,6 @@ from privproc.tokens.protocol import (
 )
 
 __all__ = [
-    "AsyncIssuerTransport",
-    "AsyncTokenClient",
     "IssuerTransport",
     "TokenClient",
     "TokenWallet",
@@ -134,18 +132,6 @@ class IssuerTransport(Protocol):
         ...
 
 
-class AsyncIssuerTransport(Protocol):
-    """How the client reaches the issuer (async)."""
-
-    def directory(self) -> Awaitable[IssuerDirectory]:
-        """Fetch the issuer directory (RFC 9578 §4)."""
-        ...
-
-    def token_request(self, request: TokenRequest) -> Awaitable[TokenResponse]:
-        """POST one TokenRequest, return the TokenResponse (RFC 9578 §6)."""
-        ...
-
-
 def _pick_key(directory: IssuerDirectory, now: float) -> TokenKey:
     keys = directory.usable_keys(now)
     if not keys:
@@ -235,42 +221,6 @@ class TokenClient(_Base):
         if self._needed():
             try:
                 self.refill(now)
-            except PrivprocError:
-                if self.wallet.count(self.challenge) == 0:
-                    raise
-        return self._take()
-
-
-class AsyncTokenClient(_Base):
-    """The async twin of :class:`TokenClient`."""
-
-    def __init__(
-        self,
-        wallet: TokenWallet,
-        transport: AsyncIssuerTransport,
-        challenge: TokenChallenge,
-        *,
-        batch: int = 10,
-        low_water: int = 3,
-    ) -> None:
-        super().__init__(wallet, challenge, batch=batch, low_water=low_water)
-        self.transport = transport
-
-    async def refill(self, now: float, count: int | None = None) -> int:
-        """Fetch ``count`` tokens (default: up to ``batch``); as :meth:`TokenClient.refill`."""
-        key, want = self._plan(await self.transport.directory(), now, count)
-        with self._keeping() as got:
-            for _ in range(want):
-                request, pending = issuance.begin(key, self.challenge)
-                response = await self.transport.token_request(request)
-                got.append(issuance.finish(pending, response))
-        return len(got)
-
-    async def token(self, now: float) -> Token:
-        """One token for one request (refilling first when below the threshold)."""
-        if self._needed():
-            try:
-                await self.refill(now)
             except PrivprocError:
                 if self.wallet.count(self.challenge) == 0:
                     raise

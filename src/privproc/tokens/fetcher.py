@@ -1,7 +1,7 @@
 """HTTP transports from the device to the issuer (httpx, sync and async).
 
 The only module under :mod:`privproc.tokens` that touches the network; the protocol
-modules never import it. :class:`HttpIssuer` / :class:`AsyncHttpIssuer` fetch the
+modules never import it. :class:`HttpIssuer` fetches the
 directory at ``/.well-known/private-token-issuer-directory`` and POST token requests
 to its ``issuer-request-uri`` (RFC 9578 §4, §6), signing each with the device key
 when one is given (:mod:`privproc.tokens.device_auth`). Non-2xx answers become
@@ -34,7 +34,7 @@ from privproc.tokens.protocol import (
     b64url_encode,
 )
 
-__all__ = ["AsyncHttpIssuer", "DeviceIdentity", "HttpIssuer"]
+__all__ = ["DeviceIdentity", "HttpIssuer"]
 
 _TIMEOUT = httpx.Timeout(10.0)
 _JSON = {"content-type": "application/json"}
@@ -170,43 +170,3 @@ class HttpIssuer(_Common):
     def close(self) -> None:
         """Close the HTTP client."""
         self.client.close()
-
-
-class AsyncHttpIssuer(_Common):
-    """Async transport (an :class:`~privproc.tokens.client.AsyncIssuerTransport`)."""
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        identity: DeviceIdentity | None = None,
-        client: httpx.AsyncClient | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(base_url, identity, clock)
-        self.client = client or httpx.AsyncClient(timeout=_TIMEOUT)
-
-    async def _send(self, method: str, url: str, **kw: object) -> httpx.Response:
-        try:
-            return await self.client.request(method, url, **kw)  # type: ignore[arg-type]
-        except httpx.HTTPError as exc:
-            raise _unreachable(exc) from None
-
-    async def register(self) -> None:
-        """Register this device's key for its account (``POST /register``)."""
-        url, body = self._registration()
-        self._registered(await self._send("POST", url, content=body, headers=_JSON))
-
-    async def directory(self) -> IssuerDirectory:
-        """GET the issuer directory."""
-        return self._directory(await self._send("GET", self.directory_url))
-
-    async def token_request(self, request: TokenRequest) -> TokenResponse:
-        """POST one token request."""
-        body = request.encode()
-        r = await self._send("POST", self.request_url, content=body, headers=self._headers(body))
-        return self._response(r)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client."""
-        await self.client.aclose()
