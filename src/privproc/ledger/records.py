@@ -30,19 +30,16 @@ from privproc.canonical import canonical_json
 from privproc.errors import DecodeError, LedgerError, MisuseError
 from privproc.ledger.note import (
     ALG_ED25519,
-    Ed25519Signer,
     Ed25519Verifier,
     b64decode_strict,
     check_key_name,
     key_id,
-    parse_signer_key,
     public_key_bytes,
 )
 
 __all__ = [
     "FORMAT_VERSION",
     "KeyConfigRecord",
-    "Publisher",
     "Record",
     "ReleaseRecord",
     "RevocationRecord",
@@ -229,51 +226,6 @@ def sign_record(record: Record, publisher: str, private_key: Ed25519PrivateKey) 
     """Sign a record as ``publisher`` (key id as for a signed-note type 0x01 key)."""
     kid = key_id(publisher, ALG_ED25519, public_key_bytes(private_key))
     return SignedRecord(record, publisher, kid, private_key.sign(record_message(record)))
-
-
-class Publisher:
-    """The publisher's signing key and name (what ``privproc release`` signs records with).
-
-    Stored as text in the Go sumdb/note signer-key format
-    (``PRIVATE+KEY+<name>+<hex id>+base64(0x01 || seed)``); verifiers get :meth:`vkey`.
-    """
-
-    __slots__ = ("_signer",)
-
-    def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
-        self._signer = Ed25519Signer(name, private_key)
-
-    @classmethod
-    def generate(cls, name: str) -> Publisher:
-        """A fresh publisher key."""
-        return cls(name, Ed25519PrivateKey.generate())
-
-    @classmethod
-    def from_signer_key(cls, text: str) -> Publisher:
-        """Load a key written by :meth:`signer_key`; raise DecodeError."""
-        signer = parse_signer_key(text)
-        return cls(signer.name, signer.private_key)
-
-    @property
-    def name(self) -> str:
-        """The publisher's key name."""
-        return self._signer.name
-
-    def signer_key(self) -> str:
-        """The private key as text (keep it secret)."""
-        return self._signer.signer_key()
-
-    def verifier(self) -> Ed25519Verifier:
-        """The verifier devices and auditors configure."""
-        return self._signer.verifier()
-
-    def vkey(self) -> str:
-        """The public key as a C2SP signed-note vkey (type 0x01)."""
-        return self._signer.verifier().vkey()
-
-    def sign(self, record: Record) -> SignedRecord:
-        """Sign a record."""
-        return sign_record(record, self.name, self._signer.private_key)
 
 
 def encode_record(signed: SignedRecord) -> bytes:

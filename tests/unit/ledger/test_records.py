@@ -11,10 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from privproc.errors import DecodeError, LedgerError, MisuseError
-from privproc.ledger.note import Ed25519Verifier
+from privproc.ledger.note import Ed25519Signer, Ed25519Verifier, parse_signer_key
 from privproc.ledger.records import (
     KeyConfigRecord,
-    Publisher,
     ReleaseRecord,
     RevocationRecord,
     decode_record,
@@ -132,11 +131,10 @@ def test_decoder_raises_only_decode_error(data: bytes) -> None:
         decode_record(data)
 
 
-def test_publisher_key_roundtrip() -> None:
-    pub = Publisher.generate("publisher.example")
-    again = Publisher.from_signer_key(pub.signer_key())
-    assert again.vkey() == pub.vkey()
-    signed = again.sign(RELEASE)
-    assert decode_record(encode_record(signed)).verify(pub.verifier()) == RELEASE
+def test_signed_record_roundtrip_under_a_signer_key() -> None:
+    signer = Ed25519Signer("publisher.example", Ed25519PrivateKey.generate())
+    again = parse_signer_key(signer.signer_key())
+    signed = sign_record(RELEASE, again.name, again.private_key)
+    assert decode_record(encode_record(signed)).verify(signer.verifier()) == RELEASE
     with pytest.raises(DecodeError):
-        Publisher.from_signer_key("PRIVATE+KEY+x+00000000+AAAA")
+        parse_signer_key("PRIVATE+KEY+x+00000000+AAAA")
