@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from privproc.errors import MisuseError, TokenError, UnknownKeyError
 from privproc.tokens import blind_rsa
-from privproc.tokens.blind_rsa import Backend, PrivateKey, Variant
+from privproc.tokens.blind_rsa import PrivateKey, Variant
 from privproc.tokens.protocol import (
     TOKEN_TYPE_BLIND_RSA,
     Token,
@@ -103,9 +103,7 @@ class IssuerKeyPair:
         return cls(sk, TokenKey.from_public_key(sk.public_key))
 
 
-def evaluate(
-    keys: Iterable[IssuerKeyPair], request: TokenRequest, *, backend: Backend = "gmpy2"
-) -> TokenResponse:
+def evaluate(keys: Iterable[IssuerKeyPair], request: TokenRequest) -> TokenResponse:
     """Issuer: sign a TokenRequest with the key its truncated key id names (RFC 9578 §6.2).
 
     Raises :class:`~privproc.errors.UnknownKeyError` if no active key has that
@@ -119,7 +117,7 @@ def evaluate(
         )
     if len(matches) > 1:
         raise MisuseError("two active token keys share a truncated key id")
-    blind_sig = blind_rsa.blind_sign(matches[0].private_key, request.blinded_msg, backend=backend)
+    blind_sig = blind_rsa.blind_sign(matches[0].private_key, request.blinded_msg)
     return TokenResponse(blind_sig)
 
 
