@@ -26,6 +26,7 @@ from privproc.client.report import ReportEntry, append_report
 from privproc.client.verify import Trust, TrustedNode, VerifiedDirectory, verify_directory
 from privproc.errors import (
     DecodeError,
+    MisuseError,
     OpenError,
     PolicyError,
     PrivprocError,
@@ -63,7 +64,10 @@ class Answer:
 
 
 class Device:
-    """One device: its config, its state folder, its token source and its network."""
+    """One device: its config, its state folder, its token source and its network.
+
+    ``transport`` stands in for the network (an in-memory harness wires the parties'
+    ASGI apps here); ``local_address`` binds the real one to a source address."""
 
     def __init__(
         self,
@@ -75,13 +79,17 @@ class Device:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
         timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.config = config
         self.home = home
         self.tokens = tokens
         self._now = now
         self._rng = rng or random.SystemRandom()
-        transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
+        if transport is not None and local_address is not None:
+            raise MisuseError("Device: give a transport or a local address, not both")
+        if transport is None and local_address:
+            transport = httpx.HTTPTransport(local_address=local_address)
         self._http = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
         self._verified: VerifiedDirectory | None = None
         self._seen = SeenCheckpointStore(home / "seen-checkpoint")
