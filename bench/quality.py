@@ -99,7 +99,7 @@ def _openai_rows(cases: list[dict[str, Any]]) -> list[Row]:
     url = os.environ.get("PRIVPROC_BENCH_OPENAI_URL")
     if not url:
         return []
-    from privproc.workloads.openai_compat import OpenAICompatible
+    from privproc.inference.openai_compat import OpenAICompatible
 
     model = os.environ.get("PRIVPROC_BENCH_OPENAI_MODEL", "default")
     short = [c for c in cases if c["id"].endswith("-short")]

@@ -24,9 +24,9 @@ import httpx
 import pytest
 
 from privproc.errors import RemoteError
+from privproc.inference.openai_compat import OpenAICompatible
 from privproc.workloads import suggest_rewrites, summarize_unread
 from privproc.workloads.minilm import load_default_backend
-from privproc.workloads.openai_compat import OpenAICompatible
 from privproc.workloads.text import names_and_numbers, words
 from tests.unit.workloads._chats import FAMILY_EN, chat
 

@@ -71,7 +71,6 @@ ADAPTERS_IN_CORE_FOLDERS = frozenset(
         "consent/service.py",
         "consent/store.py",
         "consent/stores.py",
-        "workloads/openai_compat.py",
     }
 )
 

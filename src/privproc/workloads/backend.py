@@ -3,7 +3,7 @@
 Every backend embeds text (``embed``); some can also write text (``generate``),
 which lets the features produce abstractive summaries and free-form rewrites.
 The embedded default (:class:`privproc.workloads.minilm.MiniLM`) only embeds;
-an OpenAI-compatible inference server (:mod:`privproc.workloads.openai_compat`)
+an OpenAI-compatible inference server (:mod:`privproc.inference.openai_compat`)
 does both.
 """
 

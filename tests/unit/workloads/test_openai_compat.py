@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from privproc.errors import ConfigError, MisuseError, RemoteError
-from privproc.workloads.openai_compat import MAX_RESPONSE_BYTES, OpenAICompatible
+from privproc.inference.openai_compat import MAX_RESPONSE_BYTES, OpenAICompatible
 
 
 def _backend(handler: object, **kwargs: object) -> OpenAICompatible:
