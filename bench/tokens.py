@@ -27,11 +27,12 @@ from _common import Row, rate, row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+from privproc.stores.spent import RedisSpentStore, SqliteSpentStore
 from privproc.tokens import blind_rsa, issuance
 from privproc.tokens.blind_rsa import PrivateKey, Variant
 from privproc.tokens.protocol import Token, TokenChallenge, TokenRequest
 from privproc.tokens.redeem import Redeemer
-from privproc.tokens.spent import RedisSpentStore, SpentStore, SqliteSpentStore
+from privproc.tokens.spent import SpentStore
 
 BENCH = "tokens"
 CHALLENGE = TokenChallenge(2, "issuer.example", b"", "gateway.example")

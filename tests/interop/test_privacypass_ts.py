@@ -16,13 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from privproc.stores.spent import SqliteSpentStore
 from privproc.tokens import http_auth, issuance
 from privproc.tokens.blind_rsa import PrivateKey
 from privproc.tokens.client import TokenClient, TokenWallet
 from privproc.tokens.fetcher import HttpIssuer
 from privproc.tokens.protocol import Token, TokenChallenge, TokenKey
 from privproc.tokens.redeem import Redeemer
-from privproc.tokens.spent import SqliteSpentStore
 from tests._servers import free_port, http_ok, running_server
 from tests.interop._node import HERE, ensure_node_modules
 from tests.system._issuer import issuer_process

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from privproc.errors import PrivprocError, ReplayError
+from privproc.stores.spent import RedisSpentStore
 from privproc.tokens.protocol import Token, TokenChallenge, TokenKey
 from privproc.tokens.redeem import Redeemer
-from privproc.tokens.spent import RedisSpentStore
 
 
 def main(argv: list[str]) -> int:

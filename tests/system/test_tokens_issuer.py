@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from privproc.errors import RemoteError, ReplayError
+from privproc.stores.spent import SqliteSpentStore
 from privproc.tokens import issuance
 from privproc.tokens.client import TokenClient, TokenWallet
 from privproc.tokens.fetcher import DeviceIdentity, HttpIssuer
@@ -23,7 +24,6 @@ from privproc.tokens.protocol import (
     TokenResponse,
 )
 from privproc.tokens.redeem import Redeemer, spent_key
-from privproc.tokens.spent import SqliteSpentStore
 from tests._redis import redis_url
 from tests.system._issuer import issuer_process
 

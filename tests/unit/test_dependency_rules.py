@@ -65,7 +65,6 @@ ADAPTERS_IN_CORE_FOLDERS = frozenset(
         "ledger/storage.py",
         "tokens/client.py",
         "tokens/fetcher.py",
-        "tokens/spent.py",
         "consent/client.py",
         "consent/pgstore.py",
         "consent/service.py",

@@ -13,8 +13,8 @@ from privproc.errors import StoreError
 from privproc.issuer.auth import DeviceRegistry
 from privproc.issuer.quota import SqliteQuotaStore
 from privproc.ledger.storage import _SqliteDatabase
+from privproc.stores.spent import SqliteSpentStore
 from privproc.tokens.client import TokenWallet
-from privproc.tokens.spent import SqliteSpentStore
 from privproc.witness.service import WitnessStore
 
 

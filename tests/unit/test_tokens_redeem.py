@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from privproc.errors import MisuseError, ReplayError, StoreError, TokenError
+from privproc.stores.spent import RedisSpentStore, SqliteSpentStore
 from privproc.tokens import http_auth, issuance
 from privproc.tokens.blind_rsa import PrivateKey
 from privproc.tokens.protocol import Token, TokenChallenge
 from privproc.tokens.redeem import Redeemer, spent_key
-from privproc.tokens.spent import RedisSpentStore, SqliteSpentStore
 from tests._redis import free_port
 
 CHALLENGE = TokenChallenge(2, "issuer.example", b"", "gateway.example")

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from privproc.errors import MisuseError, StoreError
-from privproc.tokens.spent import RedisSpentStore, SpentStore, SqliteSpentStore
+from privproc.stores.spent import RedisSpentStore, SqliteSpentStore
+from privproc.tokens.spent import SpentStore
 from tests._redis import free_port, redis_server, redis_url
 
 __all__ = ["redis_url"]

@@ -17,6 +17,7 @@ from privproc.gateway.keys import ActiveKey, GatewayKeys
 from privproc.gateway.routing import NodeMap
 from privproc.ledger.client import LedgerClient
 from privproc.ledger.records import KeyConfigRecord, encode_record, sign_record
+from privproc.stores.spent import RedisSpentStore, SqliteSpentStore
 from privproc.tokens.protocol import (
     DIRECTORY_PATH,
     TOKEN_TYPE_BLIND_RSA,
@@ -24,7 +25,7 @@ from privproc.tokens.protocol import (
     TokenChallenge,
 )
 from privproc.tokens.redeem import Redeemer as TokenRedeemer
-from privproc.tokens.spent import RedisSpentStore, SpentStore, SqliteSpentStore
+from privproc.tokens.spent import SpentStore
 
 __all__ = ["GatewaySetup", "challenge_for", "load_publisher", "make_redeemer", "run_gateway"]
 
