@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from privproc.client.issuer_http import HttpIssuer
+from privproc.client.wallet import TokenClient, TokenWallet
 from privproc.stores.spent import SqliteSpentStore
 from privproc.tokens import http_auth, issuance
 from privproc.tokens.blind_rsa import PrivateKey
-from privproc.tokens.client import TokenClient, TokenWallet
-from privproc.tokens.fetcher import HttpIssuer
 from privproc.tokens.protocol import Token, TokenChallenge, TokenKey
 from privproc.tokens.redeem import Redeemer
 from tests._servers import free_port, http_ok, running_server

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from privproc.client.issuer_http import DeviceIdentity, HttpIssuer
+from privproc.client.wallet import TokenClient, TokenWallet
 from privproc.errors import RemoteError, ReplayError
 from privproc.stores.spent import SqliteSpentStore
 from privproc.tokens import issuance
-from privproc.tokens.client import TokenClient, TokenWallet
-from privproc.tokens.fetcher import DeviceIdentity, HttpIssuer
 from privproc.tokens.protocol import (
     DIRECTORY_MEDIA_TYPE,
     DIRECTORY_PATH,

@@ -63,8 +63,6 @@ ADAPTERS_IN_CORE_FOLDERS = frozenset(
         "ledger/postgres.py",
         "ledger/service.py",
         "ledger/storage.py",
-        "tokens/client.py",
-        "tokens/fetcher.py",
         "consent/client.py",
         "consent/pgstore.py",
         "consent/service.py",

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from privproc._sqlite import open_sqlite
+from privproc.client.wallet import TokenWallet
 from privproc.consent.store import SqliteStore as ConsentSqliteStore
 from privproc.errors import StoreError
 from privproc.issuer.auth import DeviceRegistry
 from privproc.issuer.quota import SqliteQuotaStore
 from privproc.ledger.storage import _SqliteDatabase
 from privproc.stores.spent import SqliteSpentStore
-from privproc.tokens.client import TokenWallet
 from privproc.witness.service import WitnessStore
 
 

@@ -10,11 +10,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.testclient import TestClient
 
+from privproc.client.issuer_http import DeviceIdentity, HttpIssuer
+from privproc.client.wallet import TokenClient, TokenWallet
 from privproc.errors import MisuseError, RemoteError
 from privproc.issuer.app import IssuerConfig, IssuerService, create_app
 from privproc.tokens import issuance
-from privproc.tokens.client import TokenClient, TokenWallet
-from privproc.tokens.fetcher import DeviceIdentity, HttpIssuer
 from privproc.tokens.protocol import TokenChallenge
 
 CHALLENGE = TokenChallenge(2, "issuer.example", b"", "gateway.example")

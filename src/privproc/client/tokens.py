@@ -1,8 +1,8 @@
 """The device's token source: privproc.tokens' wallet and issuer client, per request.
 
 Tokens (RFC 9578 type 0x0002) are fetched in batches by
-:class:`privproc.tokens.client.TokenClient` through the issuer's HTTP API
-(:mod:`privproc.tokens.fetcher`), kept in the wallet under the client folder,
+:class:`privproc.client.wallet.TokenClient` through the issuer's HTTP API
+(:mod:`privproc.client.issuer_http`), kept in the wallet under the client folder,
 and each is handed out once as an ``Authorization: PrivateToken`` value
 (RFC 9577 §2.2). The device key that signs token requests
 (:mod:`privproc.tokens.device_auth`) is made and registered on first use.
@@ -15,9 +15,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from privproc.client.issuer_http import DeviceIdentity, HttpIssuer
+from privproc.client.wallet import TokenClient, TokenWallet
 from privproc.errors import ConfigError
-from privproc.tokens.client import TokenClient, TokenWallet
-from privproc.tokens.fetcher import DeviceIdentity, HttpIssuer
 from privproc.tokens.http_auth import format_authorization
 from privproc.tokens.protocol import TokenChallenge
 

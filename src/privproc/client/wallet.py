@@ -5,7 +5,7 @@
   the same statement, so two processes never spend the same one.
 * :class:`TokenClient`: fetch the issuer's
   directory, run RFC 9578 issuance for a batch of tokens through an
-  :class:`IssuerTransport` (the HTTP one is :mod:`privproc.tokens.fetcher`), check
+  :class:`IssuerTransport` (the HTTP one is :mod:`privproc.client.issuer_http`), check
   every token against the issuer key before keeping it, and hand out one token per
   request, refilling when fewer than ``low_water`` remain.
 

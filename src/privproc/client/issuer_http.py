@@ -132,7 +132,7 @@ class _Common:
 
 
 class HttpIssuer(_Common):
-    """Sync transport (an :class:`~privproc.tokens.client.IssuerTransport`)."""
+    """Sync transport (an :class:`~privproc.client.wallet.IssuerTransport`)."""
 
     def __init__(
         self,
