@@ -28,7 +28,7 @@ from privproc.ledger.merkle import (
     verify_inclusion,
 )
 from privproc.ledger.note import Ed25519Signer
-from privproc.ledger.storage import SqliteLedgerStore
+from privproc.ledger_service.storage import SqliteLedgerStore
 
 BENCH = "ledger"
 N = int(os.environ.get("PRIVPROC_BENCH_LEDGER_N", "1000000"))

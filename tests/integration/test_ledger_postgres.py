@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 from privproc.ledger.checkpoint import open_checkpoint
 from privproc.ledger.cosignature import verifier_from_vkey
 from privproc.ledger.merkle import MemoryTree, consistency_proof, inclusion_proof
-from privproc.ledger.postgres import PostgresLedgerStore
-from privproc.ledger.service import LedgerConfig, build_app
+from privproc.ledger_service.app import LedgerConfig, build_app
+from privproc.ledger_service.postgres import PostgresLedgerStore
 from tests._postgres import running_postgres
 
 

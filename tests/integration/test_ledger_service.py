@@ -13,11 +13,11 @@ from privproc.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpo
 from privproc.ledger.cosignature import CosignatureVerifier, verifier_from_vkey
 from privproc.ledger.merkle import MemoryTree, consistency_proof, leaf_hash, verify_inclusion
 from privproc.ledger.note import Ed25519Signer, Note
-from privproc.ledger.service import LedgerConfig
-from privproc.ledger.service import build_app as ledger_app
 from privproc.ledger.tiles import TileRef, decode_entry_bundle
 from privproc.ledger.tlog_witness import AddCheckpointRequest
 from privproc.ledger.verifier import InclusionBundle
+from privproc.ledger_service.app import LedgerConfig
+from privproc.ledger_service.app import build_app as ledger_app
 from privproc.witness.service import WitnessConfig
 from privproc.witness.service import build_app as witness_app
 

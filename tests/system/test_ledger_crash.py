@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from privproc.errors import RemoteError
-from privproc.ledger.client import LedgerClient
 from privproc.ledger.tiles import decode_entry_bundle
+from privproc.ledger_service.client import LedgerClient
 from tests._servers import free_port
 from tests.system._ledger_procs import (
     env,

@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from privproc.errors import ForkError, LedgerError
 from privproc.ledger.checkpoint import open_checkpoint
-from privproc.ledger.client import LedgerClient
 from privproc.ledger.cosignature import verifier_from_vkey
 from privproc.ledger.note import Ed25519Signer, Ed25519Verifier
 from privproc.ledger.records import ReleaseRecord, encode_record, sign_record
@@ -31,6 +30,7 @@ from privproc.ledger.verifier import (
     verify_not_revoked,
     verify_record,
 )
+from privproc.ledger_service.client import LedgerClient
 from tests._servers import free_port
 from tests.system._ledger_procs import env, run_cli, start, stop, wait_for, wait_http
 

@@ -59,10 +59,6 @@ CORES = (
 #: them out. Each is listed by name, so a new I/O import in a core fails at once.
 ADAPTERS_IN_CORE_FOLDERS = frozenset(
     {
-        "ledger/client.py",
-        "ledger/postgres.py",
-        "ledger/service.py",
-        "ledger/storage.py",
         "consent/client.py",
         "consent/pgstore.py",
         "consent/service.py",
@@ -84,8 +80,9 @@ RULES = {
         "privproc.directory",
         "privproc.issuer",
         "privproc.witness",
-        "privproc.ledger.service",
-        "privproc.ledger.storage",
+        "privproc.ledger_service.app",
+        "privproc.ledger_service.storage",
+        "privproc.ledger_service.postgres",
         "privproc.cluster",
         "privproc.commands",
     ),

@@ -13,7 +13,7 @@ from privproc.consent.store import SqliteStore as ConsentSqliteStore
 from privproc.errors import StoreError
 from privproc.issuer.auth import DeviceRegistry
 from privproc.issuer.quota import SqliteQuotaStore
-from privproc.ledger.storage import _SqliteDatabase
+from privproc.ledger_service.storage import _SqliteDatabase
 from privproc.stores.spent import SqliteSpentStore
 from privproc.witness.service import WitnessStore
 

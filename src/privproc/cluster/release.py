@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from privproc import __version__
 from privproc.attestation import measure_release
 from privproc.errors import MisuseError
-from privproc.ledger.client import LedgerClient
 from privproc.ledger.records import ReleaseRecord, RevocationRecord, encode_record, sign_record
+from privproc.ledger_service.client import LedgerClient
 
 __all__ = ["COMPONENT", "Release", "measure", "record_release", "record_revocation"]
 

@@ -84,10 +84,10 @@ def _loop(
 ) -> None:
     from privproc.ledger.audit import audit_log
     from privproc.ledger.checkpoint import Checkpoint
-    from privproc.ledger.client import LedgerClient
     from privproc.ledger.cosignature import verifier_from_vkey
     from privproc.ledger.note import Note
     from privproc.ledger.tiles import TileRef
+    from privproc.ledger_service.client import LedgerClient
 
     cache: dict[TileRef, bytes] = {}
     previous: Checkpoint | None = None

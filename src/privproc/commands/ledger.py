@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the ledger service until interrupted."""
         from privproc._http import serve as run
-        from privproc.ledger.service import LedgerConfig, build_app
+        from privproc.ledger_service.app import LedgerConfig, build_app
 
         config = LedgerConfig(
             home=_home(home, "ledger"),
@@ -67,8 +67,8 @@ def register(app: typer.Typer) -> None:
     @group.command()
     def add(*, url: _Url, home: _Home = None, as_json: _Json = False) -> None:
         """Append one entry, read from stdin as raw bytes; print its 0-based index."""
-        from privproc.ledger.client import LedgerClient
-        from privproc.ledger.service import load_token
+        from privproc.ledger_service.app import load_token
+        from privproc.ledger_service.client import LedgerClient
 
         token = load_token(_home(home, "ledger"))
         entry = sys.stdin.buffer.read()
@@ -79,8 +79,8 @@ def register(app: typer.Typer) -> None:
     @group.command()
     def key(*, url: _Url, as_json: _Json = False) -> None:
         """Print the ledger's checkpoint verifier key (C2SP signed-note vkey)."""
-        from privproc.ledger.client import LedgerClient
         from privproc.ledger.cosignature import verifier_from_vkey
+        from privproc.ledger_service.client import LedgerClient
 
         with LedgerClient(url) as client:
             vkey = client.vkey()

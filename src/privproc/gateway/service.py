@@ -15,8 +15,8 @@ from privproc.errors import ConfigError, StoreError
 from privproc.gateway.app import GatewayConfig, Redeemer, create_app
 from privproc.gateway.keys import ActiveKey, GatewayKeys
 from privproc.gateway.routing import NodeMap
-from privproc.ledger.client import LedgerClient
 from privproc.ledger.records import KeyConfigRecord, encode_record, sign_record
+from privproc.ledger_service.client import LedgerClient
 from privproc.stores.spent import RedisSpentStore, SqliteSpentStore
 from privproc.tokens.protocol import (
     DIRECTORY_PATH,

@@ -1,6 +1,6 @@
 """Offline audit of a fetched log: re-derive every tile and the root from the entries.
 
-Fetch first (:class:`privproc.ledger.client.LedgerClient`), then :func:`audit_log`
+Fetch first (:class:`privproc.ledger_service.client.LedgerClient`), then :func:`audit_log`
 checks, with no I/O:
 
 1. the checkpoint's log signature, and which known witnesses cosigned it;

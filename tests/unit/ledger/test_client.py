@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from privproc.errors import DecodeError
-from privproc.ledger.client import LedgerClient
+from privproc.ledger_service.client import LedgerClient
 
 
 def _client(body: object) -> LedgerClient:

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from privproc.ledger.storage import SqlLedgerStore
+from privproc.ledger_service.storage import SqlLedgerStore
 
 __all__ = ["PostgresLedgerStore"]
 

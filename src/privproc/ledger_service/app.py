@@ -61,7 +61,6 @@ from privproc.ledger.note import (
     open_note,
     parse_signer_key,
 )
-from privproc.ledger.storage import SqliteLedgerStore, SqlLedgerStore
 from privproc.ledger.tiles import (
     ENTRIES_LEVEL,
     MAX_ENTRY_SIZE,
@@ -72,6 +71,7 @@ from privproc.ledger.tiles import (
 )
 from privproc.ledger.tlog_witness import AddCheckpointRequest, parse_conflict_body
 from privproc.ledger.verifier import InclusionBundle
+from privproc.ledger_service.storage import SqliteLedgerStore, SqlLedgerStore
 
 __all__ = ["VKEY_PATH", "LedgerConfig", "build_app", "load_signer", "load_token"]
 
@@ -148,7 +148,7 @@ def _open_store(config: LedgerConfig) -> SqlLedgerStore:
     if db is None:
         return SqliteLedgerStore(config.home / "ledger.sqlite3")
     if db.startswith(("postgresql://", "postgres://")):
-        from privproc.ledger.postgres import PostgresLedgerStore
+        from privproc.ledger_service.postgres import PostgresLedgerStore
 
         return PostgresLedgerStore(db)
     raise ConfigError("--database must be a postgresql:// URL (default: SQLite in the home)")

@@ -1,7 +1,7 @@
 """Durable storage for the ledger: entries, every complete-subtree hash, checkpoints.
 
 Two backends share one implementation: SQLite (the default, one file under the
-ledger's home) and PostgreSQL (:mod:`privproc.ledger.postgres`, for scale).
+ledger's home) and PostgreSQL (:mod:`privproc.ledger_service.postgres`, for scale).
 
 Durability: the service acknowledges an append only after the transaction holding
 the entry, its hashes and the new signed checkpoint has committed. SQLite runs in
