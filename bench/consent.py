@@ -55,7 +55,7 @@ def _generate(path: Path, n: int, seed: int = 1) -> None:
 
 def _consent_db(path: Path) -> None:
     from privproc.consent.events import ConsentState
-    from privproc.consent.store import SqliteStore
+    from privproc.consent_service.sqlite import SqliteStore
 
     rng = random.Random(2)
     store = SqliteStore(path)
@@ -85,7 +85,7 @@ def _child(mode: str, src: str, db: str, out: str) -> None:
     else:
         from privproc.consent.export import Exporter
         from privproc.consent.files import iter_lines
-        from privproc.consent.store import SqliteStore
+        from privproc.consent_service.sqlite import SqliteStore
 
         store = SqliteStore(db)
         exporter = Exporter(store.statuses)

@@ -15,8 +15,8 @@ from starlette.testclient import TestClient
 
 from privproc.consent.events import ConsentEvent, ConsentState, verify_chain
 from privproc.consent.receipt import Receipt, unb64url, verify_receipt
-from privproc.consent.service import MAX_LOOKUP, create_app
-from privproc.consent.store import SqliteStore
+from privproc.consent_service.app import MAX_LOOKUP, create_app
+from privproc.consent_service.sqlite import SqliteStore
 
 ADMIN = "operator-token"
 ADMIN_H = {"authorization": f"Bearer {ADMIN}"}

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from privproc.consent.client import ConsentClient
 from privproc.consent.events import ConsentState
 from privproc.consent.export import Exporter
 from privproc.consent.regions import ASK_REQUIRED
-from privproc.consent.service import create_app
-from privproc.consent.store import SqliteStore
+from privproc.consent_service.app import create_app
+from privproc.consent_service.client import ConsentClient
+from privproc.consent_service.sqlite import SqliteStore
 
 ADMIN = "operator-secret"
 ACCOUNTS = [("p0", "US"), ("p1", "DE"), ("p2", "BR"), ("p3", "JP")]

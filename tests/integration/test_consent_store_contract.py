@@ -13,9 +13,10 @@ import pytest
 
 from privproc.consent.audit import audit_store
 from privproc.consent.events import ConsentState, verify_chain
-from privproc.consent.pgstore import PostgresStore
-from privproc.consent.store import LOOKUP_CHUNK, ConsentStore, SqliteStore
-from privproc.consent.stores import open_store
+from privproc.consent.store import LOOKUP_CHUNK, ConsentStore
+from privproc.consent_service.postgres import PostgresStore
+from privproc.consent_service.sqlite import SqliteStore
+from privproc.consent_service.stores import open_store
 from privproc.errors import ConflictError, NotFoundError, StoreError, VerificationError
 from tests._postgres import PostgresServer, running_postgres
 
@@ -139,7 +140,7 @@ def test_clock_going_back_keeps_times_ordered(backend: Backend) -> None:
 def test_statuses_in_bulk(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     chunk = 20  # queries go in chunks: make several
     monkeypatch.setattr("privproc.consent.store.LOOKUP_CHUNK", chunk)
-    monkeypatch.setattr("privproc.consent.pgstore.LOOKUP_CHUNK", chunk)
+    monkeypatch.setattr("privproc.consent_service.postgres.LOOKUP_CHUNK", chunk)
     assert chunk < LOOKUP_CHUNK
     store = backend[0]()
     n = 2 * chunk + 7

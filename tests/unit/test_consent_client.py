@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from privproc.consent.client import ConsentClient
+from privproc.consent_service.client import ConsentClient
 from privproc.errors import DecodeError
 
 _STATUS = {

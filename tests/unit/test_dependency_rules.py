@@ -55,18 +55,6 @@ CORES = (
     "consent",
 )
 
-#: Adapters that still live in a core folder: the folder move of the house issue (#11) takes
-#: them out. Each is listed by name, so a new I/O import in a core fails at once.
-ADAPTERS_IN_CORE_FOLDERS = frozenset(
-    {
-        "consent/client.py",
-        "consent/pgstore.py",
-        "consent/service.py",
-        "consent/store.py",
-        "consent/stores.py",
-    }
-)
-
 RULES = {
     # The relay cannot decrypt and never sees a token: it does not even hold the code.
     "relay": ("privproc.hpke", "privproc.ohttp", "privproc.tokens", "privproc.sealed"),
@@ -131,17 +119,10 @@ def _module_name(path: Path) -> str:
 @pytest.mark.parametrize("path", _core_files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_core_imports_no_io_library(path: Path) -> None:
     rel = str(path.relative_to(ROOT))
-    if rel in ADAPTERS_IN_CORE_FOLDERS:
-        pytest.skip(f"{rel}: an adapter still in a core folder (issue #11 moves it)")
     bad = {n for n in _imports(path) if _matches(n, IO_LIBRARIES)}
     assert not bad, f"core {rel} imports {sorted(bad)}"
     services = ("privproc.cli", "privproc.commands", "privproc.cluster", "privproc.client")
     assert not {n for n in _imports(path) if _matches(n, services)}, rel
-
-
-def test_every_listed_adapter_exists() -> None:
-    for rel in ADAPTERS_IN_CORE_FOLDERS:
-        assert (ROOT / rel).is_file(), f"{rel} moved: take it off the list"
 
 
 @pytest.mark.parametrize("package", sorted(RULES))

@@ -9,7 +9,7 @@ import pytest
 
 from privproc._sqlite import open_sqlite
 from privproc.client.wallet import TokenWallet
-from privproc.consent.store import SqliteStore as ConsentSqliteStore
+from privproc.consent_service.sqlite import SqliteStore as ConsentSqliteStore
 from privproc.errors import StoreError
 from privproc.issuer.auth import DeviceRegistry
 from privproc.issuer.quota import SqliteQuotaStore

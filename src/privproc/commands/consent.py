@@ -22,12 +22,12 @@ import typer
 from privproc.errors import ConfigError
 
 if TYPE_CHECKING:
-    from privproc.consent.client import ConsentClient
     from privproc.consent.events import ConsentEvent
     from privproc.consent.home import ConsentHome
     from privproc.consent.receipt import Receipt
     from privproc.consent.regions import RegionPolicy
     from privproc.consent.store import ConsentStore
+    from privproc.consent_service.client import ConsentClient
 
 
 class _Default(StrEnum):
@@ -65,7 +65,7 @@ def _home(home: Path | None) -> ConsentHome:
 def _store(db: str | None, home: Path | None, *, existing: bool = False) -> ConsentStore:
     """Open the store; with ``existing``, refuse to create a SQLite file (a typo in a
     path would otherwise give an empty store, and an export that excludes everyone)."""
-    from privproc.consent.stores import open_store
+    from privproc.consent_service.stores import open_store
 
     target = db or str(_home(home).database)
     if existing and "://" not in target and not Path(target).is_file():
@@ -92,7 +92,7 @@ def _home_public_key(home: Path | None) -> bytes:
 
 
 def _client(url: str, token: str | None, home: Path | None) -> ConsentClient:
-    from privproc.consent.client import ConsentClient
+    from privproc.consent_service.client import ConsentClient
 
     return ConsentClient(url, token or _home(home).admin_token(create=False))
 
@@ -124,7 +124,7 @@ def serve(
 ) -> None:
     """Run the consent service."""
     from privproc._http import serve as run
-    from privproc.consent.service import create_app
+    from privproc.consent_service.app import create_app
 
     folder = _home(home)
     store = _store(database_url, home)
@@ -157,7 +157,7 @@ def register_account(
         event, secret = reg.event, reg.secret
     else:
         from privproc.consent.home import new_secret
-        from privproc.consent.service import hash_secret
+        from privproc.consent_service.app import hash_secret
 
         secret = new_secret()
         with _opened(db, home) as store:
@@ -273,7 +273,7 @@ def status(
         with _client(url, token, home) as client:
             typer.echo(json.dumps(client.status(account)))
         return
-    from privproc.consent.service import status_json
+    from privproc.consent_service.app import status_json
     from privproc.errors import NotFoundError
 
     with _opened(db, home, existing=True) as store:
@@ -307,8 +307,8 @@ def key(
     home: Path | None = _HOME,
 ) -> None:
     """Print the service's receipt public key (Ed25519, raw, base64url)."""
-    from privproc.consent.client import ConsentClient
     from privproc.consent.receipt import b64url
+    from privproc.consent_service.client import ConsentClient
 
     if url:
         with ConsentClient(url) as client:
@@ -326,8 +326,8 @@ def verify_receipt_cmd(
     home: Path | None = _HOME,
 ) -> None:
     """Check a receipt's signature against the service's key (--key, --url, or --home's)."""
-    from privproc.consent.client import ConsentClient
     from privproc.consent.receipt import Receipt, unb64url, verify_receipt
+    from privproc.consent_service.client import ConsentClient
 
     try:
         raw = json.loads(receipt_file.read_bytes())

@@ -5,9 +5,8 @@
 * :mod:`privproc.consent.rules`   the eligibility rules, one table, stable names
 * :mod:`privproc.consent.export`  the streaming training-data filter (no I/O)
 * :mod:`privproc.consent.receipt` Ed25519-signed receipts for consent changes
-* :mod:`privproc.consent.store`   the store interface and its SQLite implementation
-* :mod:`privproc.consent.pgstore` the PostgreSQL implementation
-* :mod:`privproc.consent.service` the HTTP service (starlette)
+* :mod:`privproc.consent.store`   the store contract (the stores, the HTTP service and its
+  client are adapters in :mod:`privproc.consent_service`)
 
 See ``docs/consent.md``.
 """

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from privproc.consent.pgstore import PostgresStore
-from privproc.consent.store import ConsentStore, SqliteStore
+from privproc.consent.store import ConsentStore
+from privproc.consent_service.postgres import PostgresStore
+from privproc.consent_service.sqlite import SqliteStore
 
 __all__ = ["open_store"]
 

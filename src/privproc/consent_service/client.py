@@ -22,7 +22,7 @@ from privproc.consent.events import (
     parse_time,
 )
 from privproc.consent.receipt import Receipt, unb64url
-from privproc.consent.service import MAX_LOOKUP
+from privproc.consent_service.app import MAX_LOOKUP
 from privproc.errors import DecodeError, RemoteError, StoreError
 
 __all__ = ["ConsentClient", "Registration"]
