@@ -1,6 +1,6 @@
 """The PostgreSQL consent store (psycopg 3), for more accounts than one file holds.
 
-Same tables and rules as :class:`~privproc.consent.store.SqliteStore`: events are
+Same tables and rules as :class:`~privproc.consent_service.sqlite.SqliteStore`: events are
 append-only (a trigger refuses UPDATE and DELETE on them), and a change locks the
 account's row (``SELECT ... FOR UPDATE``) before it reads the head event and
 inserts the next, so concurrent changes of one account serialize across every
