@@ -18,7 +18,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec, padding  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature  # noqa: E402
 
 from _common import Row, rate, row  # noqa: E402
@@ -46,16 +46,18 @@ def run() -> list[Row]:
     assert isinstance(vcek_key, ec.EllipticCurvePublicKey)
     sig = encode_dss_signature(parsed.signature_r, parsed.signature_s)
     ark_key, ask_pub = ark.public_key(), ask.public_key()
+    assert isinstance(ark_key, rsa.RSAPublicKey)
+    assert isinstance(ask_pub, rsa.RSAPublicKey)
 
     def ecdsa() -> None:
         vcek_key.verify(sig, parsed.signed, ec.ECDSA(hashes.SHA384()))
 
     def rsa2() -> None:
-        ark_key.verify(ask.signature, ask.tbs_certificate_bytes, PSS, hashes.SHA384())  # type: ignore[union-attr,call-arg]
-        ask_pub.verify(vcek.signature, vcek.tbs_certificate_bytes, PSS, hashes.SHA384())  # type: ignore[union-attr,call-arg]
+        ark_key.verify(ask.signature, ask.tbs_certificate_bytes, PSS, hashes.SHA384())
+        ask_pub.verify(vcek.signature, vcek.tbs_certificate_bytes, PSS, hashes.SHA384())
 
     def rsa_ark_self() -> None:
-        ark_key.verify(ark.signature, ark.tbs_certificate_bytes, PSS, hashes.SHA384())  # type: ignore[union-attr,call-arg]
+        ark_key.verify(ark.signature, ark.tbs_certificate_bytes, PSS, hashes.SHA384())
 
     def raw2() -> None:
         ecdsa()
@@ -70,7 +72,8 @@ def run() -> list[Row]:
         from privproc.attestation._x509 import load_der
 
         key = load_der(vcek_der, "x").public_key()
-        key.verify(sig, parsed.signed, ec.ECDSA(hashes.SHA384()))  # type: ignore[union-attr,call-arg]
+        assert isinstance(key, ec.EllipticCurvePublicKey)
+        key.verify(sig, parsed.signed, ec.ECDSA(hashes.SHA384()))
         rsa2()
         rsa_ark_self()
 
@@ -102,12 +105,14 @@ def run() -> list[Row]:
     root_key = vendor.certificate.public_key()
     leaf = machine.certificate
     leaf_key = leaf.public_key()
+    assert isinstance(root_key, ec.EllipticCurvePublicKey)
+    assert isinstance(leaf_key, ec.EllipticCurvePublicKey)
     sr = parse_sim(ev.report)
     sim_sig = encode_dss_signature(sr.signature_r, sr.signature_s)
 
     def sim_raw() -> None:
-        root_key.verify(leaf.signature, leaf.tbs_certificate_bytes, ec.ECDSA(hashes.SHA384()))  # type: ignore[union-attr,call-arg]
-        leaf_key.verify(sim_sig, sr.signed, ec.ECDSA(hashes.SHA384()))  # type: ignore[union-attr,call-arg]
+        root_key.verify(leaf.signature, leaf.tbs_certificate_bytes, ec.ECDSA(hashes.SHA384()))
+        leaf_key.verify(sim_sig, sr.signed, ec.ECDSA(hashes.SHA384()))
 
     def sim_full() -> None:
         verify(ev, policy=sim_policy, now=ts)
@@ -162,14 +167,16 @@ def run() -> list[Row]:
     gpu_report = bytes.fromhex((gdir / "hopperAttestationReport.txt").read_text().strip())
     gpu_chain = (gdir / "hopperCertChain.txt").read_bytes()
     gcerts = x509.load_pem_x509_certificates(gpu_chain)
-    glinks = [
-        (gcerts[i + 1 if i + 1 < len(gcerts) else i].public_key(), gcerts[i])
-        for i in range(len(gcerts))
-    ]
+    glinks: list[tuple[ec.EllipticCurvePublicKey, x509.Certificate]] = []
+    for i in range(len(gcerts)):
+        issuer_key = gcerts[i + 1 if i + 1 < len(gcerts) else i].public_key()
+        assert isinstance(issuer_key, ec.EllipticCurvePublicKey)
+        glinks.append((issuer_key, gcerts[i]))
     gsig = encode_dss_signature(
         int.from_bytes(gpu_report[-96:-48], "big"), int.from_bytes(gpu_report[-48:], "big")
     )
     gleaf = gcerts[0].public_key()
+    assert isinstance(gleaf, ec.EllipticCurvePublicKey)
     gnow = datetime(2025, 1, 1, tzinfo=UTC)
 
     def gpu_full() -> None:
@@ -177,8 +184,8 @@ def run() -> list[Row]:
 
     def gpu_raw() -> None:
         for key, cert in glinks:
-            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hashes.SHA384()))  # type: ignore[union-attr,call-arg]
-        gleaf.verify(gsig, gpu_report[:-96], ec.ECDSA(hashes.SHA384()))  # type: ignore[union-attr,call-arg]
+            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hashes.SHA384()))
+        gleaf.verify(gsig, gpu_report[:-96], ec.ECDSA(hashes.SHA384()))
 
     gpu_rate = rate(gpu_full)
     gpu_raw_rate = rate(gpu_raw)

@@ -50,7 +50,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +102,9 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 def _workload(name: str) -> Chat:
     if name == "trivial":
-        chat = {**GROUP_CHAT, "messages": [{**m, "unread": False} for m in GROUP_CHAT["messages"]]}
+        messages = GROUP_CHAT["messages"]
+        assert isinstance(messages, list)
+        chat = {**GROUP_CHAT, "messages": [{**m, "unread": False} for m in messages]}
         return Chat.from_json(chat)
     return Chat.from_json(GROUP_CHAT)
 
@@ -174,7 +176,7 @@ def _interleaved(
     return out, walls
 
 
-def _concurrent(calls: list[Callable[[], object]], per: int) -> tuple[list[float], float]:
+def _concurrent(calls: Sequence[Callable[[], object]], per: int) -> tuple[list[float], float]:
     """Each call run ``per`` times in its own thread, all at once: latencies and wall."""
     barrier = threading.Barrier(len(calls) + 1)
 

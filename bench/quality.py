@@ -63,6 +63,16 @@ def _lead(chat: Chat, n: int) -> str:
     return "\n".join(f"{m.sender}: {m.text}" for m in chat.unread[:n])
 
 
+def _leader(n: int) -> Callable[[Chat], str]:
+    """``_lead`` with ``n`` bound now (not late, as a closure over the loop would be)."""
+    return lambda c: _lead(c, n)
+
+
+def _summarizer(backend: Backend) -> Callable[[Chat], str]:
+    """``summarize_unread(...).text`` with ``backend`` bound now."""
+    return lambda c: summarize_unread(c, backend=backend).text
+
+
 def _evaluate(cases: list[dict[str, Any]], summarize: Callable[[Chat], str]) -> dict[str, float]:
     recall, unsupported, ratio, latency = [], [], [], []
     stated = total = 0
@@ -174,12 +184,12 @@ def run() -> list[Row]:
     minilm = load_default_backend()
     embed_only = _evaluate(cases, lambda c: str(minilm.embed([m.text for m in c.unread]).shape))
     for name, backend in _backends():
-        got = _evaluate(cases, lambda c, b=backend: summarize_unread(c, backend=b).text)
+        got = _evaluate(cases, _summarizer(backend))
         n = max(1, round(got["lines"]))
-        first_n = _evaluate(cases, lambda c, n=n: _lead(c, n))
+        first_n = _evaluate(cases, _leader(n))
         note = f"{len(cases)} chats, en+fr, 5-200 messages, all splits"
         heldout = [c for c in cases if c["split"] == "heldout"]
-        got_ho = _evaluate(heldout, lambda c, b=backend: summarize_unread(c, backend=b).text)
+        got_ho = _evaluate(heldout, _summarizer(backend))
         lead3_ho = _evaluate(heldout, lambda c: _lead(c, 3))
         rows += [
             row(

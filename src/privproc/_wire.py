@@ -41,7 +41,7 @@ class Reader:
 
     __slots__ = ("_buf", "_pos")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
         self._buf = memoryview(_as_bytes(data, "Reader"))
         self._pos = 0
 
@@ -144,7 +144,7 @@ class Writer:
         """The bytes written so far."""
         return b"".join(self._parts)
 
-    def write_bytes(self, data: bytes) -> Writer:
+    def write_bytes(self, data: bytes | bytearray | memoryview) -> Writer:
         """Append raw bytes."""
         self._parts.append(_as_bytes(data, "Writer.write_bytes"))
         return self

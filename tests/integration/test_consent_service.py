@@ -93,13 +93,13 @@ def test_region_rules_in_status(client: TestClient) -> None:
     ],
 )
 def test_unauthenticated_is_401_and_changes_nothing(
-    client: TestClient, method: str, path: str, headers: object
+    client: TestClient, method: str, path: str, headers: dict[str, str] | str
 ) -> None:
     register(client, "alice", "US")
     bob = register(client, "bob", "US")
-    r = client.request(
-        method, path, headers=bob if headers == "bob" else headers, json={"state": "refused"}
-    )  # type: ignore[arg-type]
+    sent = bob if headers == "bob" else headers
+    assert isinstance(sent, dict)
+    r = client.request(method, path, headers=sent, json={"state": "refused"})
     assert r.status_code == 401
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["type"] == "urn:privproc:problem:unauthorized"

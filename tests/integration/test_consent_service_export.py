@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import cast
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,7 +51,9 @@ def test_export_follows_the_state_set_over_http(sequence: list[tuple[int, str]])
     store = SqliteStore(":memory:")
     app = create_app(store, Ed25519PrivateKey.generate(), admin_token=ADMIN,
                      now=lambda: datetime(2026, 6, 1, tzinfo=UTC))  # fmt: skip
-    with TestClient(app, base_url="http://consent") as http:
+    with TestClient(app, base_url="http://consent") as test_client:
+        # TestClient is an httpx2.Client, API-compatible with the httpx.Client asked for.
+        http = cast(httpx.Client, test_client)
         operator = ConsentClient("http://consent", ADMIN, http=http)
         secrets = {a: operator.register(a, region).secret for a, region in ACCOUNTS}
         state: dict[str, str] = {}

@@ -62,7 +62,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         def raw(sql: str) -> None:
             with psycopg.connect(url, autocommit=True) as db:
                 db.execute(
-                    sql.replace("{events}", "consent_events")  # type: ignore[arg-type]
+                    sql.replace("{events}", "consent_events")
                     .replace("{accounts}", "consent_accounts")
                     .replace(
                         "{drop_trigger}",

@@ -19,7 +19,17 @@ import httpx
 
 from tests._servers import free_port, stop_process, wait_ready
 
-__all__ = ["ROOT", "env", "free_port", "running", "spawn", "stop", "wait_http"]
+__all__ = [
+    "ROOT",
+    "env",
+    "free_port",
+    "running",
+    "spawn",
+    "stop",
+    "stop_process",
+    "wait_http",
+    "wait_ready",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 

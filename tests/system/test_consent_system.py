@@ -61,7 +61,7 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[st
 
 
 def _records(path: Path) -> None:
-    rows = [
+    rows: list[dict[str, object]] = [
         {"account": "alice", "kind": "public_post", "author_age": 30},
         {"account": "alice", "kind": "comment", "author_age_band": "18_plus"},
         {"account": "alice", "kind": "private_message", "author_age": 30},

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import itertools
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -90,6 +91,7 @@ def test_rewritten_time_with_recomputed_hash_breaks_the_next_link() -> None:
 
 
 def test_event_from_json_refuses_junk() -> None:
+    junk: object
     for junk in (None, [], {}, {"seq": "1"}, {**history("u1", "US", [])[0].to_json(), "seq": True}):
         with pytest.raises(DecodeError):
             ConsentEvent.from_json(junk)
@@ -163,5 +165,6 @@ def test_receipt_is_checked_when_made(field: str, value: object) -> None:
     """A receipt with a bad field is refused when read, before any signature check."""
     with pytest.raises(DecodeError):
         Receipt.from_json({**_RECEIPT, field: value})
+    changes: dict[str, Any] = {field: value}
     with pytest.raises(MisuseError):
-        dataclasses.replace(Receipt.from_json(_RECEIPT), **{field: value})
+        dataclasses.replace(Receipt.from_json(_RECEIPT), **changes)

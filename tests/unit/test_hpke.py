@@ -9,6 +9,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.bindings._rust import openssl as rust_openssl
 from cryptography.hazmat.primitives import hpke as crypto_hpke
+from cryptography.hazmat.primitives.asymmetric import x448
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -48,11 +49,15 @@ def test_cross_check_with_cryptography(kem: hpke.KEM, kdf: hpke.KDF, aead: hpke.
     enc, ct = ours.seal(pk, pt, info=info, aad=aad)
     assert len(enc) == kem.n_enc == CRYPTO_KEMS[kem].enc_length()
     sk_obj = kem.deserialize_private(sk)
+    pk_obj = kem.deserialize(pk)
+    # CRYPTO_KEMS has no X448 (cryptography's HPKE does not implement it).
+    assert not isinstance(sk_obj, x448.X448PrivateKey)
+    assert not isinstance(pk_obj, x448.X448PublicKey)
     assert rust_openssl.hpke._decrypt_with_aad(theirs, enc + ct, sk_obj, info=info, aad=aad) == pt
     enc2, ct2 = ours.seal(pk, pt, info=info)
     assert theirs.decrypt(enc2 + ct2, sk_obj, info=info) == pt
     # theirs -> ours
-    blob = rust_openssl.hpke._encrypt_with_aad(theirs, pt, kem.deserialize(pk), info=info, aad=aad)
+    blob = rust_openssl.hpke._encrypt_with_aad(theirs, pt, pk_obj, info=info, aad=aad)
     n = kem.n_enc
     assert ours.open(blob[:n], sk, blob[n:], info=info, aad=aad) == pt
     # a wrong info fails on both sides

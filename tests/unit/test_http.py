@@ -34,7 +34,7 @@ def _request(headers: Sequence[tuple[bytes, bytes]], chunks: Sequence[bytes]) ->
         return messages.pop(0)
 
     scope = {"type": "http", "method": "POST", "path": "/", "headers": list(headers)}
-    return Request(scope, receive)  # type: ignore[arg-type]
+    return Request(scope, receive)
 
 
 def _read(headers: Sequence[tuple[bytes, bytes]], chunks: Sequence[bytes], limit: int) -> bytes:
@@ -68,7 +68,10 @@ def _call(exc: Exception) -> Response:
     async def endpoint(_request: Request) -> Response:
         raise exc
 
-    return asyncio.run(error_boundary(endpoint)(_request([], [])))
+    async def call() -> Response:
+        return await error_boundary(endpoint)(_request([], []))
+
+    return asyncio.run(call())
 
 
 def test_problem_response_is_rfc9457() -> None:

@@ -285,4 +285,4 @@ def test_response_contexts_are_checked_when_made() -> None:
             (suite, bytearray(client.enc), client.secret),
         ):
             with pytest.raises(MisuseError):
-                cls(*args)  # type: ignore[arg-type]
+                cls(*args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -27,7 +28,9 @@ def service(tmp_path: Path) -> IssuerService:
 
 
 def _sync_transport(service: IssuerService, identity: DeviceIdentity | None) -> HttpIssuer:
-    return HttpIssuer("http://issuer", identity=identity, client=TestClient(create_app(service)))
+    # starlette's TestClient is an httpx2.Client, API-compatible with the httpx.Client asked for.
+    client = cast(httpx.Client, TestClient(create_app(service)))
+    return HttpIssuer("http://issuer", identity=identity, client=client)
 
 
 def test_wallet_keeps_tokens_per_challenge(tmp_path: Path, service: IssuerService) -> None:

@@ -137,7 +137,7 @@ def test_redis_bad_url() -> None:
 
 def test_sqlite_purges_expired_rows(tmp_path: Path) -> None:
     s = SqliteSpentStore(tmp_path / "s.db")
-    s.PURGE_EVERY = 4  # type: ignore[misc]
+    s.PURGE_EVERY = 4
     now = time.time()
     for i in range(3):
         s.spend(f"old-{i}".encode(), expires_at=now + 1, now=now)

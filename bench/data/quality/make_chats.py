@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
 
-def _compose(scenario: dict, rng: random.Random, total: int, read: int) -> dict:
+def _compose(scenario: dict[str, Any], rng: random.Random, total: int, read: int) -> dict[str, Any]:
     filler = DATA["filler"][scenario["language"]]
     senders = sorted({s for s, _ in scenario["messages"]})
     n_filler = max(0, total - len(scenario["messages"]))

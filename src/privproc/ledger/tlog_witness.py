@@ -36,6 +36,7 @@ from privproc.ledger.note import Note, NoteSignature, NoteVerifier, b64decode_st
 __all__ = [
     "MAX_PROOF_LINES",
     "AddCheckpointRequest",
+    "UnknownLogError",
     "WitnessedState",
     "add_checkpoint",
     "parse_conflict_body",

@@ -8,12 +8,15 @@ exercises paths no public sample covers: v3 reports, Turin's TCB layout and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
@@ -38,16 +41,16 @@ def _name(cn: str) -> x509.Name:
 def _cert(
     subject: str,
     issuer: str,
-    key: object,
+    key: CertificatePublicKeyTypes,
     signer: rsa.RSAPrivateKey,
-    exts: list[x509.UnrecognizedExtension] = (),
-) -> x509.Certificate:  # type: ignore[assignment]
+    exts: Sequence[x509.UnrecognizedExtension] = (),
+) -> x509.Certificate:
     b = (
         x509.CertificateBuilder()
         .subject_name(_name(subject))
         .issuer_name(_name(issuer))
         .public_key(key)
-        .serial_number(x509.random_serial_number())  # type: ignore[arg-type]
+        .serial_number(x509.random_serial_number())
         .not_valid_before(START)
         .not_valid_after(START + timedelta(days=3650))
     )
@@ -76,10 +79,10 @@ class FakeAmd:
             self.chain.ark.public_bytes(der),
         )
 
-    def pin(self, monkeypatch: object) -> None:
+    def pin(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setitem(
             certs.ARK_SHA256,
-            self.product,  # type: ignore[attr-defined]
+            self.product,
             self.chain.ark.fingerprint(hashes.SHA256()),
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,10 +96,10 @@ def test_file_changing_while_measured_is_refused(
     target = code / "b.py"
     real_open = Path.open
 
-    def changed_open(self: Path, *args: object, **kwargs: object) -> object:
+    def changed_open(self: Path, *args: Any, **kwargs: Any) -> object:
         if self == target:
             return io.BytesIO(content)
-        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+        return real_open(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "open", changed_open)
     with pytest.raises(ConfigError, match="changed while"):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypedDict
 
 import pytest
 
@@ -12,6 +13,14 @@ from privproc.attestation.sevsnp.verify import VerifiedReport, verify_report
 from privproc.errors import AttestationError
 
 from .snp_synth import START, FakeAmd, crl, make
+
+
+class _Window(TypedDict):
+    """The validity window ``crl`` takes as keywords."""
+
+    last: datetime
+    next_: datetime | None
+
 
 NOW = START + timedelta(days=30)
 TCB = Tcb(bootloader=9, tee=0, snp=21, microcode=209)
@@ -45,14 +54,14 @@ def test_current_crl_without_our_serials_passes(
     amd: FakeAmd, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     amd.pin(monkeypatch)
-    window = {"last": NOW - timedelta(days=1), "next_": NOW + timedelta(days=1)}
+    window: _Window = {"last": NOW - timedelta(days=1), "next_": NOW + timedelta(days=1)}
     verified = _verify(amd, crl(amd, [12345], **window))
     assert (verified.product, verified.tcb, verified.measurement) == (Product.GENOA, TCB, MEAS)
 
 
 def test_revoked_vcek_and_ask(amd: FakeAmd, monkeypatch: pytest.MonkeyPatch) -> None:
     amd.pin(monkeypatch)
-    window = {"last": NOW - timedelta(days=1), "next_": NOW + timedelta(days=1)}
+    window: _Window = {"last": NOW - timedelta(days=1), "next_": NOW + timedelta(days=1)}
     _refused(amd, crl(amd, [amd.vcek.serial_number], **window), "sevsnp.vcek.revoked")
     _refused(amd, crl(amd, [amd.chain.ask.serial_number], **window), "sevsnp.ask.revoked")
 
@@ -73,6 +82,6 @@ def test_stale_or_future_crl(amd: FakeAmd, monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_crl_signed_by_someone_else(amd: FakeAmd, monkeypatch: pytest.MonkeyPatch) -> None:
     amd.pin(monkeypatch)
-    window = {"last": NOW - timedelta(days=1), "next_": NOW + timedelta(days=1)}
+    window: _Window = {"last": NOW - timedelta(days=1), "next_": NOW + timedelta(days=1)}
     _refused(amd, crl(amd, [], signer=amd.ask_key, **window), "sevsnp.crl.signature")
     _refused(amd, b"\x30\x03\x02\x01\x00", "sevsnp.crl.format")

@@ -167,7 +167,8 @@ def test_unexpected_verifier_output_is_refused_not_crashed() -> None:
     # (it used to escape as the ValueError of bytes.fromhex).
     from privproc.attestation.tdx.verify import _field
 
-    for body in ({"mr_td": "zz"}, {"mr_td": "00"}, {"mr_td": 7}, {}):
+    bodies: tuple[dict[str, object], ...] = ({"mr_td": "zz"}, {"mr_td": "00"}, {"mr_td": 7}, {})
+    for body in bodies:
         with pytest.raises(AttestationError) as info:
             _field(body, "mr_td", 48)
         assert info.value.check == "tdx.quote.verify"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import typer.core
 import typer.main
 
 import privproc
@@ -20,7 +21,7 @@ def _argparse_options() -> set[str]:
 
 def test_same_options_as_privproc_enclave() -> None:
     group = typer.main.get_command(build_app())
-    assert isinstance(group, typer.main.TyperGroup)
+    assert isinstance(group, typer.core.TyperGroup)
     command = group.commands["enclave"]
     options = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
     assert _argparse_options() == options - {"--help"}

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -65,7 +66,7 @@ def _post(
     config: ohttp.KeyConfig,
     named: list[int],
     token: str = "PrivateToken token=x",
-):
+) -> tuple[httpx2.Response, ohttp.ClientResponseContext]:
     sealed, _ = seal_request(b'{"feature":"x"}', [NODES[i][1] for i in named])
     inner = bhttp.Request(
         "POST",
@@ -80,7 +81,7 @@ def _post(
     return answer, ctx
 
 
-def _open(answer: httpx.Response, ctx: ohttp.ClientResponseContext) -> bhttp.Response:
+def _open(answer: httpx2.Response, ctx: ohttp.ClientResponseContext) -> bhttp.Response:
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "message/ohttp-res"
     return bhttp.decode_response(ctx.open(answer.content))

@@ -196,8 +196,8 @@ def test_not_revoked_and_revoked() -> None:
     )
     entries = [b"raw", release]
     t = MemoryTree()
-    for e in entries:
-        t.append(e)
+    for entry in entries:
+        t.append(entry)
     cp = Checkpoint(ORIGIN, 2, t.root())
     assert verify_not_revoked(entries, cp, PUB, kind="measurement", target=measurement) == cp
     # A revocation by someone else revokes nothing.
@@ -212,8 +212,8 @@ def test_not_revoked_and_revoked() -> None:
             RevocationRecord("measurement", measurement, "CVE", 6), "publisher.example", PUB_KEY
         )
     )
-    for e in (fake,):
-        t.append(e)
+    for entry in (fake,):
+        t.append(entry)
     entries.append(fake)
     verify_not_revoked(
         entries, Checkpoint(ORIGIN, 3, t.root()), PUB, kind="measurement", target=measurement

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from privproc.workloads import Chat
 
+#: (sender, text) or (sender, text, unread).
+Message = tuple[str, str] | tuple[str, str, bool]
+
 
 def chat(
-    messages: list[tuple[str, str]] | list[tuple[str, str, bool]],
+    messages: Sequence[Message],
     *,
     language: str = "en",
     title: str = "Family",
@@ -18,7 +22,7 @@ def chat(
     out: list[dict[str, Any]] = []
     for i, m in enumerate(messages):
         sender, text = m[0], m[1]
-        unread = m[2] if len(m) > 2 else True  # type: ignore[misc]
+        unread = m[2] if len(m) > 2 else True
         out.append(
             {
                 "sender": sender,
@@ -32,7 +36,7 @@ def chat(
     )
 
 
-FAMILY_EN = [
+FAMILY_EN: list[Message] = [
     ("Ana", "Dinner at Grandma's on Wednesday at 7 pm, everyone.", False),
     ("Ben", "Sounds good", False),
     ("Ana", "Hi all! Dinner at Grandma's on Wednesday at 7 pm."),
@@ -45,7 +49,7 @@ FAMILY_EN = [
     ("Chloé", "👍"),
 ]
 
-ECOLE_FR = [
+ECOLE_FR: list[Message] = [
     ("Mme Durand", "Bonjour à tous. La réunion parents-professeurs aura lieu jeudi à 18h."),
     ("Karim", "Merci !"),
     ("Mme Durand", "Pardon, c'est plutôt vendredi, la salle est prise jeudi."),

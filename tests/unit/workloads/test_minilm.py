@@ -67,7 +67,7 @@ def test_long_text_is_truncated_not_refused(minilm: MiniLM) -> None:
 def test_empty_input_and_misuse(minilm: MiniLM) -> None:
     assert minilm.embed([]).shape == (0, 384)
     with pytest.raises(MisuseError):
-        minilm.embed("one string")  # type: ignore[arg-type]
+        minilm.embed("one string")
 
 
 def test_model_files_are_the_installed_weights(minilm: MiniLM) -> None:

@@ -8,6 +8,8 @@ does not produce on demand (malformed bodies, oversize replies, refusals).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import numpy as np
@@ -17,12 +19,12 @@ from privproc.errors import ConfigError, MisuseError, RemoteError
 from privproc.inference.openai_compat import MAX_RESPONSE_BYTES, OpenAICompatible
 
 
-def _backend(handler: object, **kwargs: object) -> OpenAICompatible:
+def _backend(handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> OpenAICompatible:
     return OpenAICompatible(
         "http://127.0.0.1:9/",
         "m",
         transport=httpx.MockTransport(handler),
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
