@@ -66,7 +66,10 @@ class _NoModel:
         raise AssertionError("a refused request reaches no model")
 
 
-@pytest.mark.parametrize("cls", sorted(_tree(), key=lambda c: c.__name__), ids=lambda c: c.__name__)
+_CLASSES = sorted(_tree(), key=lambda c: c.__name__)
+
+
+@pytest.mark.parametrize("cls", _CLASSES, ids=[c.__name__ for c in _CLASSES])
 def test_every_error_of_the_tree_round_trips_through_every_encoding(
     cls: type[PrivprocError],
 ) -> None:
