@@ -24,6 +24,7 @@ they happen; nothing else escapes a public function.
     │   │   │   └── UnknownLogError    a checkpoint origin the witness does not know (404)
     │   │   └── MediaTypeError         a Content-Type we do not take (415)
     │   ├── ReplayError                a value seen before (spent token, reused nonce)
+    │   │   └── ReplayedRequestError   a signed token request presented again (issuer.replay)
     │   ├── NotFoundError              names a thing we do not hold (status 404)
     │   └── ConflictError              would create a thing that already exists (409)
     ├── CryptoError                    a cryptographic operation failed; says nothing
@@ -88,6 +89,7 @@ __all__ = [
     "RateLimitedError",
     "RemoteError",
     "ReplayError",
+    "ReplayedRequestError",
     "SizeConflictError",
     "StaleError",
     "StoreError",
@@ -175,6 +177,17 @@ class ReplayError(PeerError):
 
     http_status = 403
     code = "replay"
+
+
+class ReplayedRequestError(ReplayError):
+    """A signed request (a ``PrivprocDevice`` token request) the service has already
+    served, presented again within its validity window. ``check`` is ``issuer.replay``."""
+
+    code = "replayed-request"
+    check = "issuer.replay"
+
+    def __init__(self, message: str = "this signed request was already presented") -> None:
+        super().__init__(f"{self.check}: {message}")
 
 
 class NotFoundError(PeerError):

@@ -41,7 +41,8 @@ def _records() -> list[bytes]:
             for age in (16, 30):
                 rec = {"account": account, "kind": kind, "author_age": age,
                        "created": "2026-01-01T00:00:00Z", "text": "x"}  # fmt: skip
-                out.append(json.dumps(rec).encode() + b"\n")
+                canonical = json.dumps(rec, sort_keys=True, separators=(",", ":"))
+                out.append(canonical.encode() + b"\n")
     return out
 
 

@@ -57,4 +57,6 @@ def lookup_at(histories: Mapping[str, list[ConsentEvent]], at: datetime) -> Look
 
 
 def line(**fields: object) -> bytes:
-    return json.dumps(fields).encode() + b"\n"
+    """A record line in the export's canonical form (what it writes back)."""
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode() + b"\n"

@@ -12,13 +12,16 @@ import io
 import json
 from datetime import timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from privproc.consent.events import ConsentEvent, ConsentState, state_at
+from privproc.consent.events import ConsentEvent, ConsentState, loads_strict, state_at
 from privproc.consent.export import Exporter, ExportReport
 from privproc.consent.files import iter_lines
 from privproc.consent.regions import ASK_REQUIRED
+from privproc.consent.rules import parse_record
+from privproc.errors import DecodeError
 
 from ._consent_data import T0, history, line, lookup_at
 
@@ -218,3 +221,52 @@ def test_report_mid_stream_adds_up() -> None:
     assert (mid.read, mid.written) == (2, 1)
     assert len(list(stream)) == 3
     assert (exporter.report().read, exporter.report().written) == (5, 4)
+
+
+def test_consent_duplicate_keys_are_malformed_never_judged_on_one_value() -> None:
+    """``{"kind":"private_message", ..., "kind":"public_post"}`` is refused as malformed
+    (a last-value-wins parser would judge it public and write it verbatim)."""
+    chains = {"a0": history("a0", "US", [(1, ConsentState.GRANTED)])}
+    head = b'{"account":"a0","created":"2026-01-01T00:00:00Z","author_age":40,'
+    smuggled = [
+        head + b'"kind":"private_message","text":"' + SECRET.encode() + b'","kind":"public_post"}',
+        head + b'"kind":"public_post","private_chat":true,"private_chat":false}',
+        head + b'"kind":"public_post","meta":{"a":1,"a":2}}',  # nested objects too
+        head + b'"kind":"public_post","score":NaN}',  # not JSON, cannot be re-serialized
+        head + b'"kind":"public_post","text":"\\ud800"}',  # lone surrogate: no UTF-8
+    ]
+    exporter = Exporter(lookup_at(chains, T0 + timedelta(days=1)))
+    assert list(exporter.filter(smuggled)) == []
+    report = exporter.report()
+    assert report.excluded["malformed"] == len(smuggled)
+    assert SECRET not in json.dumps(report.as_dict())
+    with pytest.raises(DecodeError) as info:
+        parse_record(smuggled[0])
+    assert "duplicate key" in str(info.value)
+    assert SECRET not in str(info.value)
+    assert "kind" not in str(info.value)  # the key is not named either
+
+
+def test_consent_duplicate_keys_export_writes_the_canonical_record_not_the_input() -> None:
+    chains = {"a0": history("a0", "US", [(1, ConsentState.GRANTED)])}
+    raw = (
+        b'{ "text" : "caf\\u00e9",  "kind": "public_post", "author_age": 40,'
+        b' "created": "2026-01-01T00:00:00Z", "account": "a0" }\r\n'
+    )
+    exporter = Exporter(lookup_at(chains, T0 + timedelta(days=1)))
+    [out] = list(exporter.filter([raw]))
+    assert (
+        out
+        == (
+            '{"account":"a0","author_age":40,"created":"2026-01-01T00:00:00Z",'
+            '"kind":"public_post","text":"café"}\n'
+        ).encode()
+    )
+    assert json.loads(out) == json.loads(raw)
+
+
+def test_consent_duplicate_keys_refused_in_service_bodies() -> None:
+    assert loads_strict(b'{"a":1}', "body") == {"a": 1}
+    for bad in (b'{"state":"refused","state":"granted"}', b"[NaN]", b"{", "\ud800"):
+        with pytest.raises(DecodeError):
+            loads_strict(bad, "body")

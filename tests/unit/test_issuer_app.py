@@ -135,6 +135,42 @@ def test_refuses_stale_signature(client: TestClient, clock: Clock) -> None:
     assert r.status_code == 401
 
 
+def test_token_request_replay_is_refused_not_counted_and_shared(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """The same body and PrivprocDevice header, sent again inside the skew window, is
+    refused with a problem naming ``issuer.replay`` (not served, not counted), by this
+    issuer and by another issuer replica on the same quota store."""
+    home = tmp_path / "issuer"
+    a = IssuerService(IssuerConfig(home=home, quota_per_day=3), clock=clock)
+    b = IssuerService(IssuerConfig(home=home, quota_per_day=3), clock=clock)
+    with TestClient(create_app(a)) as ca, TestClient(create_app(b)) as cb:
+        key = _register(ca, "gail")
+        [token_key] = _directory(ca).usable_keys(clock.now)
+        request, _ = issuance.begin(token_key, CHALLENGE)
+        body = request.encode()
+        headers = {
+            "content-type": REQUEST_MEDIA_TYPE,
+            "authorization": device_auth.sign("gail", key, body, now=clock.now),
+        }
+        assert ca.post(REQUEST_PATH, content=body, headers=headers).status_code == 200
+        clock.now += 10
+        for replica in (ca, cb, ca):
+            r = replica.post(REQUEST_PATH, content=body, headers=headers)
+            assert r.status_code == 403
+            assert r.headers["content-type"] == "application/problem+json"
+            problem = json.loads(r.content)
+            assert problem["type"] == "urn:privproc:problem:replayed-request"
+            assert problem["detail"].startswith("issuer.replay:")
+        # The replays were not counted: two more fresh requests fit the quota of 3.
+        assert _ask(ca, "gail", key, clock)[0] == 200
+        assert _ask(cb, "gail", key, clock)[0] == 200
+        assert _ask(ca, "gail", key, clock)[0] == 429
+        # Past the window the old credential is stale (401), not served.
+        clock.now += 600
+        assert ca.post(REQUEST_PATH, content=body, headers=headers).status_code == 401
+
+
 def test_second_device_needs_enrollment(client: TestClient) -> None:
     _register(client, "erin")
     raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from privproc.errors import MisuseError, QuotaError, StoreError
+from privproc.errors import MisuseError, QuotaError, ReplayedRequestError, StoreError
 from privproc.issuer.quota import QuotaStore, RedisQuotaStore, SqliteQuotaStore
 from tests._redis import free_port, redis_url
 
@@ -76,6 +78,34 @@ def test_concurrent_takes_never_pass_the_limit(store: QuotaStore) -> None:
     assert len(refused) == 6
 
 
+def test_token_request_replay_cache_refuses_a_second_use(store: QuotaStore) -> None:
+    """first_use records a key once until it expires; stores shared by issuers share it."""
+    k, other = os.urandom(32), os.urandom(32)
+    now = time.time()
+    store.first_use(k, now + 0.2, now=now)
+    with pytest.raises(ReplayedRequestError) as info:
+        store.first_use(k, now + 0.2, now=now)
+    assert info.value.check == "issuer.replay"
+    assert info.value.http_status == 403
+    store.first_use(other, now + 60, now=now)
+    time.sleep(0.3)
+    store.first_use(k, time.time() + 60, now=time.time())  # expired: usable again
+    with pytest.raises(ReplayedRequestError):
+        store.first_use(k, time.time() + 60, now=time.time())
+    with pytest.raises(MisuseError):
+        store.first_use(b"short", now + 1, now=now)
+
+
+def test_token_request_replay_cache_shared_between_two_sqlite_stores(tmp_path: Path) -> None:
+    a, b = SqliteQuotaStore(tmp_path / "q.db"), SqliteQuotaStore(tmp_path / "q.db")
+    k = os.urandom(32)
+    a.first_use(k, 2e9, now=1e9)
+    with pytest.raises(ReplayedRequestError):
+        b.first_use(k, 2e9, now=1e9)
+    a.close()
+    b.close()
+
+
 def test_misuse(store: QuotaStore) -> None:
     with pytest.raises(MisuseError):
         store.take("", "2026-11-23", 1)
@@ -89,3 +119,5 @@ def test_unreachable_fails_closed(tmp_path: Path) -> None:
     r = RedisQuotaStore(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=0.5)
     with pytest.raises(StoreError):
         r.take("a", "2026-11-23", 1)
+    with pytest.raises(StoreError):
+        r.first_use(os.urandom(32), time.time() + 1, now=time.time())

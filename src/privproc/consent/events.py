@@ -37,6 +37,7 @@ __all__ = [
     "check_account",
     "check_region",
     "format_time",
+    "loads_strict",
     "new_event",
     "parse_time",
     "state_at",
@@ -47,6 +48,34 @@ __all__ = [
 GENESIS = "00" * 32
 
 _DOMAIN = b"privproc/consent/event/v1\x00"
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        # The key is not named: in content records even keys may be user content.
+        raise DecodeError("duplicate key in a JSON object")
+    return obj
+
+
+def _no_constant(name: str) -> object:
+    raise DecodeError(f"{name} is not JSON")
+
+
+def loads_strict(data: bytes | str, what: str) -> object:
+    """``json.loads`` that refuses duplicate keys (at any depth) and NaN/Infinity.
+
+    A JSON object with a key twice is read differently by different parsers (first
+    or last value wins), so a check made on one reading could be bypassed by another;
+    it is malformed here. Raises only DecodeError, whose message names ``what``.
+    """
+    try:
+        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except DecodeError as exc:
+        raise DecodeError(f"{what}: {exc}") from None
+    except (ValueError, RecursionError):
+        raise DecodeError(f"{what}: not JSON") from None
+
 
 #: Where a change came from: registration, the user's own choice, a one-step
 #: objection, or the operator acting on the user's documented request.

@@ -7,8 +7,11 @@ records are judged in batches, with one lookup per batch for the batch's distinc
 authors, so the consent used is the state when the batch is judged (an objection
 that lands during an export already applies to the batches after it).
 
-A line that is not a valid record, or longer than ``max_line`` bytes, is counted
-under ``malformed`` and dropped; nothing from any line ever reaches the report.
+A line that is not a valid record (including one with a duplicate JSON key), or
+longer than ``max_line`` bytes, is counted under ``malformed`` and dropped; nothing
+from any line ever reaches the report. An eligible record is written as the
+canonical re-serialization of what was judged (:func:`canonical_record`: sorted
+keys, compact, UTF-8), never as the input line.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from privproc.consent.rules import (
     RULE_NAMES,
     ContentRecord,
     failed_rules,
-    parse_record,
+    parse_record_line,
 )
 from privproc.errors import DecodeError, MisuseError
 
@@ -102,13 +105,14 @@ class Exporter:
         self._failed = dict.fromkeys(RULE_NAMES, 0)
 
     def filter(self, lines: Iterable[bytes]) -> Iterator[bytes]:
-        """Yield the eligible lines of ``lines``, each ending in a newline, in order."""
+        """Yield the eligible records of ``lines`` in order, each as its canonical JSON
+        (not the input bytes) ending in a newline."""
         pending: list[tuple[ContentRecord, bytes]] = []
         for line in lines:
-            record = self._parse(line)
-            if record is None:
+            parsed = self._parse(line)
+            if parsed is None:
                 continue
-            pending.append((record, line))
+            pending.append(parsed)
             if len(pending) >= self._batch:
                 yield from self._judge(pending)
                 pending = []
@@ -124,11 +128,11 @@ class Exporter:
             failed=MappingProxyType(dict(self._failed)),
         )
 
-    def _parse(self, line: bytes) -> ContentRecord | None:
+    def _parse(self, line: bytes) -> tuple[ContentRecord, bytes] | None:
         body = line.rstrip(b"\r\n")
         if len(body) <= self._max_line:
             try:
-                return parse_record(body)
+                return parse_record_line(body)
             except DecodeError:
                 pass
         self._read += 1
@@ -139,7 +143,7 @@ class Exporter:
     def _judge(self, pending: list[tuple[ContentRecord, bytes]]) -> Iterator[bytes]:
         accounts = sorted({record.account for record, _ in pending})
         statuses = self._lookup(accounts)
-        for record, line in pending:
+        for record, canonical in pending:
             self._read += 1
             status = statuses.get(record.account)
             if status is None:
@@ -153,4 +157,4 @@ class Exporter:
                     self._failed[name] += 1
                 continue
             self._written += 1
-            yield line if line.endswith(b"\n") else line + b"\n"
+            yield canonical + b"\n"

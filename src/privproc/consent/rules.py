@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from privproc.consent.events import ConsentState, check_account, parse_time
+from privproc.consent.events import ConsentState, check_account, loads_strict, parse_time
 from privproc.errors import DecodeError
 
 __all__ = [
@@ -52,8 +52,10 @@ __all__ = [
     "ContentKind",
     "ContentRecord",
     "Rule",
+    "canonical_record",
     "failed_rules",
     "parse_record",
+    "parse_record_line",
 ]
 
 #: The age from which an author counts as an adult.
@@ -115,15 +117,28 @@ def _optional_bool(obj: dict[str, object], key: str) -> bool:
     return value
 
 
-def parse_record(line: bytes) -> ContentRecord:
-    """Parse one JSON line into a :class:`ContentRecord`; raise only DecodeError.
+def canonical_record(obj: dict[str, object]) -> bytes:
+    """The canonical JSON of a parsed record: sorted keys, no spaces, UTF-8, no newline.
 
-    Error messages name the field, never its value: lines hold user content.
+    This, not the input line, is what an export writes: exactly what was judged.
+    Raises DecodeError for a string that cannot be UTF-8 (a lone surrogate escape).
     """
     try:
-        obj = json.loads(line)
-    except (ValueError, RecursionError):
-        raise DecodeError("record: not a JSON line") from None
+        text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
+    except (ValueError, UnicodeEncodeError, RecursionError):
+        raise DecodeError("record: does not re-serialize as UTF-8 JSON") from None
+
+
+def parse_record_line(line: bytes) -> tuple[ContentRecord, bytes]:
+    """Parse one JSON line; return the record and :func:`canonical_record` of it.
+
+    Raises only DecodeError, also for a duplicate key at any depth (``{"kind":
+    "private_message", ..., "kind": "public_post"}`` is malformed, never judged on one
+    of its values). Error messages name the field, never its value: lines hold user
+    content.
+    """
+    obj = loads_strict(line, "record")
     if not isinstance(obj, dict):
         raise DecodeError("record: expected a JSON object")
     raw_kind = obj.get("kind")
@@ -136,7 +151,7 @@ def parse_record(line: bytes) -> ContentRecord:
     band = obj.get("author_age_band")
     if band is not None and not isinstance(band, str):
         raise DecodeError("author_age_band: expected a string")
-    return ContentRecord(
+    record = ContentRecord(
         account=obj.get("account"),  # type: ignore[arg-type]  # checked on construction
         kind=kind,
         created=parse_time(obj.get("created")),
@@ -145,6 +160,12 @@ def parse_record(line: bytes) -> ContentRecord:
         private_chat=_optional_bool(obj, "private_chat"),
         private_processing=_optional_bool(obj, "private_processing"),
     )
+    return record, canonical_record(obj)
+
+
+def parse_record(line: bytes) -> ContentRecord:
+    """Parse one JSON line into a :class:`ContentRecord` (see :func:`parse_record_line`)."""
+    return parse_record_line(line)[0]
 
 
 @dataclass(frozen=True, slots=True)

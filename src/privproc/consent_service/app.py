@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -44,6 +43,7 @@ from privproc.consent.events import (
     check_account,
     check_region,
     format_time,
+    loads_strict,
 )
 from privproc.consent.home import new_secret
 from privproc.consent.receipt import b64url, issue_receipt, key_id
@@ -80,10 +80,7 @@ def status_json(status: ConsentStatus, policy: RegionPolicy) -> dict[str, object
 
 async def _json(request: Request, limit: int = _MAX_BODY) -> dict[str, object]:
     body = await read_body(request, limit)
-    try:
-        obj = json.loads(body)
-    except (ValueError, RecursionError):
-        raise DecodeError("body: not JSON") from None
+    obj = loads_strict(body, "body")
     if not isinstance(obj, dict):
         raise DecodeError("body: expected a JSON object")
     return obj

@@ -9,7 +9,10 @@ Routes:
   with exactly ``Content-Type: application/private-token-response`` (RFC 9578 §6.2).
   A malformed request, an unsupported token type or an unknown key id gets 422
   (RFC 9578 §6.2); no or a bad account credential 401; the (N+1)th token of an
-  account's day 429; a failing quota store 503 (fails closed).
+  account's day 429; a signed request already served (same body and
+  ``PrivprocDevice`` credential, within the skew window) 403 with problem type
+  ``replayed-request`` (check ``issuer.replay``), shared by every issuer on the same
+  quota store; a failing quota store 503 (fails closed).
 * ``POST /register``: JSON ``{"account": ..., "public_key": <b64url Ed25519>}``
   registers a device key (with an enrollment token: any number per account; without:
   the first key only, trust on first use).
@@ -106,11 +109,6 @@ class IssuerService:
         self.keys = KeyRing(home / "keys", lifetime=config.key_lifetime, overlap=config.key_overlap)
         self.keys.maintain(clock())
         self.registry = DeviceRegistry(home / "devices.db")
-        if authenticator is None:
-            authenticator = (
-                OpenAuthenticator() if config.open else DeviceKeyAuthenticator(self.registry)
-            )
-        self.authenticator = authenticator
         if quota is None:
             quota = (
                 RedisQuotaStore(config.redis_url)
@@ -118,6 +116,13 @@ class IssuerService:
                 else SqliteQuotaStore(home / "quota.db")
             )
         self.quota = quota
+        if authenticator is None:
+            authenticator = (
+                OpenAuthenticator()
+                if config.open
+                else DeviceKeyAuthenticator(self.registry, replay=quota)
+            )
+        self.authenticator = authenticator
 
     def directory(self, now: float) -> IssuerDirectory:
         """The directory of keys active at ``now`` (rotating first if it is time)."""

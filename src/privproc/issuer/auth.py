@@ -17,6 +17,7 @@ from typing import Protocol
 
 from privproc._sqlite import open_sqlite
 from privproc.errors import AuthError, MisuseError, StoreError
+from privproc.issuer.quota import QuotaStore
 from privproc.tokens import device_auth
 
 __all__ = [
@@ -98,16 +99,29 @@ class DeviceRegistry:
 class DeviceKeyAuthenticator:
     """The embedded default: a PrivprocDevice signature by a key registered for the account."""
 
-    def __init__(self, registry: DeviceRegistry, *, max_skew: float = 300.0) -> None:
+    def __init__(
+        self,
+        registry: DeviceRegistry,
+        *,
+        replay: QuotaStore | None,
+        max_skew: float = 300.0,
+    ) -> None:
         self._registry = registry
+        self._replay = replay
         self._max_skew = max_skew
 
     def authenticate(self, authorization: str | None, body: bytes, *, now: float) -> str:
-        """Parse, look up the account's keys, verify. An account with no device fails
-        exactly like a wrong signature, so the answer does not tell which accounts exist."""
+        """Parse, look up the account's keys, verify, then refuse a replay. An account with
+        no device fails exactly like a wrong signature, so the answer does not tell which
+        accounts exist. ``replay`` (the shared quota store) records each verified request
+        until its ``ts`` leaves the skew window; ``None`` turns the check off (tests only)."""
         creds = device_auth.parse(authorization)
         keys = self._registry.keys(creds.account)
-        return device_auth.verify(creds, keys, body, now=now, max_skew=self._max_skew)
+        account = device_auth.verify(creds, keys, body, now=now, max_skew=self._max_skew)
+        if self._replay is not None:
+            key = device_auth.replay_key(creds, body)
+            self._replay.first_use(key, creds.ts + self._max_skew + 1, now=now)
+        return account
 
 
 class OpenAuthenticator:

@@ -6,8 +6,16 @@ had that day, or raises :class:`~privproc.errors.QuotaError` (429) when that wou
 pass ``limit`` (the count is then left unchanged). Store failures raise
 :class:`~privproc.errors.StoreError` and the issuer refuses to issue (fails closed).
 
+``first_use(key, expires, now=...)`` is the issuers' shared replay cache: it records
+``key`` (a hash of a signed request, :func:`privproc.tokens.device_auth.replay_key`)
+until ``expires`` (Unix seconds) and raises
+:class:`~privproc.errors.ReplayedRequestError` (check ``issuer.replay``) when the key is
+already recorded and not yet expired. It lives in the quota store so that every
+issuer replica sharing the quota also shares the replay cache.
+
 The quota store is the only per-account record the issuer keeps about issuance: a
-count per day. It never sees tokens, nonces or blinded messages.
+count per day and, for one skew window, a hash per signed request. It never sees
+tokens, nonces or blinded messages.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from privproc._sqlite import open_sqlite
-from privproc.errors import MisuseError, QuotaError, StoreError
+from privproc.errors import MisuseError, QuotaError, ReplayedRequestError, StoreError
 
 __all__ = ["QuotaStore", "RedisQuotaStore", "SqliteQuotaStore"]
 
@@ -33,6 +41,10 @@ class QuotaStore(Protocol):
         """Count one token; return the day's count; QuotaError past ``limit``."""
         ...
 
+    def first_use(self, key: bytes, expires: float, *, now: float) -> None:
+        """Record ``key`` until ``expires``; ReplayedRequestError if already recorded."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...
@@ -45,6 +57,11 @@ def _check(account: str, day: str, limit: int) -> None:
         raise MisuseError("day must be YYYY-MM-DD")
     if limit < 0:
         raise MisuseError("limit must be non-negative")
+
+
+def _check_key(key: bytes) -> None:
+    if not 16 <= len(key) <= 64:
+        raise MisuseError("a replay key is 16..64 bytes")
 
 
 def _refuse(limit: int, day: str) -> QuotaError:
@@ -64,7 +81,10 @@ class SqliteQuotaStore:
             schema=[
                 "CREATE TABLE IF NOT EXISTS quota ("
                 " account TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL,"
-                " PRIMARY KEY (account, day)) WITHOUT ROWID"
+                " PRIMARY KEY (account, day)) WITHOUT ROWID",
+                "CREATE TABLE IF NOT EXISTS replay ("
+                " key BLOB NOT NULL PRIMARY KEY, expires REAL NOT NULL) WITHOUT ROWID",
+                "CREATE INDEX IF NOT EXISTS replay_expires ON replay(expires)",
             ],
         )
 
@@ -84,6 +104,23 @@ class SqliteQuotaStore:
         if row is None:
             raise _refuse(limit, day)
         return int(row[0])
+
+    def first_use(self, key: bytes, expires: float, *, now: float) -> None:
+        """Drop expired keys, then insert ``key`` unless a live copy is there."""
+        _check_key(key)
+        with self._lock:
+            try:
+                # Autocommit: each statement is atomic; the insert alone decides.
+                self._db.execute("DELETE FROM replay WHERE expires <= ?", (now,))
+                row = self._db.execute(
+                    "INSERT INTO replay(key, expires) VALUES (?, ?)"
+                    " ON CONFLICT(key) DO NOTHING RETURNING key",
+                    (key, expires),
+                ).fetchone()
+            except sqlite3.Error as exc:
+                raise StoreError(f"quota store: SQLite failed ({type(exc).__name__})") from None
+        if row is None:
+            raise ReplayedRequestError()
 
     def close(self) -> None:
         """Close the database."""
@@ -132,6 +169,19 @@ class RedisQuotaStore:
         if used < 0:
             raise _refuse(limit, day)
         return used
+
+    def first_use(self, key: bytes, expires: float, *, now: float) -> None:
+        """``SET NX`` with an expiry on ``prefix + 'replay:' + hex(key)``."""
+        import redis
+
+        _check_key(key)
+        ttl_ms = max(1, int((expires - now) * 1000))
+        try:
+            fresh = self._redis.set(f"{self._prefix}replay:{key.hex()}", b"1", nx=True, px=ttl_ms)
+        except redis.RedisError as exc:
+            raise StoreError(f"quota store: Redis failed ({type(exc).__name__})") from None
+        if not fresh:
+            raise ReplayedRequestError()
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -8,8 +8,11 @@ public key for its account once; afterwards it signs every token request::
 
 ``sig`` is Ed25519 over ``"privproc-issuer/v1\\n" || account || "\\n" || ts || "\\n" ||
 SHA-256(body)``. The issuer checks the signature with the account's registered key
-and that ``ts`` is within ``max_skew`` of its clock. This module is pure (both sides
-use it); the issuer keeps the registry (:mod:`privproc.issuer.auth`).
+and that ``ts`` is within ``max_skew`` of its clock. A credential verifies for as long
+as ``ts`` is within the skew, so the issuer also refuses one it has already served:
+:func:`replay_key` is what its shared replay cache records (until ``ts + max_skew``).
+This module is pure (both sides use it); the issuer keeps the registry
+(:mod:`privproc.issuer.auth`).
 
 What this does *not* hide: the issuer learns the account of each request (it must,
 for the quota). Unlinkability comes from the blind signature, not from this header.
@@ -27,12 +30,13 @@ from privproc.errors import AuthError, DecodeError
 from privproc.tokens.http_auth import parse_auth_header
 from privproc.tokens.protocol import b64url_decode, b64url_encode
 
-__all__ = ["SCHEME", "DeviceCredentials", "parse", "sign", "verify"]
+__all__ = ["SCHEME", "DeviceCredentials", "parse", "replay_key", "sign", "verify"]
 
 #: The authorization scheme name.
 SCHEME = "PrivprocDevice"
 _LABEL = b"privproc-issuer/v1\n"
 _MAX_ACCOUNT = 256
+_REPLAY_LABEL = b"privproc-issuer-replay/v1\n"
 
 
 def _message(account: str, ts: int, body: bytes) -> bytes:
@@ -106,3 +110,13 @@ def verify(
             continue
         return creds.account
     raise AuthError("device signature does not verify for this account")
+
+
+def replay_key(creds: DeviceCredentials, body: bytes) -> bytes:
+    """The replay-cache key of a verified credential: SHA-256 over the signed message.
+
+    Keyed on what was signed (account, ts, body hash) rather than on the signature
+    bytes alone, so that a second valid signature over the same request (another
+    registered key, a re-encoded signature) is a replay too.
+    """
+    return hashlib.sha256(_REPLAY_LABEL + _message(creds.account, creds.ts, body)).digest()
