@@ -1,6 +1,6 @@
 """Revocation end to end: ``privproc revoke`` appends a record, fresh devices refuse.
 
-One small cluster (ledger, 2 witnesses, issuer, 1 released node, gateway,
+One small cluster (ledger, 2 witnesses, issuer, 2 released nodes, gateway,
 directory, relay). A device is served first; then the operator revokes the
 release with ``privproc revoke`` (a separate process) and a fresh device refuses
 the node naming ``release.revoked``; then the gateway's key configs are revoked
@@ -55,7 +55,7 @@ class Small:
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Small]:
     home = tmp_path_factory.mktemp("revoke") / "home"
-    cluster = Cluster(home, ClusterSpec(nodes=1, k=1))
+    cluster = Cluster(home, ClusterSpec(nodes=2, k=2))
     try:
         config = cluster.start()
         yield Small(cluster, home, config)

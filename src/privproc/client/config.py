@@ -37,7 +37,9 @@ class ClientConfig:
     ``log_vkey`` / ``witness_vkeys``: C2SP signed-note verifier keys; ``quorum``
     witnesses must cosign. ``publisher_vkey``: the key that signs release and
     key-config records. ``issuer_name`` / ``origin``: the token challenge the
-    gateway accepts (RFC 9577 §2.1). ``k``: candidate nodes per request. Ages in seconds.
+    gateway accepts (RFC 9577 §2.1). ``k``: candidate nodes per request. ``min_nodes``:
+    the fewest verified nodes a bundle must yield (``bundle.too_few_nodes``; default 2,
+    so K never silently falls to 1). Ages in seconds.
     """
 
     relay_url: str
@@ -52,6 +54,7 @@ class ClientConfig:
     quorum: int
     publisher_vkey: str
     k: int = 2
+    min_nodes: int = 2
     evidence_max_age: int = 3600
     cosignature_max_age: int = 3600
 
@@ -61,6 +64,8 @@ class ClientConfig:
                 raise ConfigError("client config: URLs must be http(s)")
         if not 1 <= self.k <= 8:
             raise ConfigError("client config: k must be 1..8")
+        if not 1 <= self.min_nodes <= 64:
+            raise ConfigError("client config: min_nodes must be 1..64")
         if not 1 <= self.quorum <= len(self.witness_vkeys):
             raise ConfigError("client config: quorum must be 1..number of witnesses")
         try:

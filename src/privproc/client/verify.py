@@ -21,7 +21,9 @@ config the device may use, or raises the error of the first failed check:
   one, the evidence is fresh, and the node key is the one bound in the report.
 
 A node that fails is left out (its failure is in the trail); when no node passes,
-the first node failure is raised. Every step is recorded in the trail.
+the first node failure is raised; when fewer than ``Trust.min_nodes`` (default 2)
+pass, ``bundle.too_few_nodes`` is raised (the device never lets K fall to one
+node the operator kept in the bundle). Every step is recorded in the trail.
 """
 
 from __future__ import annotations
@@ -37,7 +39,13 @@ from typing import Any
 from privproc import ohttp
 from privproc.attestation import Evidence, Policy, VerifiedNode
 from privproc.attestation import verify as verify_evidence
-from privproc.errors import DecodeError, LedgerError, PrivprocError, VerificationError
+from privproc.errors import (
+    DecodeError,
+    LedgerError,
+    MisuseError,
+    PrivprocError,
+    VerificationError,
+)
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.cosignature import verifier_from_vkey
 from privproc.ledger.merkle import leaf_hash, root_from_leaf_hashes
@@ -72,6 +80,14 @@ class Trust:
     ledger: TrustPolicy
     publisher: Ed25519Verifier
     evidence_max_age: timedelta
+    #: The fewest verified nodes the device accepts a bundle with (``bundle.too_few_nodes``):
+    #: with fewer, K would silently fall and the operator could steer every request of
+    #: this device to the one node it left in the bundle.
+    min_nodes: int = 2
+
+    def __post_init__(self) -> None:
+        if self.min_nodes < 1:
+            raise MisuseError("min_nodes must be at least 1")
 
     @classmethod
     def from_keys(
@@ -84,6 +100,7 @@ class Trust:
         publisher_vkey: str,
         evidence_max_age: int,
         cosignature_max_age: int,
+        min_nodes: int = 2,
     ) -> Trust:
         publisher = verifier_from_vkey(publisher_vkey)
         if not isinstance(publisher, Ed25519Verifier):
@@ -94,7 +111,13 @@ class Trust:
             quorum=quorum,
             max_age=cosignature_max_age,
         )
-        return cls(tuple(vendor_roots), policy, publisher, timedelta(seconds=evidence_max_age))
+        return cls(
+            tuple(vendor_roots),
+            policy,
+            publisher,
+            timedelta(seconds=evidence_max_age),
+            min_nodes,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +239,19 @@ def verify_directory(
         if failures:
             raise failures[0]
         raise VerificationError("bundle.nodes", "the directory lists no node")
+    if len(nodes) < trust.min_nodes:
+        left_out = (
+            f"; left out: {', '.join(sorted({f.check for f in failures}))}" if failures else ""
+        )
+        raise VerificationError(
+            "bundle.too_few_nodes",
+            f"too few verified nodes to choose K among{left_out}",
+            expected=f"at least {trust.min_nodes}",
+            found=len(nodes),
+        )
+    trail.append(
+        Step("bundle", "too_few_nodes", True, f"{len(nodes)} verified (minimum {trust.min_nodes})")
+    )
     expires = min(n.verified.timestamp for n in nodes) + trust.evidence_max_age
     return VerifiedDirectory(
         tuple(nodes),

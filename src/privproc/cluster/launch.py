@@ -61,17 +61,27 @@ class Party:
 class ClusterSpec:
     """How many nodes, K, timings. After the ``nodes`` released ones come
     ``rogue_nodes`` running a build not in the ledger, then ``debug_nodes`` running
-    the released build as debuggable guests (both only for demos and tests)."""
+    the released build as debuggable guests (both only for demos and tests).
+    ``min_nodes`` goes into the device's config; ``nodes`` must reach it (a cluster
+    whose device would refuse every bundle is a config error)."""
 
     nodes: int = 3
     rogue_nodes: int = 0
     debug_nodes: int = 0
     k: int = 2
+    min_nodes: int = 2
     host: str = "127.0.0.1"
     gateway_key_lifetime: int = 3600
     node_key_lifetime: float = 3600.0
     account: str = "demo-user"
     ready_timeout: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.min_nodes < 1 or self.nodes < self.min_nodes:
+            raise ConfigError(
+                f"cluster: at least {self.min_nodes} released nodes (the device's min_nodes),"
+                f" asked for {self.nodes}"
+            )
 
 
 @dataclass
@@ -286,6 +296,7 @@ class Cluster:
             quorum=2,
             publisher_vkey=publisher_vkey,
             k=self.spec.k,
+            min_nodes=self.spec.min_nodes,
         )
         client = self._folder("client")
         tmp = client / ".config.json.tmp"

@@ -13,7 +13,14 @@ from privproc import ohttp
 from privproc.attestation.simulated import SimulatedVendor
 from privproc.client.verify import verify_directory
 from privproc.enclave.platform import VENDOR_EPOCH
-from privproc.errors import AttestationError, ForkError, LedgerError, VerificationError
+from privproc.errors import (
+    AttestationError,
+    ConfigError,
+    ForkError,
+    LedgerError,
+    MisuseError,
+    VerificationError,
+)
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.merkle import MemoryTree, consistency_proof
 from privproc.ledger.note import Note
@@ -51,10 +58,12 @@ def test_node_measurement_not_in_ledger() -> None:
 
 
 def test_rogue_node_is_left_out_of_a_mixed_set() -> None:
-    world = World(nodes=[NodeSpec("node-1"), NodeSpec("rogue", measurement=ROGUE)])
+    world = World(
+        nodes=[NodeSpec("node-1"), NodeSpec("rogue", measurement=ROGUE), NodeSpec("node-2")]
+    )
     keys, bundle = world.documents()
     result = verify_directory(keys, bundle, world.trust(), now=NOW, seen=None)
-    assert [n.node for n in result.nodes] == ["node-1"]
+    assert [n.node for n in result.nodes] == ["node-1", "node-2"]
     failed = [s for s in result.trail if not s.ok]
     assert [(s.subject, s.check) for s in failed] == [("rogue", "release.missing")]
 
@@ -212,3 +221,55 @@ def test_entries_hiding_a_revocation_are_refused() -> None:
     with pytest.raises(LedgerError) as info:
         verify_directory(keys, json.dumps(swapped).encode(), world.trust(), now=NOW, seen=None)
     assert info.value.check == "ledger.entries.root"
+
+
+def test_too_few_nodes_one_node_bundle_is_refused() -> None:
+    """A bundle with one (valid) node would let K fall to 1: refused by default."""
+    world = _only(NodeSpec("node-1"))
+    keys, bundle = world.documents()
+    with pytest.raises(VerificationError) as info:
+        verify_directory(keys, bundle, world.trust(), now=NOW, seen=None)
+    assert info.value.check == "bundle.too_few_nodes"
+    assert (info.value.expected, info.value.found) == ("at least 2", 1)
+
+
+def test_too_few_nodes_after_leaving_out_a_rogue_one() -> None:
+    world = World(nodes=[NodeSpec("node-1"), NodeSpec("rogue", measurement=ROGUE)])
+    keys, bundle = world.documents()
+    with pytest.raises(VerificationError) as info:
+        verify_directory(keys, bundle, world.trust(), now=NOW, seen=None)
+    assert info.value.check == "bundle.too_few_nodes"
+    assert "release.missing" in str(info.value)
+
+
+def test_too_few_nodes_is_the_policy_minimum() -> None:
+    world = World()  # three nodes
+    keys, bundle = world.documents()
+    with pytest.raises(VerificationError) as info:
+        verify_directory(
+            keys, bundle, dataclasses.replace(world.trust(), min_nodes=4), now=NOW, seen=None
+        )
+    assert info.value.check == "bundle.too_few_nodes"
+    one = _only(NodeSpec("node-1"))
+    keys, bundle = one.documents()
+    relaxed = dataclasses.replace(one.trust(), min_nodes=1)  # an explicit opt-out only
+    assert len(verify_directory(keys, bundle, relaxed, now=NOW, seen=None).nodes) == 1
+    with pytest.raises(MisuseError):
+        dataclasses.replace(one.trust(), min_nodes=0)
+
+
+def test_too_few_nodes_defaults_in_client_config_and_cluster() -> None:
+    from privproc.client.config import ClientConfig
+    from privproc.cluster.launch import ClusterSpec
+
+    fields = {
+        "relay_url": "http://r", "directory_url": "http://d", "issuer_url": "http://i",
+        "account": "a", "issuer_name": "i", "origin": "o", "vendor_roots": (),
+        "log_vkey": "l", "witness_vkeys": ("w",), "quorum": 1, "publisher_vkey": "p",
+    }  # fmt: skip
+    assert ClientConfig(**fields).min_nodes == 2  # type: ignore[arg-type]
+    with pytest.raises(ConfigError):
+        ClientConfig(**fields, min_nodes=0)  # type: ignore[arg-type]
+    assert ClusterSpec().nodes >= ClusterSpec().min_nodes == 2
+    with pytest.raises(ConfigError):
+        ClusterSpec(nodes=1)
