@@ -20,6 +20,7 @@ from privproc.ledger.note import (
     Signer,
     VerifiedSignature,
     b64decode_strict,
+    check_unicode,
     open_note,
 )
 
@@ -55,6 +56,7 @@ class Checkpoint:
     @classmethod
     def parse(cls, text: str) -> Checkpoint:
         """Parse checkpoint note text strictly; raise DecodeError."""
+        check_unicode(text, "checkpoint")
         if not text.endswith("\n"):
             raise DecodeError("checkpoint text must end in a newline")
         lines = text[:-1].split("\n")

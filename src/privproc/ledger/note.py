@@ -44,6 +44,7 @@ __all__ = [
     "VerifiedSignature",
     "b64decode_strict",
     "check_key_name",
+    "check_unicode",
     "key_id",
     "open_note",
     "parse_signer_key",
@@ -63,6 +64,20 @@ MAX_SIGNATURES = 64
 _DASH = "\u2014 "
 
 
+def check_unicode(text: str, what: str) -> str:
+    """``text`` unchanged if it is valid Unicode (UTF-8 encodable), else DecodeError.
+
+    A Python str may hold lone surrogates (U+D800..U+DFFF), which no UTF-8 text can;
+    every str-taking parser calls this first, so it raises DecodeError and never
+    UnicodeEncodeError when it later encodes (key ids, signed text).
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DecodeError(f"{what}: not valid Unicode (lone surrogate)") from None
+    return text
+
+
 def b64decode_strict(text: str, what: str) -> bytes:
     """Standard base64 (RFC 4648 §4), padded and canonical, or DecodeError."""
     try:
@@ -76,6 +91,7 @@ def b64decode_strict(text: str, what: str) -> bytes:
 
 def check_key_name(name: str) -> str:
     """Key names are non-empty, without Unicode spaces or '+' (C2SP signed-note §Format)."""
+    check_unicode(name, "key name")
     if not name or "+" in name or any(c.isspace() for c in name):
         raise DecodeError("key name must be non-empty, without spaces or '+'")
     if any(ord(c) < 0x20 for c in name):
@@ -160,6 +176,7 @@ class Note:
 
 
 def _check_text(text: str) -> None:
+    check_unicode(text, "note text")
     if not text.endswith("\n"):
         raise DecodeError("note text must end in a newline")
     if any(ord(c) < 0x20 and c != "\n" for c in text):
@@ -323,6 +340,7 @@ def parse_vkey(text: str) -> tuple[str, int, bytes]:
 
     The key id must be 8 lowercase hex digits and match the recomputed id.
     """
+    check_unicode(text, "vkey")
     name, hex_id, blob = _split_key(text.strip(), 3, "vkey")
     check_key_name(name)
     if len(hex_id) != 8 or any(c not in "0123456789abcdef" for c in hex_id):
@@ -338,6 +356,7 @@ def parse_vkey(text: str) -> tuple[str, int, bytes]:
 
 def parse_signer_key(text: str) -> Ed25519Signer:
     """Parse ``PRIVATE+KEY+<name>+<hex id>+base64(0x01 || seed)`` (Go sumdb/note)."""
+    check_unicode(text, "signer key")
     fields = _split_key(text.strip(), 5, "signer key")
     if fields[0] != "PRIVATE" or fields[1] != "KEY":
         raise DecodeError("signer key: missing PRIVATE+KEY prefix")

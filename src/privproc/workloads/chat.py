@@ -14,6 +14,7 @@ Error messages name the field and the rule, never the content (a chat is private
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,9 +36,30 @@ _CHAT_KEYS = frozenset({"chat", "language", "messages", "ai_blocked"})
 _MESSAGE_KEYS = frozenset({"sender", "time", "text", "unread"})
 
 
+#: Control characters message text may hold (line breaks and tabs); names hold none.
+_TEXT_CONTROLS = frozenset("\t\n\r")
+
+
+def _bad_char(value: str, allowed: frozenset[str] = frozenset()) -> bool:
+    """A control character (Unicode Cc) not in ``allowed``, or a lone surrogate (Cs).
+
+    Everything else is text: emoji sequences with ZERO WIDTH JOINER and variation
+    selectors (Cf, Mn), any script, spaces. A lone surrogate cannot be UTF-8 encoded.
+    """
+    return any(
+        unicodedata.category(c) in ("Cc", "Cs") and c not in allowed
+        for c in value
+        if not c.isprintable()
+    )
+
+
 def _check_name(value: str, what: str) -> None:
-    if not value.strip() or len(value) > _MAX_NAME_CHARS or not value.isprintable():
-        raise MisuseError(f"{what}: must be 1 to {_MAX_NAME_CHARS} printable characters")
+    """Chat titles and sender names: 1 to 200 characters, not all spaces, one line of
+    text (no control characters, no lone surrogates)."""
+    if not value.strip() or len(value) > _MAX_NAME_CHARS or _bad_char(value):
+        raise MisuseError(
+            f"{what}: must be 1 to {_MAX_NAME_CHARS} characters without control characters"
+        )
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -58,6 +80,10 @@ class Message:
             raise MisuseError("time: must be timezone-aware")
         if len(self.text) > MAX_TEXT_CHARS:
             raise MisuseError(f"text: longer than {MAX_TEXT_CHARS} characters")
+        if _bad_char(self.text, _TEXT_CONTROLS):
+            raise MisuseError(
+                "text: control characters other than tab and line breaks, or a lone surrogate"
+            )
 
     def to_json(self) -> dict[str, Any]:
         """The message as DESIGN.md's JSON object."""

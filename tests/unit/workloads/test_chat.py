@@ -148,3 +148,44 @@ def test_any_json_gives_a_chat_or_decode_error(value: object) -> None:
     except DecodeError:
         return
     assert Chat.from_json(chat.to_json()) == chat
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "HBC Villeneuve \u2013 Seniors F 🤾\u200d♀️",  # en dash, ZWJ sequence, VS16
+        "👨\u200d👩\u200d👧\u200d👦 Famille",
+        "🇨🇭 Équipe",  # regional indicators
+        "مرحبا\u200f",  # right-to-left mark (Cf)
+        "x" * 200,
+    ],
+)
+def test_chat_name_emoji_and_format_characters_are_accepted(name: str) -> None:
+    data = copy.deepcopy(GOOD)
+    data["chat"] = name
+    data["messages"][0]["sender"] = name
+    chat = Chat.from_json(data)
+    assert chat.chat == name
+    assert chat.messages[0].sender == name
+    assert Chat.from_json(chat.to_json()) == chat
+
+
+@pytest.mark.parametrize(
+    "name", ["", "   ", "x" * 201, "a\nb", "tab\there", "bell\x07", "del\x7f", "c1\x85", "\ud83e"]
+)
+def test_chat_name_emoji_rule_still_refuses_controls_and_surrogates(name: str) -> None:
+    for path in (["chat"], ["messages", 0, "sender"]):
+        with pytest.raises(DecodeError) as info:
+            Chat.from_json(_mutated(path, name))
+        assert "control characters" in str(info.value)
+
+
+def test_chat_name_emoji_message_text_keeps_line_breaks_and_refuses_other_controls() -> None:
+    data = copy.deepcopy(GOOD)
+    data["messages"][0]["text"] = "line one\nline two\r\n\tindented 🤾\u200d♀️"
+    assert "\n" in Chat.from_json(data).messages[0].text
+    for bad in ("nul\x00", "esc\x1b[31m", "lone \udc00 surrogate"):
+        with pytest.raises(DecodeError) as info:
+            Chat.from_json(_mutated(["messages", 0, "text"], bad))
+        assert "text" in str(info.value)
+        assert bad not in str(info.value)
