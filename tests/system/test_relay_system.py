@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,10 @@ from tests.system._procs import free_port, running, spawn, wait_http
 pytestmark = pytest.mark.system
 
 
-def test_relay_forwards_and_strips(tmp_path: Path) -> None:
+def _relay_before_recorder(
+    tmp_path: Path,
+) -> tuple[int, int, Path, subprocess.Popen[bytes], subprocess.Popen[bytes]]:
+    """A real relay process in front of a recording gateway that answers the reversed body."""
     gport, rport = free_port(), free_port()
     seen = tmp_path / "seen"
     gateway = spawn(
@@ -25,6 +29,11 @@ def test_relay_forwards_and_strips(tmp_path: Path) -> None:
         ["relay", "--port", str(rport), "--gateway", f"http://127.0.0.1:{gport}/gateway"],
         log=tmp_path / "r.log",
     )
+    return gport, rport, seen, gateway, relay
+
+
+def test_relay_forwards_and_strips(tmp_path: Path) -> None:
+    gport, rport, seen, gateway, relay = _relay_before_recorder(tmp_path)
     with running([gateway, relay]):
         wait_http(f"http://127.0.0.1:{rport}/healthz", relay)
         wait_http(f"http://127.0.0.1:{gport}/up", gateway)
@@ -58,15 +67,7 @@ def test_relay_forwards_and_strips(tmp_path: Path) -> None:
 def test_relay_passes_the_largest_request_of_each_bucket(tmp_path: Path) -> None:
     """Regression: a payload over 65 KB padded to the 256 KiB bucket exceeded the relay's
     own 256 KiB body limit (the limits now come from privproc.limits)."""
-    gport, rport = free_port(), free_port()
-    seen = tmp_path / "seen"
-    gateway = spawn(
-        ["-m", "tests.system._recorder", "record", str(gport), str(seen)], log=tmp_path / "g.log"
-    )
-    relay = spawn(
-        ["relay", "--port", str(rport), "--gateway", f"http://127.0.0.1:{gport}/gateway"],
-        log=tmp_path / "r.log",
-    )
+    gport, rport, _seen, gateway, relay = _relay_before_recorder(tmp_path)
     keys = node_keys()
     with running([gateway, relay]):
         wait_http(f"http://127.0.0.1:{rport}/healthz", relay)
