@@ -8,6 +8,7 @@ verifier can be driven through every refusal without sockets.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -23,6 +24,7 @@ from privproc.attestation.simulated import SimulatedVendor
 from privproc.client.verify import Trust
 from privproc.directory.bundle import LogView, build_bundle
 from privproc.enclave.platform import VENDOR_EPOCH, Hardware
+from privproc.errors import PrivprocError
 from privproc.ledger.checkpoint import Checkpoint, sign_checkpoint
 from privproc.ledger.cosignature import Cosigner
 from privproc.ledger.merkle import MemoryTree
@@ -31,6 +33,7 @@ from privproc.ledger.records import (
     KeyConfigRecord,
     ReleaseRecord,
     RevocationRecord,
+    decode_record,
     encode_record,
     sign_record,
 )
@@ -70,6 +73,14 @@ class World:
     extra_entries: int = 0
     #: Revocation records appended after the others: (kind, target, signer seed).
     revocations: list[tuple[str, bytes, int]] = field(default_factory=list)
+    #: More key-config records after the gateway's: (config, not_before, not_after),
+    #: in seconds relative to NOW.
+    more_key_configs: list[tuple[ohttp.KeyConfig, int, int]] = field(default_factory=list)
+    #: Each key-config record is announced (a quorum-cosigned checkpoint that holds it)
+    #: this many seconds before its not_before; None: no announcement in the bundle.
+    announce_lead: int | None = 4000
+    #: The configs the gateway serves; default: the gateway's own.
+    served: list[ohttp.KeyConfig] | None = None
 
     def __post_init__(self) -> None:
         self.vendor = SimulatedVendor.from_seed(b"v" * 32, not_before=VENDOR_EPOCH)
@@ -113,18 +124,22 @@ class World:
                 int(NOW.timestamp()) + 3600,
             )
             out.append(encode_record(sign_record(kc, "publisher.test", pub)))
+        now = int(NOW.timestamp())
+        for config, start, end in self.more_key_configs:
+            kc = KeyConfigRecord(config.encode(), now + start, now + end)
+            out.append(encode_record(sign_record(kc, "publisher.test", pub)))
         for kind, target, signer in self.revocations:
             revocation = RevocationRecord(kind, target, "test", int(NOW.timestamp()) - 30)
             out.append(encode_record(sign_record(revocation, "publisher.test", _key(signer))))
         return out
 
-    def checkpoint_note(self, entries: list[bytes]) -> bytes:
+    def checkpoint_note(self, entries: list[bytes], ts: int | None = None) -> bytes:
         tree = MemoryTree()
         for e in entries:
             tree.append(e)
         cp = Checkpoint(ORIGIN, len(entries), tree.root())
         note = sign_checkpoint(cp, self.log)
-        ts = int(NOW.timestamp()) - 5
+        ts = int(NOW.timestamp()) - 5 if ts is None else ts
         cosigs = [w.cosign(cp.text(), ts) for w in self.witnesses[: self.witnesses_signing]]
         return Note(note.text, note.signatures).with_signatures(*cosigs).encode()
 
@@ -143,13 +158,31 @@ class World:
             "evidence": base64.b64encode(evidence.encode()).decode(),
         }
 
+    def announcements(self, entries: list[bytes]) -> dict[int, bytes]:
+        """For each key-config record: a checkpoint of the log up to it, cosigned
+        ``announce_lead`` seconds before the record starts."""
+        if self.announce_lead is None:
+            return {}
+        out = {}
+        for index, entry in enumerate(entries):
+            with contextlib.suppress(PrivprocError):
+                record = decode_record(entry).record
+                if isinstance(record, KeyConfigRecord):
+                    ts = record.not_before - self.announce_lead
+                    out[index] = self.checkpoint_note(entries[: index + 1], ts)
+        return out
+
     def documents(self) -> tuple[bytes, bytes]:
         entries = self.entries()
         log = LogView(self.checkpoint_note(entries), entries)
+        served = [self.gateway.config] if self.served is None else self.served
         bundle = build_bundle(
-            log, [self.gateway.config.encode()], [self.node_doc(n) for n in self.nodes]
+            log,
+            [c.encode() for c in served],
+            [self.node_doc(n) for n in self.nodes],
+            self.announcements(entries),
         )
-        return ohttp.encode_list([self.gateway.config]), bundle
+        return ohttp.encode_list(served), bundle
 
 
 def loads(doc: bytes) -> dict[str, Any]:

@@ -65,6 +65,15 @@ def _check_store(store: PostgresLedgerStore) -> None:
     assert store.consistency_proof(10, n) == consistency_proof(mem, 10, n)
     assert store.hashes(8, 0, 2) == [mem.node(8, 0)]
     assert store.entries(300, 400) == [b"b299"] + [b"c"] * 5
+    # The first witnessed note of each size stays; the smallest size above an index wins.
+    assert store.first_witnessed(0) is None
+    store.record_witnessed(10, b"ten")
+    store.record_witnessed(10, b"ten again")
+    store.record_witnessed(n, b"all")
+    assert store.first_witnessed(0) == b"ten"
+    assert store.first_witnessed(9) == b"ten"
+    assert store.first_witnessed(10) == b"all"
+    assert store.first_witnessed(n) is None
 
 
 def test_service_on_postgres(pg: str, tmp_path: Path) -> None:

@@ -218,3 +218,24 @@ def test_witness_decides_off_the_event_loop(
     monkeypatch.setattr(WitnessStore, "put", spy)
     assert witness.post("/add-checkpoint", content=_req(_tree(5), 0, 5)).status_code == 200
     assert in_loop == [False]
+
+
+def test_first_witnessed_checkpoint_is_kept(ledger: TestClient, tmp_path: Path) -> None:
+    """The announcement proof of the key-consistency rule: the first quorum-witnessed
+    note of each size, the smallest size above an index (issue 12 item 1)."""
+    from privproc.ledger_service.storage import SqliteLedgerStore
+
+    assert ledger.get("/checkpoint/witnessed", params={"index": 0}).status_code == 404
+    assert ledger.get("/checkpoint/witnessed", params={"index": "x"}).status_code == 400
+    store = SqliteLedgerStore(tmp_path / "store.sqlite")
+    try:
+        assert store.first_witnessed(0) is None
+        store.record_witnessed(10, b"ten")
+        store.record_witnessed(10, b"ten again")
+        store.record_witnessed(20, b"twenty")
+        assert store.first_witnessed(0) == b"ten"
+        assert store.first_witnessed(9) == b"ten"
+        assert store.first_witnessed(10) == b"twenty"
+        assert store.first_witnessed(20) is None
+    finally:
+        store.close()

@@ -8,13 +8,11 @@ byte-flipping proxy, and a gateway that routes to nodes the device did not name.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 import os
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +22,6 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from privproc import ohttp
 from privproc.client.config import ClientConfig
 from privproc.client.sdk import Device
 from privproc.client.session import open_device
@@ -40,6 +37,7 @@ from privproc.errors import (
 )
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.cosignature import Cosigner
+from privproc.ledger.note import Note
 from privproc.workloads.chat import Chat
 from tests.system._procs import free_port, spawn, stop, wait_http
 
@@ -165,6 +163,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                     ledger.url,
                     str(home / "ledger" / "token"),
                     str(home / "operator" / "publisher.key"),
+                    str(home / "gateway" / "ohttp-keys.json"),
                     *nodes,
                 ],
                 log=root / "evil.log",
@@ -213,6 +212,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                     ledger.url,
                     str(home / "ledger" / "token"),
                     str(home / "operator" / "publisher.key"),
+                    "-",
                     *nodes,
                 ],
                 log=root / "unrecorded.log",
@@ -223,41 +223,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         extra["unrecorded_directory"] = cluster.extra_directory_for(
             "directory-unrecorded", f"http://127.0.0.1:{uport}", nodes
         ).url
-        # A gateway that rotates its only OHTTP key every few seconds, with its directory and relay.
-        rport = free_port()
-        procs.append(
-            spawn(
-                [
-                    "gateway",
-                    "--port",
-                    str(rport),
-                    "--home",
-                    str(root / "rotating"),
-                    "--issuer",
-                    cluster.parties["issuer"].url,
-                    "--ledger",
-                    ledger.url,
-                    "--ledger-token",
-                    str(home / "ledger" / "token"),
-                    "--publisher",
-                    str(home / "operator" / "publisher.key"),
-                    "--key-lifetime",
-                    "10",
-                    "--active",
-                    "1",
-                    *[a for n in nodes for a in ("--node", n)],
-                ],
-                log=root / "rotating.log",
-                PRIVPROC_HOME=str(home),
-            )
-        )
-        rotating = f"http://127.0.0.1:{rport}"
-        wait_http(rotating + "/healthz", procs[-1])
-        extra["rotating_directory"] = cluster.extra_directory_for(
-            "directory-rotating", rotating, nodes
-        ).url
-        cluster.wait_bundle(extra["rotating_directory"], 3)
-        extra["rotating_relay"] = _relay(root, rotating + "/gateway", procs)
         yield World(cluster, home, config, captured, extra)
     finally:
         for p in procs:
@@ -341,13 +306,14 @@ def test_key_not_bound(world: World) -> None:
     assert info.value.check.startswith("binding.")
 
 
-def test_key_config_not_in_ledger(world: World) -> None:
+def test_key_config_not_current_in_ledger(world: World) -> None:
+    # The gateway serves a config the ledger does not make current for everyone.
     with (
         _device(world, "unrecorded", directory_url=world.extra["unrecorded_directory"]) as device,
         pytest.raises(LedgerError) as info,
     ):
         device.summarize(Chat.from_json(CHAT))
-    assert info.value.check == "keyconfig.ledger"
+    assert info.value.check == "keyconfig.consistency"
 
 
 def test_stale_evidence(world: World) -> None:
@@ -378,6 +344,11 @@ def test_ledger_fork(world: World) -> None:
         (world.home / "fork" / "seen-checkpoint").write_text(forked.text())
     with _device(world, "fork") as device, pytest.raises(ForkError) as info:
         device.verify()
+    # Issue 12 item 9: nothing appends to this world's log while tests run (the
+    # rotating gateway that did has its own cluster in test_key_rotation.py), so the
+    # device sees the same size and names the fork, not a consistency failure.
+    now = httpx.get(world.config.directory_url + "/nodes", timeout=5).json()["checkpoint"]
+    assert Checkpoint.parse(Note.decode(now.encode()).text).size == served.size
     assert info.value.check == "ledger.fork"
 
 
@@ -416,30 +387,6 @@ def test_relay_that_alters_bytes(world: World) -> None:
         pytest.raises((RemoteError, OpenError)),
     ):
         device.summarize(Chat.from_json(CHAT))
-
-
-def _recorded_key_ids(directory: str) -> set[int]:
-    doc = httpx.get(directory + "/nodes", timeout=5).json()
-    out = set()
-    for item in doc["key_configs"]:
-        if item["ledger"] is not None:
-            out.add(ohttp.KeyConfig.decode(base64.b64decode(item["config"])).key_id)
-    return out
-
-
-def test_stale_gateway_key_makes_the_device_refetch(world: World) -> None:
-    directory = world.extra["rotating_directory"]
-    with _device(
-        world, "rotating", relay_url=world.extra["rotating_relay"], directory_url=directory
-    ) as device:
-        first = device.rewrite("see u tmrw", ["friendly"]).report.key_config_id
-        deadline = time.monotonic() + 45
-        while time.monotonic() < deadline and not _recorded_key_ids(directory) - {first}:
-            time.sleep(0.3)
-        assert _recorded_key_ids(directory) - {first}, "the gateway never rotated"
-        # The device still holds the verified old config; the gateway no longer accepts it.
-        second = device.rewrite("see u tmrw", ["friendly"]).report.key_config_id
-    assert second != first
 
 
 # --- what parties see -----------------------------------------------------------------------

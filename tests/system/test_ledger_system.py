@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from privproc.errors import ForkError, LedgerError
 from privproc.ledger.checkpoint import open_checkpoint
 from privproc.ledger.cosignature import verifier_from_vkey
+from privproc.ledger.keyconsistency import witnessed_at
 from privproc.ledger.note import Ed25519Signer, Ed25519Verifier
 from privproc.ledger.records import ReleaseRecord, encode_record, sign_record
 from privproc.ledger.seen import SeenCheckpointStore
@@ -165,6 +166,13 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
             seen_store.save(res2.newest)
             # Not revoked: every entry of the verified checkpoint, hashed to its root, scanned.
             entries_now = client.fetch_entries(res2.checkpoint.size)
+            # The first quorum-witnessed checkpoint holding an entry (key-consistency rule 4).
+            announced = client.witnessed(more)
+            assert announced is not None
+            announced_cp, stamp = witnessed_at(announced, policy, entries_now, more)
+            assert more < announced_cp.size <= res2.checkpoint.size
+            assert abs(stamp - time.time()) < 120
+            assert client.witnessed(10**9) is None
             verify_not_revoked(
                 entries_now, res2.checkpoint, publisher, kind="measurement", target=bytes([7]) * 32
             )
@@ -213,6 +221,23 @@ def test_ledger_two_witnesses_and_device(tmp_path: Path) -> None:
         )
         assert bad.returncode == 1
         assert json.loads(bad.stdout)["check"] == "checkpoint.log_signature"
+        # Issue 12 item 6: without a pinned log key the audit says it checked consistency
+        # only, and --strict refuses; with every key pinned --strict passes.
+        assert report["trust"].startswith("consistency only")
+        assert report["unpinned"] == ["log key"]
+        unpinned = subprocess.run(
+            [sys.executable, "-m", "privproc", "audit", "--url", url, "--json", "--strict",
+             "--publisher", pub_vkey, *[a for v in w_vkeys for a in ("--witness", v)]],
+            env=env(tmp_path), capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert unpinned.returncode == 1
+        assert json.loads(unpinned.stdout)["check"] == "audit.unpinned"
+        pinned = run_cli(
+            ["audit", "--url", url, "--json", "--strict", "--log-key", log_vkey,
+             "--publisher", pub_vkey, *[a for v in w_vkeys for a in ("--witness", v)]],
+            tmp_path,
+        )  # fmt: skip
+        assert json.loads(pinned.strip().splitlines()[-1])["trust"].startswith("pinned")
 
         # The ledger restarts: it learns each witness's size from a 409 and is cosigned again.
         stop(ledger)

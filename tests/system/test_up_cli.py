@@ -89,15 +89,28 @@ def test_up_then_client_commands_then_ctrl_c(tmp_path: Path) -> None:
         refused = _cli(["summarize", "--chat", str(blocked)], home)
         assert refused.returncode == 1
         assert "client.ai_blocked" in refused.stderr
+        # Issue 12 item 6: the config `privproc up` wrote pins the audit's keys.
+        assert up.stdout is not None
+        line = b""
+        while not line.startswith(b'{"client_config"'):
+            line = up.stdout.readline()
+            assert line, "privproc up never printed its endpoints"
+        ledger_url = json.loads(line)["parties"]["ledger"]
+        audit = _cli(["audit", "--url", ledger_url, "--strict", "--json"], home)
+        assert audit.returncode == 0, audit.stdout + audit.stderr
+        audited = json.loads(audit.stdout.strip().splitlines()[-1])
+        assert audited["trust"].startswith("pinned")
+        assert audited["unpinned"] == []
+        assert audited["key_configs"] == 1
+        assert "sequence and overlap kept" in audited["key_rule"]
         pids = [int(p.read_text()) for p in home.glob("*/pid")]
     finally:
         os.killpg(up.pid, signal.SIGINT)
         out, _ = up.communicate(timeout=30)
     assert up.returncode == 0, out
     assert b"stopping every party" in out
-    lines = [ln for ln in out.decode().splitlines() if ln.startswith('{"client_config"')]
-    assert len(lines) == 1, out
-    endpoints = json.loads(lines[0])
+    assert b'{"client_config"' not in out  # printed once, read above
+    endpoints = json.loads(line)
     assert endpoints["client_config"] == str(home / "client" / "config.json")
     client = json.loads((home / "client" / "config.json").read_text())
     assert endpoints["parties"]["directory"].rstrip("/") == client["directory_url"].rstrip("/")

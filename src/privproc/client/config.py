@@ -56,7 +56,10 @@ class ClientConfig:
     k: int = 2
     min_nodes: int = 2
     evidence_max_age: int = 3600
-    cosignature_max_age: int = 3600
+    #: Witness cosignatures older than this are refused; with the skew it is ``D`` of the
+    #: key-consistency rule, so a gateway announces new key configs longer ahead (1200 s).
+    cosignature_max_age: int = 600
+    cosignature_max_skew: int = 300
 
     def __post_init__(self) -> None:
         for url in (self.relay_url, self.directory_url, self.issuer_url):
@@ -66,6 +69,8 @@ class ClientConfig:
             raise ConfigError("client config: k must be 1..8")
         if not 1 <= self.min_nodes <= 64:
             raise ConfigError("client config: min_nodes must be 1..64")
+        if self.cosignature_max_age <= 0 or self.cosignature_max_skew < 0:
+            raise ConfigError("client config: cosignature max age > 0 and max skew >= 0")
         if not 1 <= self.quorum <= len(self.witness_vkeys):
             raise ConfigError("client config: quorum must be 1..number of witnesses")
         try:

@@ -101,6 +101,7 @@ class Device:
             publisher_vkey=config.publisher_vkey,
             evidence_max_age=config.evidence_max_age,
             cosignature_max_age=config.cosignature_max_age,
+            cosignature_max_skew=config.cosignature_max_skew,
             min_nodes=config.min_nodes,
         )
 

@@ -9,7 +9,9 @@ config the device may use, or raises the error of the first failed check:
   the checkpoint is signed by the log and cosigned by a quorum of fresh witnesses,
   consistent with the newest checkpoint this device has seen, and each record is
   included in it and signed by the publisher;
-* ``keyconfig.*``: the OHTTP key config is the one recorded in the ledger, in its window;
+* ``keyconfig.*``: the OHTTP key config is the one the key-consistency rule makes current
+  for everyone now (:mod:`privproc.ledger.keyconsistency`: ``keyconfig.sequence``,
+  ``.overlap``, ``.window``, ``.revoked``, ``.announce``, ``.consistency``);
 * ``release.missing``: a node's measurement has no release record in the ledger;
 * ``ledger.entries.*``: the bundle's copy of every log entry hashes to the checkpoint's
   root (so a revocation cannot be left out);
@@ -29,7 +31,6 @@ node the operator kept in the bundle). Every step is recorded in the trail.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,9 +49,15 @@ from privproc.errors import (
 )
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.cosignature import verifier_from_vkey
+from privproc.ledger.keyconsistency import (
+    RecordedConfig,
+    check_announced,
+    current_config,
+    recorded_configs,
+)
 from privproc.ledger.merkle import leaf_hash, root_from_leaf_hashes
 from privproc.ledger.note import Ed25519Verifier
-from privproc.ledger.records import KeyConfigRecord, ReleaseRecord
+from privproc.ledger.records import ReleaseRecord
 from privproc.ledger.verifier import (
     InclusionBundle,
     TrustPolicy,
@@ -100,6 +107,7 @@ class Trust:
         publisher_vkey: str,
         evidence_max_age: int,
         cosignature_max_age: int,
+        cosignature_max_skew: int = 300,
         min_nodes: int = 2,
     ) -> Trust:
         publisher = verifier_from_vkey(publisher_vkey)
@@ -110,6 +118,7 @@ class Trust:
             witnesses=tuple(verifier_from_vkey(v) for v in witness_vkeys),
             quorum=quorum,
             max_age=cosignature_max_age,
+            max_skew=cosignature_max_skew,
         )
         return cls(
             tuple(vendor_roots),
@@ -148,6 +157,8 @@ class TrustedKeyConfig:
 
     config: ohttp.KeyConfig
     ledger_index: int
+    #: When the config's window ends (seconds since the epoch): the directory expires then.
+    not_after: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +264,7 @@ def verify_directory(
         Step("bundle", "too_few_nodes", True, f"{len(nodes)} verified (minimum {trust.min_nodes})")
     )
     expires = min(n.verified.timestamp for n in nodes) + trust.evidence_max_age
+    expires = min(expires, datetime.fromtimestamp(key_config.not_after, tz=now.tzinfo))
     return VerifiedDirectory(
         tuple(nodes),
         key_config,
@@ -336,60 +348,69 @@ def _verify_key_config(
     *,
     log: _Log,
 ) -> TrustedKeyConfig:
+    """The key-consistency rule (:mod:`privproc.ledger.keyconsistency`), on the device.
+
+    The device already holds every entry up to the verified checkpoint, so it derives
+    the config current for everyone at ``epoch`` itself and refuses a gateway that
+    serves another one, whatever else is recorded (``keyconfig.consistency``).
+    """
     try:
         served = ohttp.decode_list(keys_doc)
     except PrivprocError:
         raise VerificationError("keyconfig.decode", "the key configs do not parse") from None
-    recorded: dict[bytes, Any] = {}
-    for item in doc["key_configs"]:
-        if isinstance(item, dict) and isinstance(item.get("config"), str):
-            recorded[base64.b64decode(item["config"])] = item.get("ledger")
-    last: VerificationError = VerificationError(
-        "keyconfig.ledger", "no served key config is recorded in the ledger"
+    try:
+        chosen, current, stamp, count = _current_served(served, doc, trust, epoch, log)
+    except LedgerError as exc:
+        trail.append(Step("gateway", exc.check, False, str(exc)))
+        raise
+    ahead = (
+        "first of its run" if stamp is None else f"witnessed {current.not_before - stamp}s ahead"
     )
-    for config in served:
-        raw = config.encode()
-        proof = recorded.get(raw)
-        if proof is None:
-            last = LedgerError(
-                "keyconfig.ledger",
-                "the gateway key config is not in the ledger",
-                found=f"key_id {config.key_id}",
-            )
-            continue
-        bundle = _bundle_of(proof, "key config proof")
-        _same_checkpoint(bundle, doc["checkpoint"].encode())
-        record, result = verify_record(bundle, trust.ledger, trust.publisher, now=epoch, seen=None)
-        if not isinstance(record, KeyConfigRecord) or record.key_config != raw:
-            raise LedgerError("keyconfig.record", "the ledger entry is not this key config")
-        if not record.not_before <= epoch <= record.not_after:
-            raise LedgerError(
-                "keyconfig.window",
-                "key config outside its validity window",
-                expected=f"{record.not_before}..{record.not_after}",
-                found=epoch,
-            )
-        try:
-            log.not_revoked(
-                trust,
-                kind="key_config",
-                target=hashlib.sha256(raw).digest(),
-                check="keyconfig.revoked",
-            )
-        except LedgerError as exc:
-            last = exc
-            continue
-        trail.append(
-            Step(
-                "gateway",
-                "keyconfig.ledger",
-                True,
-                f"key_id {config.key_id} at index {result.index}",
-            )
+    trail.append(
+        Step(
+            "gateway",
+            "keyconfig.consistency",
+            True,
+            f"key_id {chosen.key_id} at index {current.index}, current for everyone"
+            f" ({count} recorded; {ahead})",
         )
-        return TrustedKeyConfig(config, result.index)
-    trail.append(Step("gateway", last.check, False, str(last)))
-    raise last
+    )
+    return TrustedKeyConfig(chosen, current.index, current.not_after)
+
+
+def _current_served(
+    served: Sequence[ohttp.KeyConfig], doc: dict[str, Any], trust: Trust, epoch: int, log: _Log
+) -> tuple[ohttp.KeyConfig, RecordedConfig, int | None, int]:
+    """The current config (rules 1-4), which the gateway must serve; raises LedgerError."""
+    configs = recorded_configs(log.entries, trust.publisher)
+    current = current_config(configs, epoch)
+    raw = current.record.key_config
+    chosen = next((c for c in served if c.encode() == raw), None)
+    if chosen is None:
+        raise LedgerError(
+            "keyconfig.consistency",
+            "the gateway does not serve the key config the ledger makes current for"
+            " everyone now (a config served to this device only would identify it)",
+            expected=f"the config of entry {current.index}",
+            found=[f"key_id {c.key_id}" for c in served],
+        )
+    stamp = check_announced(configs, current, _announcement(doc, raw), trust.ledger, log.entries)
+    return chosen, current, stamp, len(configs)
+
+
+def _announcement(doc: dict[str, Any], raw: bytes) -> bytes | None:
+    """The bundle's announcement checkpoint for the config ``raw``, if it carries one."""
+    for item in doc["key_configs"]:
+        if not isinstance(item, dict) or not isinstance(item.get("config"), str):
+            continue
+        try:
+            config = base64.b64decode(item["config"], validate=True)
+        except ValueError:
+            raise VerificationError("bundle.decode", "a key config is not base64") from None
+        if config == raw:
+            note = item.get("announced")
+            return note.encode() if isinstance(note, str) else None
+    return None
 
 
 def _verify_node(

@@ -47,6 +47,22 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def _terminate(parties: list[Party]) -> None:
+    """SIGTERM each party's process group, then SIGKILL what is left after a few seconds."""
+    for party in parties:
+        if party.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(party.process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    for party in parties:
+        try:
+            party.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(party.process.pid, signal.SIGKILL)
+            party.process.wait(2)
+
+
 @dataclass
 class Party:
     """One running party."""
@@ -55,6 +71,9 @@ class Party:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    #: How it was started, so :meth:`Cluster.restart` can start it again.
+    command: tuple[str, ...] = ()
+    health: str = "/healthz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +91,12 @@ class ClusterSpec:
     min_nodes: int = 2
     host: str = "127.0.0.1"
     gateway_key_lifetime: int = 3600
+    #: How long ahead the gateway records a new key config; the device's
+    #: ``cosignature_max_age + cosignature_max_skew`` (``D`` of the key-consistency rule)
+    #: must fit in it.
+    gateway_key_announce: int = 1200
+    cosignature_max_age: int = 600
+    cosignature_max_skew: int = 300
     node_key_lifetime: float = 3600.0
     account: str = "demo-user"
     ready_timeout: float = 120.0
@@ -81,6 +106,11 @@ class ClusterSpec:
             raise ConfigError(
                 f"cluster: at least {self.min_nodes} released nodes (the device's min_nodes),"
                 f" asked for {self.nodes}"
+            )
+        if self.cosignature_max_age + self.cosignature_max_skew > self.gateway_key_announce:
+            raise ConfigError(
+                "cluster: the gateway must announce key configs longer ahead than the"
+                " device's cosignature max age plus skew (the key-consistency rule)"
             )
 
 
@@ -106,33 +136,29 @@ class Cluster:
     ) -> Party:
         folder = self._folder(name)
         log = folder / f"{name}.log"
+        where = ("--host", self.spec.host, "--port", str(port))
+        command = (sys.executable, "-m", module, *args, *where)
+        process = self._popen(command, log)
+        (folder / "pid").write_text(f"{process.pid}\n")
+        party = Party(name, f"http://{self.spec.host}:{port}", process, log, command, health)
+        self.parties[name] = party
+        self._wait(party, health)
+        self.progress(f"{name} up at {party.url}")
+        return party
+
+    def _popen(self, command: tuple[str, ...], log: Path) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
         env["PRIVPROC_HOME"] = str(self.home)
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         with log.open("ab") as out:
-            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [
-                    sys.executable,
-                    "-m",
-                    module,
-                    *args,
-                    "--host",
-                    self.spec.host,
-                    "--port",
-                    str(port),
-                ],
+            return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                command,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=env,
                 start_new_session=True,
             )
-        (folder / "pid").write_text(f"{process.pid}\n")
-        party = Party(name, f"http://{self.spec.host}:{port}", process, log)
-        self.parties[name] = party
-        self._wait(party, health)
-        self.progress(f"{name} up at {party.url}")
-        return party
 
     def _wait(self, party: Party, path: str) -> None:
         deadline = time.monotonic() + self.spec.ready_timeout
@@ -145,20 +171,28 @@ class Cluster:
             time.sleep(0.2)
         raise ConfigError(f"{party.name} did not answer within {self.spec.ready_timeout:.0f}s")
 
+    def halt(self, name: str) -> None:
+        """Stop one party (its port and files stay; :meth:`resume` starts it again)."""
+        _terminate([self.parties[name]])
+
+    def resume(self, name: str) -> Party:
+        """Start a halted party again with the command and port it had."""
+        party = self.parties[name]
+        process = self._popen(party.command, party.log)
+        again = Party(name, party.url, process, party.log, party.command, party.health)
+        self.parties[name] = again
+        self._wait(again, again.health)
+        return again
+
+    def restart(self, name: str, *, before: Callable[[], None] = lambda: None) -> Party:
+        """Stop one party, run ``before`` (e.g. lose its state), start it again on its port."""
+        self.halt(name)
+        before()
+        return self.resume(name)
+
     def stop(self) -> None:
         """Stop every party (SIGTERM, then SIGKILL after a few seconds)."""
-        for party in reversed(list(self.parties.values())):
-            if party.process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(party.process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 5
-        for party in self.parties.values():
-            try:
-                party.process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(party.process.pid, signal.SIGKILL)
-                party.process.wait(2)
+        _terminate(list(reversed(self.parties.values())))
 
     def __enter__(self) -> Cluster:
         return self
@@ -259,6 +293,8 @@ class Cluster:
                 GATEWAY_ORIGIN,
                 "--key-lifetime",
                 str(self.spec.gateway_key_lifetime),
+                "--key-announce",
+                str(self.spec.gateway_key_announce),
                 *node_args,
             ],
             free_port(),
@@ -297,6 +333,8 @@ class Cluster:
             publisher_vkey=publisher_vkey,
             k=self.spec.k,
             min_nodes=self.spec.min_nodes,
+            cosignature_max_age=self.spec.cosignature_max_age,
+            cosignature_max_skew=self.spec.cosignature_max_skew,
         )
         client = self._folder("client")
         tmp = client / ".config.json.tmp"

@@ -1,9 +1,19 @@
-"""``privproc audit --url URL``: fetch a ledger, then verify it offline."""
+"""``privproc audit --url URL``: fetch a ledger, then verify it offline.
+
+What it can prove depends on what it is told to trust. The log key, the witness
+keys and the publisher key come from flags or from a client config (``--config``;
+by default ``$PRIVPROC_HOME/client/config.json``, which ``privproc up`` writes, when
+it exists). A log key fetched from the log itself proves only that the log is
+internally consistent, not that it is the log devices trust: the audit says so, and
+``--strict`` refuses (exit 1) unless the log, witness and publisher keys are pinned.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -38,27 +48,30 @@ def register(app: typer.Typer) -> None:
         rounds: Annotated[
             int, typer.Option(help="With --follow, stop after N checkpoints (0: never).")
         ] = 0,
+        config: Annotated[
+            Path | None,
+            typer.Option(
+                help="A client config to take the pinned keys from"
+                " (default: $PRIVPROC_HOME/client/config.json if it exists)."
+            ),
+        ] = None,
+        strict: Annotated[
+            bool,
+            typer.Option(help="Fail unless the log, witness and publisher keys are pinned."),
+        ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
     ) -> None:
-        """Re-derive every tile and the root from the entries; check every signature."""
-        from privproc.errors import ConfigError, VerificationError
-        from privproc.ledger.cosignature import verifier_from_vkey
-        from privproc.ledger.note import Ed25519Verifier
+        """Re-derive every tile and the root from the entries; check every signature
+        and the key-consistency rule."""
+        from privproc.errors import VerificationError
 
-        witnesses = [verifier_from_vkey(v) for v in witness or ()]
-        pub: Ed25519Verifier | None = None
-        if publisher is not None:
-            v = verifier_from_vkey(publisher)
-            if not isinstance(v, Ed25519Verifier):
-                raise ConfigError("--publisher must be an Ed25519 (type 0x01) vkey")
-            pub = v
-
+        pins = _pins(config, log_key, witness or [], publisher)
         try:
+            if strict:
+                pins.refuse_unpinned()
             _loop(
                 client_url=url,
-                log_key=log_key,
-                witnesses=witnesses,
-                pub=pub,
+                pins=pins,
                 follow=follow,
                 interval=interval,
                 rounds=rounds,
@@ -71,12 +84,76 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from None
 
 
+@dataclass(frozen=True, slots=True)
+class _Pins:
+    """What the auditor trusts, and where each key came from."""
+
+    log_key: str | None
+    witnesses: tuple[NoteVerifier, ...]
+    quorum: int | None
+    publisher: Ed25519Verifier | None
+    announce_delay: int
+    source: str
+
+    def missing(self) -> list[str]:
+        names = [("log key", self.log_key), ("publisher key", self.publisher)]
+        out = [n for n, v in names if v is None]
+        return out if self.witnesses else [*out, "witness keys"]
+
+    def refuse_unpinned(self) -> None:
+        """``--strict``: VerificationError ``audit.unpinned`` unless every key is pinned."""
+        from privproc.errors import VerificationError
+
+        if self.missing():
+            raise VerificationError(
+                "audit.unpinned",
+                f"--strict: no pinned {', '.join(self.missing())}; pass them or --config",
+            )
+
+    def trust(self) -> str:
+        if self.log_key is None:
+            return "consistency only: the log key was fetched from the log itself (not pinned)"
+        return f"pinned ({self.source})"
+
+
+def _pins(
+    config: Path | None, log_key: str | None, witness: list[str], publisher: str | None
+) -> _Pins:
+    """Flags win over the config; the config's cosignature max age plus skew is ``D``."""
+    from privproc._home import default_home
+    from privproc.client.config import ClientConfig
+    from privproc.errors import ConfigError
+    from privproc.ledger.cosignature import verifier_from_vkey
+    from privproc.ledger.note import Ed25519Verifier
+
+    path = config
+    if path is None and (default_home() / "client" / "config.json").is_file():
+        path = default_home() / "client" / "config.json"
+    loaded = None if path is None else ClientConfig.load(path)
+    vkeys = witness or ([] if loaded is None else list(loaded.witness_vkeys))
+    pub_vkey = publisher or (None if loaded is None else loaded.publisher_vkey)
+    pub: Ed25519Verifier | None = None
+    if pub_vkey is not None:
+        v = verifier_from_vkey(pub_vkey)
+        if not isinstance(v, Ed25519Verifier):
+            raise ConfigError("the publisher key must be an Ed25519 (type 0x01) vkey")
+        pub = v
+    return _Pins(
+        log_key=log_key or (None if loaded is None else loaded.log_vkey),
+        witnesses=tuple(verifier_from_vkey(v) for v in vkeys),
+        quorum=None if loaded is None or witness else loaded.quorum,
+        publisher=pub,
+        announce_delay=900
+        if loaded is None
+        else loaded.cosignature_max_age + loaded.cosignature_max_skew,
+        source="flags" if path is None else f"flags and {path}",
+    )
+
+
 def _loop(
     *,
     client_url: str,
-    log_key: str | None,
-    witnesses: list[NoteVerifier],
-    pub: Ed25519Verifier | None,
+    pins: _Pins,
     follow: bool,
     interval: float,
     rounds: int,
@@ -93,16 +170,24 @@ def _loop(
     previous: Checkpoint | None = None
     done = 0
     with LedgerClient(client_url) as client:
-        log = verifier_from_vkey(log_key or client.vkey())
+        log = verifier_from_vkey(pins.log_key or client.vkey())
         while True:
             note = client.checkpoint()
             size = Checkpoint.parse(Note.decode(note).text).size
             if previous is None or size != previous.size:
                 tiles = client.fetch_tiles(size, cache)
                 report = audit_log(
-                    note, log, tiles, witnesses=witnesses, publisher=pub, previous=previous
+                    note,
+                    log,
+                    tiles,
+                    witnesses=pins.witnesses,
+                    publisher=pins.publisher,
+                    previous=previous,
+                    announcements=client.witnessed,
+                    announce_delay=pins.announce_delay,
+                    quorum=pins.quorum,
                 )
-                _show(report, as_json=as_json)
+                _show(report, pins, as_json=as_json)
                 previous = Checkpoint(report.origin, report.size, report.root_hash)
                 done += 1
             if not follow or (rounds and done >= rounds):
@@ -110,9 +195,10 @@ def _loop(
             time.sleep(interval)
 
 
-def _show(report: AuditReport, *, as_json: bool) -> None:
+def _show(report: AuditReport, pins: _Pins, *, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps({"ok": True, **report.as_dict()}))
+        extra = {"trust": pins.trust(), "unpinned": pins.missing()}
+        typer.echo(json.dumps({"ok": True, **report.as_dict(), **extra}))
         return
     from rich.console import Console
     from rich.table import Table
@@ -120,6 +206,9 @@ def _show(report: AuditReport, *, as_json: bool) -> None:
     table = Table(title=f"audit of {report.origin}")
     table.add_column("check")
     table.add_column("result")
+    table.add_row("trust", pins.trust())
+    if pins.missing():
+        table.add_row("not pinned", ", ".join(pins.missing()))
     table.add_row("tree size", str(report.size))
     table.add_row("root hash", report.root_hash.hex())
     table.add_row("log signature", "ok")
@@ -131,6 +220,7 @@ def _show(report: AuditReport, *, as_json: bool) -> None:
     table.add_row("records", recs)
     table.add_row("other entries", str(report.opaque_entries))
     table.add_row("record signatures checked", str(report.signatures_checked))
+    table.add_row(f"key-consistency rule ({report.key_configs} configs)", report.key_rule)
     for index, kind, target in report.revocations:
         table.add_row(f"revocation (entry {index})", f"{kind} {target}")
     if report.consistent_with is not None:

@@ -19,15 +19,23 @@ def register(app: typer.Typer) -> None:
         ledger: Annotated[str, typer.Option(help="The ledger's URL.")],
         ledger_token: Annotated[Path, typer.Option(help="File with the ledger's append token.")],
         publisher: Annotated[Path, typer.Option(help="The operator's record-signing key file.")],
-        home: Annotated[Path, typer.Option(help="The gateway's folder (spent tokens).")],
+        home: Annotated[Path, typer.Option(help="The gateway folder (spent tokens, keys).")],
         issuer_name: Annotated[str, typer.Option(help="Issuer name in the token challenge.")] = (
             "issuer.privproc.local"
         ),
         origin: Annotated[str, typer.Option(help="Origin name in the token challenge.")] = (
             "gateway.privproc.local"
         ),
-        key_lifetime: Annotated[int, typer.Option(help="Seconds between key rotations.")] = 3600,
-        active: Annotated[int, typer.Option(help="OHTTP keys active at once.")] = 2,
+        key_lifetime: Annotated[
+            int, typer.Option(help="Seconds each OHTTP key is current (valid twice as long).")
+        ] = 3600,
+        key_announce: Annotated[
+            int,
+            typer.Option(
+                help="Seconds a new key config is in the ledger before it starts (more than"
+                " the devices' cosignature max age plus skew; less than --key-lifetime)."
+            ),
+        ] = 1200,
         redis: Annotated[
             str | None, typer.Option(help="Redis URL of a spent-token store shared by replicas.")
         ] = None,
@@ -53,7 +61,8 @@ def register(app: typer.Typer) -> None:
             publisher=publisher,
             spent=home / "spent.sqlite",
             key_lifetime=key_lifetime,
-            active=active,
+            key_announce=key_announce,
+            keys_file=home / "ohttp-keys.json",
             redis_url=redis,
         )
         run_gateway(setup, host, port)

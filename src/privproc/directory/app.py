@@ -24,11 +24,12 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from privproc import ohttp
 from privproc._http import error_boundary
+from privproc._supervise import LoopState, supervise
 from privproc.directory.bundle import LogView, build_bundle
 from privproc.errors import DecodeError, NotReadyError, PeerError, PrivprocError, StoreError
 from privproc.ledger.checkpoint import Checkpoint
@@ -73,11 +74,41 @@ async def _get(client: httpx.AsyncClient, url: str) -> httpx.Response:
     return answer
 
 
+async def _witnessed(client: httpx.AsyncClient, ledger_url: str, index: int) -> bytes | None:
+    """The first witnessed checkpoint holding entry ``index`` (None until there is one)."""
+    answer = await client.get(
+        ledger_url.rstrip("/") + "/checkpoint/witnessed", params={"index": index}
+    )
+    if answer.status_code == 404:
+        return None
+    if answer.status_code != 200:
+        raise StoreError(f"fetch failed with HTTP {answer.status_code}")
+    return answer.content
+
+
+async def _announce(
+    client: httpx.AsyncClient,
+    ledger_url: str,
+    log: LogView,
+    configs: list[bytes],
+    announced: dict[int, bytes],
+) -> None:
+    """Fill ``announced`` with the announcement of every served config that lacks one."""
+    for raw in configs:
+        index = log.find_key_config(raw)
+        if index is not None and index not in announced:
+            note = await _witnessed(client, ledger_url, index)
+            if note is not None:
+                announced[index] = note
+
+
 class _Documents:
     def __init__(self) -> None:
         self.keys: bytes | None = None
         self.bundle: bytes | None = None
         self.log: LogView | None = None
+        #: Announcement checkpoints by key-config record index (immutable once found).
+        self.announced: dict[int, bytes] = {}
 
 
 def _static(body: bytes, media: str, request: Request, max_age: int) -> Response:
@@ -88,36 +119,40 @@ def _static(body: bytes, media: str, request: Request, max_age: int) -> Response
     return Response(body, media_type=media, headers=headers)
 
 
+async def _refresh(client: httpx.AsyncClient, config: DirectoryConfig, docs: _Documents) -> None:
+    """Fetch the gateway's key configs, each node's evidence and the log; rebuild."""
+    keys = (await _get(client, config.gateway_url.rstrip("/") + "/ohttp-keys")).content
+    configs = [c.encode() for c in ohttp.decode_list(keys)]
+    nodes: list[dict[str, Any]] = []
+    for url in config.nodes:
+        try:
+            nodes.append((await _get(client, url.rstrip("/") + "/evidence")).json())
+        except (httpx.HTTPError, ValueError, PrivprocError):
+            _log.warning("a node's evidence is unavailable")
+    log = await fetch_log(client, config.ledger_url)
+    await _announce(client, config.ledger_url, log, configs, docs.announced)
+    docs.keys, docs.log = keys, log
+    docs.bundle = build_bundle(log, configs, nodes, docs.announced)
+
+
 def create_app(config: DirectoryConfig) -> Starlette:
     """The directory app."""
     docs = _Documents()
 
-    async def refresh(client: httpx.AsyncClient) -> None:
-        keys = (await _get(client, config.gateway_url.rstrip("/") + "/ohttp-keys")).content
-        configs = [c.encode() for c in ohttp.decode_list(keys)]
-        nodes: list[dict[str, Any]] = []
-        for url in config.nodes:
-            try:
-                nodes.append((await _get(client, url.rstrip("/") + "/evidence")).json())
-            except (httpx.HTTPError, ValueError, PrivprocError):
-                _log.warning("a node's evidence is unavailable")
-        log = await fetch_log(client, config.ledger_url)
-        docs.keys, docs.log = keys, log
-        docs.bundle = build_bundle(log, configs, nodes)
+    state = LoopState("refresh")
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         async with httpx.AsyncClient(timeout=10) as client:
-
-            async def loop() -> None:
-                while True:
-                    try:
-                        await refresh(client)
-                    except (httpx.HTTPError, PrivprocError, ValueError) as exc:
-                        _log.warning("refresh failed: %s", type(exc).__name__)
-                    await asyncio.sleep(config.refresh_every)
-
-            task = asyncio.create_task(loop())
+            task = asyncio.create_task(
+                supervise(
+                    state,
+                    lambda: _refresh(client, config, docs),
+                    every=config.refresh_every,
+                    max_backoff=max(config.refresh_every, 30.0),
+                    first_delay=0,
+                )
+            )
             try:
                 yield
             finally:
@@ -153,8 +188,14 @@ def create_app(config: DirectoryConfig) -> Starlette:
         return _static(body, "application/json", request, 3600)
 
     async def health(_request: Request) -> Response:
+        """503 until the first bundle is built; then 200, ``degraded`` while refresh fails."""
         ready = docs.bundle is not None
-        return Response("ok\n" if ready else "starting\n", status_code=200 if ready else 503)
+        status = "starting" if not ready else "ok" if state.ok else "degraded"
+        return JSONResponse(
+            {"status": status, "loops": {"refresh": state.as_dict()}},
+            status_code=200 if ready else 503,
+            headers={"cache-control": "no-store"},
+        )
 
     return Starlette(
         routes=[

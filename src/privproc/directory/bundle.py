@@ -4,7 +4,8 @@
 
     {"version": 1,
      "checkpoint": "<signed, cosigned checkpoint note>",
-     "key_configs": [{"config": b64 KeyConfig, "ledger": InclusionBundle | null}],
+     "key_configs": [{"config": b64 KeyConfig, "ledger": InclusionBundle | null,
+                      "announced": "<first witnessed checkpoint holding it>" | null}],
      "nodes": [{"node", "url"?, "public_key", "key_id", "measurement", "evidence",
                 "release": InclusionBundle | null}],
      "entries": [b64 entry, ...]}
@@ -14,7 +15,10 @@ directory found no record: a device refuses that node or config. ``entries`` is
 every entry of the log up to the checkpoint, as read through the C2SP
 tlog-tiles API: the device hashes them to the checkpoint's root and so proves
 that no revocation record names a measurement or key config it uses
-(:func:`privproc.ledger.verifier.verify_not_revoked`).
+(:func:`privproc.ledger.verifier.verify_not_revoked`), and derives from them the key
+config the key-consistency rule makes current (:mod:`privproc.ledger.keyconsistency`);
+``announced`` is that rule's proof that a config was in the witnessed log early enough
+(the ledger's ``GET /checkpoint/witnessed``).
 """
 
 from __future__ import annotations
@@ -60,11 +64,15 @@ class LogView:
         )
 
     def find_key_config(self, config: bytes) -> int | None:
-        """Index of the newest key-config record holding ``config``."""
-        return self._find(lambda r: isinstance(r, KeyConfigRecord) and r.key_config == config)
+        """Index of the first key-config record holding ``config`` (a repeat of an
+        identical record is the same record: privproc.ledger.keyconsistency)."""
+        return self._find(
+            lambda r: isinstance(r, KeyConfigRecord) and r.key_config == config, newest=False
+        )
 
-    def _find(self, match: Any) -> int | None:
-        for index in range(len(self.entries) - 1, -1, -1):
+    def _find(self, match: Any, *, newest: bool = True) -> int | None:
+        order = range(len(self.entries) - 1, -1, -1) if newest else range(len(self.entries))
+        for index in order:
             try:
                 record = decode_record(self.entries[index]).record
             except DecodeError:
@@ -79,14 +87,28 @@ def _b64(data: bytes) -> str:
 
 
 def build_bundle(
-    log: LogView, key_configs: Sequence[bytes], nodes: Sequence[Mapping[str, Any]]
+    log: LogView,
+    key_configs: Sequence[bytes],
+    nodes: Sequence[Mapping[str, Any]],
+    announcements: Mapping[int, bytes] | None = None,
 ) -> bytes:
-    """The node bundle document (canonical JSON bytes)."""
+    """The node bundle document (canonical JSON bytes).
+
+    ``announcements`` maps a key-config record's log index to the first witnessed
+    checkpoint that holds it.
+    """
     configs = []
     for config in key_configs:
         index = log.find_key_config(config)
         proof = None if index is None else json.loads(log.bundle(index).encode())
-        configs.append({"config": _b64(config), "ledger": proof})
+        note = None if index is None else (announcements or {}).get(index)
+        configs.append(
+            {
+                "config": _b64(config),
+                "ledger": proof,
+                "announced": None if note is None else note.decode("utf-8"),
+            }
+        )
     out_nodes = []
     for doc in nodes:
         index = log.find_release(bytes.fromhex(str(doc["measurement"])))

@@ -3,6 +3,12 @@
 ``POST /gateway``   message/ohttp-req -> message/ohttp-res (errors inside are sealed too)
 ``GET /ohttp-keys`` application/ohttp-keys, the active configs (RFC 9458 §3.2)
 ``GET /metrics``    content-free Prometheus metrics
+``GET /healthz``    200 while serving; JSON ``{"status": "ok"|"degraded", "loops": ...}``
+
+Background work (key rotation, which records new keys in the ledger, and node
+polling) runs in supervised loops (:mod:`privproc._supervise`): a failure (the
+ledger down) is logged by code, counted in ``privproc_gateway_loop_failures_total``,
+shown in ``/healthz`` and retried with backoff; blocking calls run in threads.
 
 Inside the OHTTP request is a binary HTTP request (RFC 9292) ``POST /process``
 with ``Authorization: PrivateToken token=...`` (RFC 9577 §2.2) and the sealed
@@ -26,11 +32,12 @@ from dataclasses import dataclass
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from privproc import bhttp, ohttp
 from privproc._http import PROBLEM_JSON, error_boundary, read_body
+from privproc._supervise import LoopState, supervise
 from privproc.errors import (
     DecodeError,
     MediaTypeError,
@@ -64,6 +71,8 @@ class GatewayConfig:
     nodes: tuple[str, ...]
     poll_every: float = 1.0
     node_timeout: float = 60.0
+    #: The longest wait between tries of a failing background loop.
+    max_backoff: float = 30.0
 
 
 def problem_bhttp(exc: PrivprocError) -> bhttp.Response:
@@ -136,14 +145,21 @@ class _Gateway:
         self.metrics, self.nodes, self.clock = metrics, nodes, clock
         self.transport = transport
         self.forwarder: _Forwarder | None = None
+        self.loops = {name: LoopState(name) for name in ("keys", "nodes")}
 
     async def poll(self, client: httpx.AsyncClient) -> None:
+        """Learn each node's key id; a failure only when no node answered."""
+        answered = 0
         for url in self.config.nodes:
             try:
                 doc = (await client.get(url.rstrip("/") + "/evidence", timeout=5)).json()
                 self.nodes.learn(bytes.fromhex(doc["key_id"]), url)
-            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                answered += 1
+            except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError):
                 _log.warning("node evidence unavailable")
+        if self.config.nodes and not answered:
+            raise RemoteError("no node served its evidence", status=502)
+        self.metrics.loop_failing.labels("nodes").set(0)
 
     @asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
@@ -151,22 +167,44 @@ class _Gateway:
             timeout=self.config.node_timeout, transport=self.transport
         ) as client:
             self.forwarder = _Forwarder(client, self.nodes, self.metrics)
-            await self.poll(client)
+            with contextlib.suppress(RemoteError):  # the nodes loop retries and reports it
+                await self.poll(client)
 
-            async def loop() -> None:
-                while True:
-                    await asyncio.sleep(self.config.poll_every)
-                    if self.keys.tick(int(self.clock())):
-                        self.metrics.rotations.inc()
-                    await self.poll(client)
-
-            task = asyncio.create_task(loop())
+            loops = [
+                supervise(
+                    self.loops["keys"],
+                    self.rotate,
+                    every=self.config.poll_every,
+                    max_backoff=self.config.max_backoff,
+                    on_failure=lambda _c: self._failed("keys"),
+                ),
+                supervise(
+                    self.loops["nodes"],
+                    lambda: self.poll(client),
+                    every=self.config.poll_every,
+                    max_backoff=self.config.max_backoff,
+                    on_failure=lambda _c: self._failed("nodes"),
+                ),
+            ]
+            tasks = [asyncio.create_task(loop) for loop in loops]
             try:
                 yield
             finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    async def rotate(self) -> None:
+        """One tick of the key schedule, in a thread: recording a key calls the ledger."""
+        if await asyncio.to_thread(self.keys.tick, int(self.clock())):
+            self.metrics.rotations.inc()
+        self.metrics.loop_failing.labels("keys").set(0)
+
+    def _failed(self, loop: str) -> None:
+        self.metrics.loop_failures.labels(loop).inc()
+        self.metrics.loop_failing.labels(loop).set(self.loops[loop].failures)
 
     async def inner(self, request: bhttp.Request) -> bhttp.Response:
         if request.method != "POST" or request.path != "/process":
@@ -239,7 +277,14 @@ def create_app(
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     async def health(_request: Request) -> Response:
-        return Response("ok\n", media_type="text/plain")
+        """Serving (200); the body says whether every background loop is healthy."""
+        healthy = all(loop.ok for loop in gw.loops.values())
+        body = {
+            "status": "ok" if healthy else "degraded",
+            "loops": {name: loop.as_dict() for name, loop in gw.loops.items()},
+            "keys": len(keys.entries),
+        }
+        return JSONResponse(body, headers={"cache-control": "no-store"})
 
     return Starlette(
         routes=[

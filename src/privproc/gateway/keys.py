@@ -1,15 +1,23 @@
-"""The gateway's OHTTP key configs: several active at once, rotated on a schedule.
+"""The gateway's OHTTP key configs, on the key-consistency rule's schedule.
 
-A new :class:`~privproc.ohttp.ServerKey` is made every ``lifetime`` seconds
-(key ids count up modulo 256); the newest ``active`` keys decapsulate, so a
-client with a recently fetched config still gets through. Each new config is
-handed to ``on_new`` (the service records it in the ledger before it is
-published). Pure: time comes in as ``now``.
+Each key is *current* for ``lifetime`` seconds from its ``not_before`` and stays
+valid one more ``lifetime`` (``not_after = not_before + 2 * lifetime``) for devices
+that verified their directory before the next key started; so at most two keys are
+valid at any instant (:mod:`privproc.ledger.keyconsistency`, rule 2). The next key is
+made and handed to ``on_new`` (the service records it in the ledger) ``announce``
+seconds before it starts, which must exceed the devices' cosignature max age plus
+clock skew (rule 4); if recording is late, the next key starts later, never with a
+shorter announcement. Key ids count up modulo 256. Pure: time comes in as ``now``.
+
+Lifecycle of one key, by time::
+
+    made+recorded --(not_before)--> current --(next not_before)--> previous
+        --(not_after)--> dropped (its private key goes with the ServerKey object)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from privproc.errors import MisuseError
@@ -20,7 +28,7 @@ __all__ = ["ActiveKey", "GatewayKeys"]
 
 @dataclass(frozen=True, slots=True)
 class ActiveKey:
-    """One active key and its validity window (seconds since the epoch)."""
+    """One key and its validity window ``[not_before, not_after)`` (seconds since the epoch)."""
 
     key: ServerKey
     not_before: int
@@ -28,49 +36,87 @@ class ActiveKey:
 
 
 class GatewayKeys:
-    """The gateway's rotating OHTTP keys."""
+    """The gateway's OHTTP keys: announced ahead, current in turn, then dropped."""
 
-    __slots__ = ("_active", "_keys", "_lifetime", "_make", "_next_id", "_on_new")
+    __slots__ = (
+        "_announce",
+        "_keys",
+        "_lifetime",
+        "_make",
+        "_next_id",
+        "_now",
+        "_on_new",
+        "_save",
+    )
 
     def __init__(
         self,
         *,
         lifetime: int,
-        active: int = 2,
+        announce: int = 0,
         make: Callable[[int], ServerKey] = ServerKey.generate,
         on_new: Callable[[ActiveKey], None] = lambda _k: None,
+        save: Callable[[Sequence[ActiveKey]], None] = lambda _k: None,
+        keys: Sequence[ActiveKey] = (),
         first_id: int = 1,
     ) -> None:
-        if lifetime <= 0 or active < 1:
-            raise MisuseError("gateway keys: lifetime > 0 and at least one active key")
+        """``keys``: the sequence saved by an earlier run (``save`` gets it on each change);
+        ``first_id``: the key id of the first key when there are none (a restart that
+        lost its keys picks one the ledger's recorded configs do not use)."""
+        if lifetime <= 0 or not 0 <= announce < lifetime:
+            raise MisuseError("gateway keys: lifetime > 0 and 0 <= announce < lifetime")
         self._lifetime = lifetime
-        self._active = active
+        self._announce = announce
         self._make = make
         self._on_new = on_new
-        self._next_id = first_id % 256
-        self._keys: list[ActiveKey] = []
+        self._save = save
+        self._keys: list[ActiveKey] = sorted(keys, key=lambda k: k.not_before)
+        last = self._keys[-1].key.config.key_id if self._keys else first_id - 1
+        self._next_id = (last + 1) % 256
+        self._now = 0
 
-    def tick(self, now: int) -> bool:
-        """Rotate when the newest key is ``lifetime`` old; True when a key was added."""
-        if self._keys and now < self._keys[-1].not_before + self._lifetime:
-            return False
-        key = self._make(self._next_id)
-        self._next_id = (self._next_id + 1) % 256
-        # Valid for every period in which it is among the active keys.
-        entry = ActiveKey(key, now, now + self._lifetime * (self._active + 1))
-        self._on_new(entry)
-        self._keys = [*self._keys, entry][-self._active :]
-        return True
+    def tick(self, now: int, *, first_start: int | None = None) -> bool:
+        """Drop expired keys; make the next one when it is due. True when a key was made.
+
+        ``first_start``: when there is no key at all, when the first one starts
+        (default ``now``; later when the ledger still holds another run's valid keys).
+        An ``on_new`` that raises leaves the keys as they were (retried next tick).
+        """
+        self._now = now
+        kept = [k for k in self._keys if k.not_after > now]
+        changed = len(kept) != len(self._keys)
+        # Request handlers read the keys from another thread: replace, never mutate.
+        self._keys = kept
+        start: int | None = None
+        if not kept:
+            start = now if first_start is None else max(now, first_start)
+        elif now >= kept[-1].not_before + self._lifetime - self._announce:
+            start = max(kept[-1].not_before + self._lifetime, now + self._announce)
+        if start is not None:
+            entry = ActiveKey(self._make(self._next_id), start, start + 2 * self._lifetime)
+            self._on_new(entry)
+            self._next_id = (self._next_id + 1) % 256
+            self._keys = [*kept, entry]
+        if changed or start is not None:
+            self._save(list(self._keys))
+        return start is not None
 
     @property
     def server_keys(self) -> list[ServerKey]:
-        """The keys that decapsulate now."""
+        """Every key not yet expired (a device with a fast clock may start early)."""
         return [k.key for k in self._keys]
 
     @property
     def configs(self) -> list[KeyConfig]:
-        """The public configs, newest first (clients use the first they support)."""
-        return [k.key.config for k in reversed(self._keys)]
+        """Every unexpired config: the current one first (an RFC 9458 client takes the
+        first), then the announced next one, then the previous ones.
+
+        The announced key is served early so a directory cached across the switch still
+        lists the config a device will find current; a privproc device picks the current
+        config from the ledger, not from this order."""
+        started = [k for k in reversed(self._keys) if k.not_before <= self._now]
+        upcoming = [k for k in self._keys if k.not_before > self._now]
+        return [k.key.config for k in [*started[:1], *upcoming, *started[1:]]]
 
     def encoded(self) -> bytes:
         """``application/ohttp-keys`` (RFC 9458 §3.2)."""
@@ -78,5 +124,5 @@ class GatewayKeys:
 
     @property
     def entries(self) -> list[ActiveKey]:
-        """The active keys with their windows, oldest first."""
+        """The keys with their windows, oldest first."""
         return list(self._keys)

@@ -1,14 +1,15 @@
 """Content-free gateway metrics (Prometheus text format at ``/metrics``).
 
 Counts and latencies only: outcomes by error code, forwards by result, key
-rotations. No label carries a key id, node choice per request, size or address.
+rotations, background-loop failures by loop. No label carries a key id, node
+choice per request, size or address.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 __all__ = ["GatewayMetrics"]
 
@@ -25,6 +26,8 @@ class GatewayMetrics:
     requests: Counter = field(init=False)
     forwards: Counter = field(init=False)
     rotations: Counter = field(init=False)
+    loop_failures: Counter = field(init=False)
+    loop_failing: Gauge = field(init=False)
     latency: Histogram = field(init=False)
 
     def __post_init__(self) -> None:
@@ -39,6 +42,18 @@ class GatewayMetrics:
         )
         self.rotations = Counter(
             "privproc_gateway_key_rotations", "OHTTP key configs created", registry=self.registry
+        )
+        self.loop_failures = Counter(
+            "privproc_gateway_loop_failures",
+            "Failed steps of a background loop (key rotation, node polling)",
+            ["loop"],
+            registry=self.registry,
+        )
+        self.loop_failing = Gauge(
+            "privproc_gateway_loop_failing",
+            "Failures in a row of a background loop (0: healthy)",
+            ["loop"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "privproc_gateway_request_seconds", "Time to answer a request", registry=self.registry

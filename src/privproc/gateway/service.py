@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from privproc.errors import ConfigError, StoreError
+from privproc.errors import ConfigError, PrivprocError, StoreError
 from privproc.gateway.app import GatewayConfig, Redeemer, create_app
+from privproc.gateway.keyfile import load_keys, save_keys
 from privproc.gateway.keys import ActiveKey, GatewayKeys
 from privproc.gateway.routing import NodeMap
+from privproc.ledger.checkpoint import Checkpoint
+from privproc.ledger.keyconsistency import recorded_configs
+from privproc.ledger.note import Ed25519Signer, Note
 from privproc.ledger.records import KeyConfigRecord, encode_record, sign_record
 from privproc.ledger_service.client import LedgerClient
+from privproc.ohttp import KeyConfig
 from privproc.stores.spent import RedisSpentStore, SqliteSpentStore
 from privproc.tokens.protocol import (
     DIRECTORY_PATH,
@@ -27,7 +34,16 @@ from privproc.tokens.protocol import (
 from privproc.tokens.redeem import Redeemer as TokenRedeemer
 from privproc.tokens.spent import SpentStore
 
-__all__ = ["GatewaySetup", "challenge_for", "load_publisher", "make_redeemer", "run_gateway"]
+__all__ = [
+    "GatewaySetup",
+    "challenge_for",
+    "first_start",
+    "load_publisher",
+    "make_redeemer",
+    "run_gateway",
+]
+
+_log = logging.getLogger("privproc.gateway")
 
 
 def challenge_for(issuer_name: str, origin: str) -> TokenChallenge:
@@ -60,7 +76,11 @@ class GatewaySetup:
     publisher: Path
     spent: Path
     key_lifetime: int = 3600
-    active: int = 2
+    #: Seconds a new key config is recorded before it starts (the key-consistency rule,
+    #: rule 4): more than the devices' cosignature max age plus skew (600 + 300 by default).
+    key_announce: int = 1200
+    #: Where the key sequence survives a restart (mode 0600); ``None``: memory only.
+    keys_file: Path | None = None
     #: A Redis URL for a spent-token store shared by several gateway replicas;
     #: ``None`` keeps spent tokens in ``spent`` (SQLite).
     redis_url: str | None = field(default=None, repr=False)
@@ -76,6 +96,38 @@ def _record_in_ledger(setup: GatewaySetup) -> Callable[[ActiveKey], None]:
             client.add(data)
 
     return on_new
+
+
+def first_start(setup: GatewaySetup, now: int) -> tuple[int, int]:
+    """When this gateway's first key may start without breaking the key-consistency
+    rule, and its key id (one after the last recorded, so a device holding an older
+    config is told "unknown key" rather than failing to open).
+
+    ``now`` when no recorded config is still valid (a new run needs no announcement);
+    otherwise the earliest start that keeps rules 1 and 2 and is announced
+    ``key_announce`` seconds ahead (rule 4): a gateway that lost its keys waits.
+    """
+    name, key = load_publisher(setup.publisher)
+    publisher = Ed25519Signer(name, key).verifier()
+    with LedgerClient(setup.ledger_url) as client:
+        size = Checkpoint.parse(Note.decode(client.checkpoint()).text).size
+        configs = recorded_configs(client.fetch_entries(size), publisher)
+    live = [c for c in configs if not c.revoked]
+    key_id = 1
+    if configs:
+        key_id = (KeyConfig.decode(configs[-1].record.key_config).key_id + 1) % 256
+    if not any(c.not_after > now for c in configs):
+        return now, key_id
+    start = now + setup.key_announce
+    if live:
+        start = max(start, live[-1].not_before + 1)
+    if len(live) >= 2:
+        start = max(start, live[-2].not_after)
+    _log.warning(
+        "the ledger holds key configs this gateway has no key for: first key starts in %ds",
+        start - now,
+    )
+    return start, key_id
 
 
 def _issuer_keys(setup: GatewaySetup) -> IssuerDirectory:
@@ -101,9 +153,14 @@ def make_redeemer(setup: GatewaySetup, store: SpentStore) -> Redeemer:
         now = time.time()
         if now - refreshed["at"] > 300:
             refreshed["at"] = now
-            directory = await asyncio.to_thread(_issuer_keys, setup)
-            state["redeemer"] = state["redeemer"].with_keys(directory.usable_keys(now))
-        state["redeemer"].redeem_header(authorization, now=now)
+            try:
+                directory = await asyncio.to_thread(_issuer_keys, setup)
+            except PrivprocError as exc:  # keep the keys we have; try again in 300 s
+                _log.warning("issuer key refresh failed: %s", exc.code)
+            else:
+                state["redeemer"] = state["redeemer"].with_keys(directory.usable_keys(now))
+        # The spent store is a blocking SQLite or Redis call: off the event loop.
+        await asyncio.to_thread(state["redeemer"].redeem_header, authorization, now=now)
 
     return redeem
 
@@ -113,8 +170,18 @@ def run_gateway(setup: GatewaySetup, host: str, port: int, *, nodes: NodeMap | N
     from privproc._http import serve
 
     on_new = _record_in_ledger(setup)
-    keys = GatewayKeys(lifetime=setup.key_lifetime, active=setup.active, on_new=on_new)
-    keys.tick(int(time.time()))
+    saved = [] if setup.keys_file is None else load_keys(setup.keys_file)
+    now = int(time.time())
+    start, key_id = (None, 1) if saved else first_start(setup, now)
+    keys = GatewayKeys(
+        lifetime=setup.key_lifetime,
+        announce=setup.key_announce,
+        on_new=on_new,
+        save=(lambda _k: None) if setup.keys_file is None else partial(save_keys, setup.keys_file),
+        keys=saved,
+        first_id=key_id,
+    )
+    keys.tick(now, first_start=start)
     store: SpentStore = (
         RedisSpentStore(setup.redis_url) if setup.redis_url else SqliteSpentStore(setup.spent)
     )

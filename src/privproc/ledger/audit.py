@@ -12,7 +12,11 @@ checks, with no I/O:
    recomputed from the same entries, and an RFC 9162 consistency proof built from
    the tiles verifies);
 7. every entry that is a record parses strictly, and with a publisher key its
-   signature verifies.
+   signature verifies;
+8. with a publisher key: the key-config records keep the key-consistency rule
+   (:mod:`privproc.ledger.keyconsistency`: ``keyconfig.sequence``, ``.overlap``), and
+   with witness keys and an ``announcements`` source, every overlapping config was
+   witnessed ``announce_delay`` seconds before it started (``keyconfig.announce``).
 
 The first failure raises LedgerError (or ProofError/ForkError) naming the check.
 """
@@ -20,11 +24,19 @@ The first failure raises LedgerError (or ProofError/ForkError) naming the check.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from privproc.errors import DecodeError, ForkError, LedgerError
 from privproc.ledger.checkpoint import Checkpoint, open_checkpoint
+from privproc.ledger.keyconsistency import (
+    RecordedConfig,
+    announcement_violations,
+    needs_announcement,
+    recorded_configs,
+    rule_violations,
+    witnessed_at,
+)
 from privproc.ledger.merkle import (
     HASH_SIZE,
     MemoryTree,
@@ -43,6 +55,7 @@ from privproc.ledger.tiles import (
     decode_entry_bundle,
     tiles_for_size,
 )
+from privproc.ledger.verifier import TrustPolicy
 
 __all__ = ["AuditReport", "audit_log"]
 
@@ -65,6 +78,9 @@ class AuditReport:
     releases: tuple[tuple[int, str, str], ...] = ()
     #: (index, kind, target hex) of every revocation record.
     revocations: tuple[tuple[int, str, str], ...] = ()
+    #: Publisher-signed key-config records, and what was checked of the key rule.
+    key_configs: int = 0
+    key_rule: str = "not checked (no publisher key)"
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-friendly view."""
@@ -81,6 +97,8 @@ class AuditReport:
             "consistent_with_size": self.consistent_with,
             "releases": [{"index": i, "component": c, "version": v} for i, c, v in self.releases],
             "revocations": [{"index": i, "kind": k, "target": t} for i, k, t in self.revocations],
+            "key_configs": self.key_configs,
+            "key_rule": self.key_rule,
         }
 
 
@@ -96,8 +114,17 @@ def audit_log(
     witnesses: Sequence[NoteVerifier] = (),
     publisher: Ed25519Verifier | None = None,
     previous: Checkpoint | None = None,
+    announcements: Callable[[int], bytes | None] | None = None,
+    announce_delay: int = 900,
+    quorum: int | None = None,
 ) -> AuditReport:
-    """Audit a fetched log (``tiles`` holds every tile and entry bundle of its size)."""
+    """Audit a fetched log (``tiles`` holds every tile and entry bundle of its size).
+
+    ``announcements(index)``: the first witnessed checkpoint holding entry ``index``
+    (the ledger's ``GET /checkpoint/witnessed``); ``announce_delay``: ``D`` of the
+    key-consistency rule, the devices' cosignature max age plus skew (600 + 300);
+    ``quorum``: how many of ``witnesses`` must cosign an announcement (default all).
+    """
     opened = open_checkpoint(checkpoint, log, witnesses)
     cp = opened.checkpoint
     expected = tiles_for_size(cp.size)
@@ -152,6 +179,21 @@ def audit_log(
         _check_previous(previous, cp, tree, tiles)
     # 7. Records.
     kinds, opaque, sigs, releases, revocations = _check_records(entries, publisher)
+    # 8. The key-consistency rule.
+    configs: list[RecordedConfig] = []
+    key_rule = "not checked (no publisher key)"
+    if publisher is not None:
+        configs = recorded_configs(entries, publisher)
+        key_rule = _check_key_rule(
+            configs,
+            entries,
+            log=log,
+            witnesses=witnesses,
+            origin=cp.origin,
+            quorum=quorum or len(witnesses),
+            announcements=announcements,
+            delay=announce_delay,
+        )
     return AuditReport(
         origin=cp.origin,
         size=cp.size,
@@ -165,7 +207,45 @@ def audit_log(
         consistent_with=None if previous is None else previous.size,
         releases=tuple(releases),
         revocations=tuple(revocations),
+        key_configs=len(configs),
+        key_rule=key_rule,
     )
+
+
+def _check_key_rule(
+    configs: Sequence[RecordedConfig],
+    entries: Sequence[bytes],
+    *,
+    log: NoteVerifier,
+    witnesses: Sequence[NoteVerifier],
+    origin: str,
+    quorum: int,
+    announcements: Callable[[int], bytes | None] | None,
+    delay: int,
+) -> str:
+    """Rules 1, 2 and (with witness keys and announcements) 4; raises on the first break."""
+    broken = rule_violations(configs)
+    checked = "sequence and overlap kept"
+    if witnesses and announcements is not None:
+        policy = TrustPolicy(log, tuple(witnesses), quorum, max_age=1, origin=origin)
+        stamps: dict[int, int] = {}
+        for c in configs:
+            note = announcements(c.index) if needs_announcement(configs, c) else None
+            if note is not None:
+                try:
+                    stamps[c.index] = witnessed_at(note, policy, entries, c.index)[1]
+                except LedgerError as exc:
+                    broken.append((exc.check, c.index, f"entry {c.index}: {exc}"))
+        broken += announcement_violations(configs, stamps, delay)
+        checked += f"; every overlapping config announced {delay}s ahead"
+    else:
+        checked += "; announcements not checked (no witness keys)"
+    if broken:
+        check, _index, message = min(broken, key=lambda b: b[1])
+        raise LedgerError(
+            check, f"the log breaks the key-consistency rule ({len(broken)} breaks): {message}"
+        )
+    return checked
 
 
 def _check_previous(

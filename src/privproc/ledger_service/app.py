@@ -3,6 +3,7 @@
 Routes (read side exactly as c2sp.org/tlog-tiles says)::
 
     GET  /checkpoint                         text/plain; charset=utf-8 (newest witnessed)
+    GET  /checkpoint/witnessed?index=I       the first witnessed checkpoint holding entry I
     GET  /tile/<L>/<N>[.p/<W>]               application/octet-stream
     GET  /tile/entries/<N>[.p/<W>]           application/octet-stream
     GET  /.well-known/privproc-vkey          the log's vkey (C2SP signed-note)
@@ -246,6 +247,10 @@ class _Ledger:
             sigs[(res.name, res.key_id)] = res  # a fresher cosignature replaces the old
         note = Note(note.text, tuple(sigs.values()))
         await asyncio.to_thread(self.store.update_checkpoint, size, note.encode())
+        if len(note.signatures) - 1 >= max(self.quorum, 1):
+            # The first quorum note of each size is kept: the key-consistency rule's
+            # announcement proof (privproc.ledger.keyconsistency, rule 4).
+            await asyncio.to_thread(self.store.record_witnessed, size, note.encode())
         self._pick_served()
 
     async def _witness_key(self, client: httpx.AsyncClient, url: str) -> NoteVerifier:
@@ -302,6 +307,15 @@ async def _checkpoint(request: Request) -> Response:
     if served is None:
         raise NotFoundError("no checkpoint yet")
     return Response(served, media_type=_TEXT, headers={"Cache-Control": "max-age=1"})
+
+
+@error_boundary
+async def _witnessed(request: Request) -> Response:
+    index = _int_param(request, "index")
+    note = await asyncio.to_thread(_ledger(request).store.first_witnessed, index)
+    if note is None:
+        raise NotFoundError("no witnessed checkpoint holds that entry yet")
+    return Response(note, media_type=_TEXT, headers={"Cache-Control": "max-age=3600"})
 
 
 @error_boundary
@@ -407,6 +421,7 @@ def build_app(config: LedgerConfig) -> Starlette:
 
     routes = [
         Route("/checkpoint", _checkpoint),
+        Route("/checkpoint/witnessed", _witnessed),
         Route(VKEY_PATH, _vkey),
         Route("/tile/{rest:path}", _tile),
         Route("/add", _add, methods=["POST"]),

@@ -54,6 +54,15 @@ class LedgerClient:
         """``GET /checkpoint``: the signed checkpoint note."""
         return self._get("/checkpoint").content
 
+    def witnessed(self, index: int) -> bytes | None:
+        """``GET /checkpoint/witnessed``: the first witnessed checkpoint holding ``index``."""
+        try:
+            return self._get("/checkpoint/witnessed", {"index": index}).content
+        except RemoteError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     def vkey(self) -> str:
         """The log's verifier key (C2SP signed-note vkey)."""
         return self._get(_VKEY_PATH).text.strip()

@@ -42,6 +42,7 @@ _SQLITE_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS hashes (level INTEGER NOT NULL, idx INTEGER NOT NULL,"
     " hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS witnessed (size INTEGER PRIMARY KEY, note BLOB NOT NULL)",
 )
 
 
@@ -77,6 +78,10 @@ class LedgerStore(Protocol):
     def latest_checkpoint(self) -> tuple[int, bytes] | None: ...
 
     def update_checkpoint(self, size: int, note: bytes) -> None: ...
+
+    def record_witnessed(self, size: int, note: bytes) -> None: ...
+
+    def first_witnessed(self, index: int) -> bytes | None: ...
 
     def hashes(self, level: int, start: int, end: int) -> list[bytes]: ...
 
@@ -230,6 +235,27 @@ class SqlLedgerStore:
         self._run(
             lambda db: db.query("UPDATE checkpoints SET note = ? WHERE size = ?", (note, size))
         )
+
+    def record_witnessed(self, size: int, note: bytes) -> None:
+        """Keep the first note of size ``size`` that reached the witness quorum (never
+        replaced: its cosignature times say when the log first held those entries)."""
+        self._run(
+            lambda db: db.query(
+                "INSERT INTO witnessed (size, note) VALUES (?, ?) ON CONFLICT (size) DO NOTHING",
+                (size, note),
+            )
+        )
+
+    def first_witnessed(self, index: int) -> bytes | None:
+        """The first witnessed note of the smallest size holding entry ``index``."""
+
+        def q(db: SqlDatabase) -> bytes | None:
+            rows = db.query(
+                "SELECT note FROM witnessed WHERE size > ? ORDER BY size LIMIT 1", (index,)
+            )
+            return None if not rows else bytes(rows[0][0])
+
+        return self._run(q)
 
     def hashes(self, level: int, start: int, end: int) -> list[bytes]:
         """Stored hashes ``[start, end)`` of one Merkle level (stops at the first gap)."""

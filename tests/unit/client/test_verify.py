@@ -46,7 +46,7 @@ def test_happy_path() -> None:
     assert result.checkpoint.size == 2
     checks = [s.check for s in result.trail]
     assert "checkpoint" in checks
-    assert "keyconfig.ledger" in checks
+    assert "keyconfig.consistency" in checks
     assert "attestation" in checks
     assert all(s.ok for s in result.trail)
 
@@ -135,7 +135,7 @@ def test_served_key_config_differs_from_recorded() -> None:
     other = ohttp.encode_list([ohttp.ServerKey.derive(7, b"h" * 32).config])
     with pytest.raises(LedgerError) as info:
         verify_directory(other, bundle, world.trust(), now=NOW, seen=None)
-    assert info.value.check == "keyconfig.ledger"
+    assert info.value.check == "keyconfig.consistency"
 
 
 def test_untrusted_vendor_root() -> None:

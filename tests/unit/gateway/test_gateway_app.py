@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import httpx2
@@ -10,7 +11,7 @@ from starlette.testclient import TestClient
 from privproc import bhttp, ohttp
 from privproc.errors import ReplayError, TokenError
 from privproc.gateway.app import GatewayConfig, create_app
-from privproc.gateway.keys import GatewayKeys
+from privproc.gateway.keys import ActiveKey, GatewayKeys
 from privproc.gateway.routing import NodeMap
 from privproc.sealed import SUITE, node_key_id, seal_request
 
@@ -47,6 +48,10 @@ class Tokens:
         self.seen.append(authorization)
         if self.error is not None:
             raise self.error
+
+
+def _derive(i: int) -> ohttp.ServerKey:
+    return ohttp.ServerKey.derive(i, bytes([i]) * 32)
 
 
 def _setup(nodes: Nodes, tokens: Tokens) -> tuple[TestClient, GatewayKeys]:
@@ -155,26 +160,6 @@ def test_stale_key_id_gets_the_ohttp_key_problem() -> None:
     assert answer.json()["type"] == ohttp.PROBLEM_TYPE_KEY
 
 
-def test_rotation_keeps_the_previous_key_active() -> None:
-    keys = GatewayKeys(
-        lifetime=10, active=2, make=lambda i: ohttp.ServerKey.derive(i, bytes([i]) * 32)
-    )
-    recorded: list[int] = []
-    keys = GatewayKeys(
-        lifetime=10,
-        active=2,
-        make=lambda i: ohttp.ServerKey.derive(i, bytes([i]) * 32),
-        on_new=lambda k: recorded.append(k.key.config.key_id),
-    )
-    assert keys.tick(0)
-    assert not keys.tick(5)
-    assert keys.tick(10)
-    assert keys.tick(20)
-    assert [c.key_id for c in keys.configs] == [3, 2]  # newest first, the oldest retired
-    assert recorded == [1, 2, 3]
-    assert ohttp.decode_list(keys.encoded())[0].key_id == 3
-
-
 def test_metrics_are_content_free() -> None:
     client, keys = _setup(Nodes(), Tokens())
     with client:
@@ -194,3 +179,36 @@ def test_wrong_media_type() -> None:
     with client:
         answer = client.post("/gateway", content=b"x", headers={"content-type": "text/plain"})
     assert answer.status_code == 415
+
+
+def test_ledger_down_degrades_health_not_service() -> None:
+    """Issue 12 item 5: a key that cannot be recorded leaves the rotation loop running,
+    failing visibly (/healthz, metric), while the gateway keeps serving its keys."""
+    recorded: list[int] = []
+
+    def on_new(key: ActiveKey) -> None:
+        if recorded:
+            raise OSError("ledger down")
+        recorded.append(key.key.config.key_id)
+
+    keys = GatewayKeys(lifetime=100, announce=10, make=_derive, on_new=on_new)
+    keys.tick(0)
+    app = create_app(
+        GatewayConfig(nodes=(), poll_every=0.01, max_backoff=0.02),
+        keys,
+        Tokens(),
+        clock=lambda: 95.0,  # the next key is due
+    )
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            health = client.get("/healthz").json()
+            if health["loops"]["keys"]["failures"] >= 2:
+                break
+            time.sleep(0.02)
+        assert health["status"] == "degraded"
+        assert health["loops"]["keys"]["last_error"] == "OSError"
+        assert health["loops"]["nodes"]["ok"]
+        metrics = client.get("/metrics").text
+        assert 'privproc_gateway_loop_failures_total{loop="keys"}' in metrics
+        assert ohttp.decode_list(client.get("/ohttp-keys").content)[0].key_id == 1

@@ -103,3 +103,56 @@ def test_fork_and_rollback_against_previous() -> None:
     with pytest.raises(ForkError) as e:
         audit_log(note, LOG.verifier(), tiles, previous=Checkpoint(ORIGIN, 60, other.root()))
     assert e.value.check == "audit.rollback"
+
+
+def _configs(*windows: tuple[int, int]) -> list[bytes]:
+    return [
+        encode_record(sign_record(KeyConfigRecord(b"k%d" % i, nb, na), "pub.example", PUB))
+        for i, (nb, na) in enumerate(windows)
+    ]
+
+
+def test_audit_flags_key_rule_breaks() -> None:
+    """Issue 12 item 1: ``privproc audit`` flags a log that breaks the key-consistency rule."""
+    entries = _configs((100, 300), (50, 300))
+    note, tiles, _ = _log(entries)
+    with pytest.raises(LedgerError) as info:
+        audit_log(note, LOG.verifier(), tiles, publisher=PUBV)
+    assert info.value.check == "keyconfig.sequence"
+    # Without the publisher key the records are not the publisher's word: not checked.
+    assert audit_log(note, LOG.verifier(), tiles).key_rule.startswith("not checked")
+
+
+def test_audit_checks_announcements() -> None:
+    entries = [b"x", *_configs((0, 200), (100, 300))]
+
+    def announced(ts: int) -> dict[int, bytes]:
+        prefix = entries[:3]
+        tree = MemoryTree()
+        for e in prefix:
+            tree.append(e)
+        n = sign_checkpoint(Checkpoint(ORIGIN, 3, tree.root()), LOG)
+        return {2: n.with_signatures(W.cosign(n.text, ts)).encode()}
+
+    note, tiles, _ = _log(entries)
+
+    def run(notes: dict[int, bytes]) -> str:
+        report = audit_log(
+            note,
+            LOG.verifier(),
+            tiles,
+            witnesses=[W.verifier()],
+            publisher=PUBV,
+            announcements=notes.get,
+            announce_delay=50,
+        )
+        assert report.key_configs == 2
+        return report.key_rule
+
+    assert "announced 50s ahead" in run(announced(50))
+    for notes in (announced(51), {}):
+        with pytest.raises(LedgerError) as info:
+            run(notes)
+        assert info.value.check == "keyconfig.announce"
+    report = audit_log(note, LOG.verifier(), tiles, publisher=PUBV)
+    assert "announcements not checked" in report.key_rule
