@@ -7,6 +7,9 @@
 - :class:`XWingKEM`: MLKEM768-X25519 / X-Wing (draft-ietf-hpke-pq §4, :mod:`privproc._xwing`).
 
 Each KEM works on serialized keys and returns ``(shared_secret, enc)`` from ``encap``.
+DHKEM and ML-KEM also make a private key as a ``cryptography`` object
+(``generate_private_key``) and decapsulate with one, so a long-lived key never
+exists as ``bytes`` (issue 12 item 4); X-Wing keys exist only as their 32-byte seed.
 """
 
 from __future__ import annotations
@@ -249,6 +252,19 @@ class DHKEM:
         sk = self._new_private()
         return self._sk_bytes(sk), self._pk_bytes(sk.public_key())
 
+    def generate_private_key(self) -> PrivateKey:
+        """GenerateKeyPair's private key as a key object, generated inside OpenSSL."""
+        return self._new_private()
+
+    def _recipient(self, sk: bytes | PrivateKey) -> _DHPrivate:
+        if isinstance(sk, bytes):
+            return self._private(sk)
+        self._check_kind(sk)
+        assert isinstance(
+            sk, x25519.X25519PrivateKey | x448.X448PrivateKey | ec.EllipticCurvePrivateKey
+        )
+        return sk
+
     def _dh(self, sk: _DHPrivate, pk: _DHPublic) -> bytes:
         """DH(skX, pkY) (§4.1); an all-zero or otherwise refused result is a CryptoError."""
         try:
@@ -291,12 +307,12 @@ class DHKEM:
             kem_context += self._pk_bytes(sk_s_obj.public_key())
         return self._extract_and_expand(dh, kem_context), enc
 
-    def decap(self, enc: bytes, sk_r: bytes, pk_s: bytes | None) -> bytes:
-        """Decap / AuthDecap (§4.1)."""
+    def decap(self, enc: bytes, sk_r: bytes | PrivateKey, pk_s: bytes | None) -> bytes:
+        """Decap / AuthDecap (§4.1); ``sk_r`` serialized or a key object of this group."""
         if len(enc) != self.n_enc:
             raise DecodeError(f"HPKE enc: expected {self.n_enc} bytes, got {len(enc)}")
         pk_e = self._public(enc)
-        sk_r_obj = self._private(sk_r)
+        sk_r_obj = self._recipient(sk_r)
         dh = self._dh(sk_r_obj, pk_e)
         kem_context = enc + self._pk_bytes(sk_r_obj.public_key())
         if pk_s is not None:
@@ -393,6 +409,22 @@ class MLKEM:
         )
         return sk.private_bytes_raw(), sk.public_key().public_bytes_raw()
 
+    def generate_private_key(self) -> PrivateKey:
+        """A fresh decapsulation key as a key object, generated inside ``cryptography``."""
+        if self.level == 768:
+            return mlkem.MLKEM768PrivateKey.generate()
+        return mlkem.MLKEM1024PrivateKey.generate()
+
+    def _recipient(
+        self, sk: bytes | PrivateKey
+    ) -> mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey:
+        if isinstance(sk, bytes):
+            return self._private(sk)
+        kind = mlkem.MLKEM768PrivateKey if self.level == 768 else mlkem.MLKEM1024PrivateKey
+        if not isinstance(sk, kind):
+            raise MisuseError(f"not an ML-KEM-{self.level} key")
+        return sk
+
     def encap(
         self, pk_r: bytes, sk_s: bytes | None, ikm_e: bytes | None, sk_e: bytes | None
     ) -> tuple[bytes, bytes]:
@@ -404,13 +436,14 @@ class MLKEM:
         assert isinstance(pk, mlkem.MLKEM768PublicKey | mlkem.MLKEM1024PublicKey)
         return pk.encapsulate()
 
-    def decap(self, enc: bytes, sk_r: bytes, pk_s: bytes | None) -> bytes:
+    def decap(self, enc: bytes, sk_r: bytes | PrivateKey, pk_s: bytes | None) -> bytes:
         if pk_s is not None:
             raise MisuseError("ML-KEM has no AuthDecap (draft-ietf-hpke-pq §6.2)")
         if len(enc) != self.n_enc:
             raise DecodeError(f"ML-KEM enc: expected {self.n_enc} bytes, got {len(enc)}")
+        sk = self._recipient(sk_r)
         try:
-            return self._private(sk_r).decapsulate(enc)
+            return sk.decapsulate(enc)
         except ValueError:
             raise CryptoError() from None
 
@@ -441,6 +474,12 @@ class XWingKEM:
     def public_key(self, sk: bytes) -> bytes:
         return _xwing.public_key(sk)
 
+    def generate_private_key(self) -> PrivateKey:
+        """Not available: ``cryptography``'s X-Wing private key object cannot decapsulate
+        outside its own HPKE, and this KEM is composed here from the seed (module docstring).
+        """
+        raise MisuseError("MLKEM768-X25519 keys exist only as their 32-byte seed here")
+
     def serialize(self, key: PublicKey | PrivateKey) -> bytes:  # noqa: ARG002
         raise MisuseError("X-Wing keys are opaque in cryptography; they cross this API as bytes")
 
@@ -461,9 +500,11 @@ class XWingKEM:
             raise MisuseError("MLKEM768-X25519: deterministic encapsulation is not available")
         return _xwing.encap(pk_r)
 
-    def decap(self, enc: bytes, sk_r: bytes, pk_s: bytes | None) -> bytes:
+    def decap(self, enc: bytes, sk_r: bytes | PrivateKey, pk_s: bytes | None) -> bytes:
         if pk_s is not None:
             raise MisuseError("MLKEM768-X25519 has no AuthDecap (draft-ietf-hpke-pq §6.2)")
+        if not isinstance(sk_r, bytes):
+            raise MisuseError("MLKEM768-X25519 decapsulates with the 32-byte seed only")
         return _xwing.decap(enc, sk_r)
 
 

@@ -23,9 +23,12 @@ What is here, by RFC 9180 section:
   ML-KEM encapsulation draws its own randomness.
 
 Keys cross this API as the RFC's serialized bytes (``SerializePrivateKey`` /
-``SerializePublicKey``). Errors: bad peer bytes (``enc``, a public key) raise
-:class:`~privproc.errors.DecodeError`; a DH result that is refused (all-zero) raises
-:class:`~privproc.errors.CryptoError`; a failed ``open`` raises
+``SerializePublicKey``). A recipient key may instead stay a ``cryptography`` key
+object for its whole life: :meth:`KEM.generate_private_key` makes one (DHKEM, ML-KEM)
+and :meth:`Suite.setup_recipient` / :meth:`Suite.open` take it, so a long-lived private
+key never exists as ``bytes`` (issue 12 item 4). Errors: bad peer bytes (``enc``, a
+public key) raise :class:`~privproc.errors.DecodeError`; a DH result that is refused
+(all-zero) raises :class:`~privproc.errors.CryptoError`; a failed ``open`` raises
 :class:`~privproc.errors.OpenError` with no detail; caller mistakes raise
 :class:`~privproc.errors.MisuseError`.
 """
@@ -224,6 +227,15 @@ class KEM(enum.IntEnum):
         """GenerateKeyPair() -> (sk, pk), serialized."""
         return self._impl.generate_key_pair()
 
+    def generate_private_key(self) -> PrivateKey:
+        """GenerateKeyPair()'s private key as a ``cryptography`` object, never serialized.
+
+        The key is made inside ``cryptography`` (OpenSSL), so no ``bytes`` copy of it
+        exists in Python; pass it to :meth:`Suite.setup_recipient`. DHKEM and ML-KEM
+        only: X-Wing raises :class:`MisuseError` (its keys are 32-byte seeds here).
+        """
+        return self._impl.generate_private_key()
+
     def public_key(self, sk: bytes) -> bytes:
         """The serialized public key of a serialized private key."""
         return self._impl.public_key(bytes(sk))
@@ -416,7 +428,7 @@ class Suite:
     def setup_recipient(
         self,
         enc: bytes,
-        sk_r: bytes,
+        sk_r: bytes | PrivateKey,
         info: bytes = b"",
         *,
         mode: Mode = Mode.BASE,
@@ -424,10 +436,16 @@ class Suite:
         psk_id: bytes = b"",
         pk_s: bytes | None = None,
     ) -> RecipientContext:
-        """SetupBaseR / SetupPSKR / SetupAuthR / SetupAuthPSKR (§5.1.1-5.1.4)."""
+        """SetupBaseR / SetupPSKR / SetupAuthR / SetupAuthPSKR (§5.1.1-5.1.4).
+
+        ``sk_r`` is the serialized private key or, for DHKEM and ML-KEM, a key object
+        of this KEM (used as is: no serialized copy is made).
+        """
         psk, psk_id, info = bytes(psk), bytes(psk_id), bytes(info)
         self._check_mode(mode, pk_s, psk, psk_id)
-        shared_secret = self.kem._impl.decap(bytes(enc), bytes(sk_r), pk_s)
+        if isinstance(sk_r, bytes | bytearray | memoryview):
+            sk_r = bytes(sk_r)
+        shared_secret = self.kem._impl.decap(bytes(enc), sk_r, pk_s)
         return RecipientContext(self, *self._key_schedule(mode, shared_secret, info, psk, psk_id))
 
     def seal(
@@ -452,7 +470,7 @@ class Suite:
     def open(
         self,
         enc: bytes,
-        sk_r: bytes,
+        sk_r: bytes | PrivateKey,
         ct: bytes,
         *,
         info: bytes = b"",

@@ -49,7 +49,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from privproc._wire import Reader, Writer
 from privproc.errors import CryptoError, DecodeError, MisuseError, OpenError, PrivprocError
-from privproc.hpke import AEAD, KDF, KEM, Suite
+from privproc.hpke import AEAD, KDF, KEM, PrivateKey, Suite
 from privproc.limits import BUCKETS, MAX_NODES, MAX_PAYLOAD, PAD_OVERHEAD
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "OpenedRequest",
     "RequestSecret",
     "SealedHeader",
+    "generate_node_key",
     "node_key_id",
     "open_request",
     "parse_header",
@@ -92,6 +93,16 @@ Random = Callable[[int], bytes]
 def node_key_id(public_key: bytes) -> bytes:
     """The 32-byte id a sealed request uses for a node public key."""
     return hashlib.sha256(b"privproc node key v1\x00" + public_key).digest()
+
+
+def generate_node_key() -> tuple[PrivateKey, bytes]:
+    """A fresh node key: ``(private key object, serialized public key)`` for :data:`SUITE`.
+
+    The private key is generated inside ``cryptography`` and never serialized, so no
+    ``bytes`` copy of it exists (issue 12 item 4, :mod:`privproc.enclave.keys`).
+    """
+    sk = SUITE.kem.generate_private_key()
+    return sk, SUITE.kem.serialize(sk.public_key())
 
 
 def _pad(payload: bytes) -> bytes:
@@ -247,8 +258,11 @@ class OpenedRequest:
         return header + AESGCM(key).encrypt(nonce, _pad(payload), header)
 
 
-def open_request(data: bytes, private_key: bytes, public_key: bytes) -> OpenedRequest:
+def open_request(data: bytes, private_key: PrivateKey | bytes, public_key: bytes) -> OpenedRequest:
     """Open a sealed request with one node key; :class:`OpenError` when it cannot.
+
+    ``private_key`` is the key object (what a node passes: no serialized copy is
+    made) or its serialized bytes.
 
     Malformed headers raise :class:`DecodeError`; everything after (no wrap for
     this key, a wrap or body that does not open, bad padding) is one OpenError.

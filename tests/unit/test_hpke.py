@@ -353,3 +353,28 @@ def test_contexts_and_errors_show_no_secrets(kem: hpke.KEM) -> None:
         other.open(ct)
     assert str(info.value) == "decryption failed"
     assert recipient.open(ct) == CANARY
+
+
+@pytest.mark.parametrize("kem", [k for k in hpke.KEM if k is not hpke.KEM.MLKEM768_X25519])
+def test_recipient_key_object_opens_like_its_bytes(kem: hpke.KEM) -> None:
+    # Issue 12 item 4: a recipient key can live as a cryptography object only.
+    suite = hpke.Suite(kem, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
+    sk_obj = kem.generate_private_key()
+    pk = kem.serialize(sk_obj.public_key())
+    enc, ct = suite.seal(pk, b"to the object", info=b"i", aad=b"a")
+    assert suite.open(enc, sk_obj, ct, info=b"i", aad=b"a") == b"to the object"
+    other = hpke.KEM.X448 if kem is hpke.KEM.X25519 else hpke.KEM.X25519
+    with pytest.raises(MisuseError):
+        suite.setup_recipient(enc, other.generate_private_key(), b"i")
+
+
+def test_xwing_has_no_private_key_object() -> None:
+    kem = hpke.KEM.MLKEM768_X25519
+    suite = hpke.Suite(kem, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
+    sk, pk = kem.generate_key_pair()
+    enc, ct = suite.seal(pk, b"seed only")
+    assert suite.open(enc, sk, ct) == b"seed only"
+    with pytest.raises(MisuseError):
+        kem.generate_private_key()
+    with pytest.raises(MisuseError):
+        suite.setup_recipient(enc, kem.deserialize_private(sk))

@@ -8,9 +8,19 @@
 A key is *generated* in memory, *published* once evidence binding it exists
 (clients may seal to it), *retiring* once a newer key is published (it still
 opens requests sealed from a cached bundle, for a grace period), then
-*destroyed*: its private bytes are overwritten and dropped, so a later
-compromise of the node reveals nothing sealed to it (DESIGN.md guarantee 5).
+*destroyed*: its private key is dropped, so a later compromise of the node
+reveals nothing sealed to it (DESIGN.md guarantee 5).
 Nothing here touches disk; time and randomness are passed in.
+
+A private key lives only inside a ``cryptography`` key object, never as ``bytes``
+(issue 12 item 4): it is generated inside OpenSSL
+(:func:`privproc.sealed.generate_node_key`), the ring keeps that one object,
+:meth:`KeyRing.private_key` hands out the same object (no copy per request), and
+destroying the key drops the ring's reference, so OpenSSL frees the key and clears
+its bytes (tests/unit/enclave/test_key_destruction.py scans the process for them).
+Python ``bytes`` cannot be wiped, which is why the ring refuses them. The only other
+copy is a forked request child's (it inherits the object and exits). A caller that
+keeps a reference keeps the key alive: nothing in the node does.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from privproc.errors import MisuseError, UnknownKeyError
+from privproc.hpke import PrivateKey
 from privproc.sealed import node_key_id
 
 __all__ = ["TRANSITIONS", "KeyRing", "KeyState", "NodeKeyView", "key_id_of"]
@@ -66,8 +77,10 @@ class NodeKeyView:
 class _Key:
     __slots__ = ("changed", "created", "key_id", "private", "public_key", "state")
 
-    def __init__(self, private: bytes, public_key: bytes, now: float) -> None:
-        self.private = bytearray(private)
+    def __init__(self, private: PrivateKey, public_key: bytes, now: float) -> None:
+        if isinstance(private, bytes | bytearray | memoryview):
+            raise MisuseError("key ring: a private key must be a key object, never bytes")
+        self.private: PrivateKey | None = private
         self.public_key = public_key
         self.key_id = key_id_of(public_key)
         self.state = KeyState.GENERATED
@@ -79,9 +92,7 @@ class _Key:
         if nxt is None:
             raise MisuseError(f"key lifecycle: no '{event}' from {self.state.value}")
         if nxt is KeyState.DESTROYED:
-            for i in range(len(self.private)):
-                self.private[i] = 0
-            self.private = bytearray()
+            self.private = None  # the last reference: OpenSSL frees and clears the key
         self.state = nxt
         self.changed = now
 
@@ -92,8 +103,9 @@ class _Key:
 class KeyRing:
     """A node's keys, rotated on a schedule.
 
-    ``generate()`` returns a fresh ``(private, public)`` pair (serialized per RFC 9180
-    §7.1.2). A key is published for ``lifetime`` seconds, then retires for
+    ``generate()`` returns a fresh ``(private, public)`` pair: the private key as a
+    ``cryptography`` key object (module docstring), the public key serialized per
+    RFC 9180 §7.1.1. A key is published for ``lifetime`` seconds, then retires for
     ``grace`` seconds, then is destroyed. ``tick(now)`` applies the schedule and
     returns True when the published key changed (evidence must be remade).
     """
@@ -101,7 +113,11 @@ class KeyRing:
     __slots__ = ("_generate", "_grace", "_keys", "_lifetime")
 
     def __init__(
-        self, generate: Callable[[], tuple[bytes, bytes]], *, lifetime: float, grace: float
+        self,
+        generate: Callable[[], tuple[PrivateKey, bytes]],
+        *,
+        lifetime: float,
+        grace: float,
     ) -> None:
         if lifetime <= 0 or grace < 0:
             raise MisuseError("key ring: lifetime must be positive, grace non-negative")
@@ -149,11 +165,14 @@ class KeyRing:
             raise MisuseError("key ring: no published key yet")
         return key.view()
 
-    def private_key(self, key_id: bytes) -> bytes:
-        """The private key for ``key_id`` while it is published or retiring."""
+    def private_key(self, key_id: bytes) -> PrivateKey:
+        """The private key object for ``key_id`` while it is published or retiring.
+
+        The ring's own object, not a copy (module docstring); do not keep it.
+        """
         for key in self._keys:
-            if key.key_id == key_id and key.state in _USABLE:
-                return bytes(key.private)
+            if key.key_id == key_id and key.state in _USABLE and key.private is not None:
+                return key.private
         raise UnknownKeyError("no usable node key with that id; refetch the node bundle")
 
     def views(self) -> list[NodeKeyView]:

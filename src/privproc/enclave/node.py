@@ -31,8 +31,9 @@ from privproc.enclave.keys import KeyRing, KeyState
 from privproc.enclave.platform import Hardware
 from privproc.enclave.worker import ForkRunner
 from privproc.errors import MediaTypeError, PrivprocError, UnknownKeyError
+from privproc.hpke import PrivateKey
 from privproc.limits import MAX_SEALED_REQUEST
-from privproc.sealed import SUITE, open_request, parse_header
+from privproc.sealed import generate_node_key, open_request, parse_header
 from privproc.workloads import Backend
 
 __all__ = ["SEALED_MEDIA", "Node", "create_app"]
@@ -61,7 +62,7 @@ class Node:
         self.node_id = node_id
         self.hardware = hardware
         self.backend = backend
-        self.ring = KeyRing(SUITE.generate_key_pair, lifetime=key_lifetime, grace=key_grace)
+        self.ring = KeyRing(generate_node_key, lifetime=key_lifetime, grace=key_grace)
         self._refresh = evidence_refresh
         self._clock = clock
         self._evidence: Evidence | None = None
@@ -104,7 +105,7 @@ class Node:
             sort_keys=True,
         ).encode()
 
-    def _key_for(self, data: bytes) -> tuple[bytes, bytes]:
+    def _key_for(self, data: bytes) -> tuple[PrivateKey, bytes]:
         header = parse_header(data)
         usable = {
             v.key_id: v.public_key

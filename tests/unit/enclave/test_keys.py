@@ -1,50 +1,51 @@
 from __future__ import annotations
 
-import itertools
+from collections.abc import Callable
 
 import pytest
 
 from privproc.enclave.keys import TRANSITIONS, KeyRing, KeyState, key_id_of
 from privproc.errors import MisuseError, UnknownKeyError
+from privproc.hpke import PrivateKey
+from privproc.sealed import generate_node_key
 
 
-def _generator() -> tuple[list[bytes], object]:
-    counter = itertools.count()
-    made: list[bytes] = []
+def _generator() -> tuple[list[PrivateKey], Callable[[], tuple[PrivateKey, bytes]]]:
+    made: list[PrivateKey] = []
 
-    def generate() -> tuple[bytes, bytes]:
-        n = next(counter)
-        made.append(bytes([n]) * 32)
-        return bytes([n]) * 32, bytes([100 + n]) * 32
+    def generate() -> tuple[PrivateKey, bytes]:
+        sk, pk = generate_node_key()
+        made.append(sk)
+        return sk, pk
 
     return made, generate
 
 
 def test_schedule_publish_retire_destroy() -> None:
-    _, generate = _generator()
-    ring = KeyRing(generate, lifetime=10, grace=5)  # type: ignore[arg-type]
+    made, generate = _generator()
+    ring = KeyRing(generate, lifetime=10, grace=5)
     assert ring.tick(0.0)
     first = ring.current()
     assert first.state is KeyState.PUBLISHED
-    assert ring.private_key(first.key_id) == b"\x00" * 32
+    assert ring.private_key(first.key_id) is made[0]  # the ring's object, no copy
     assert not ring.tick(9.0)
     assert ring.tick(10.0)
     second = ring.current()
     assert second.key_id != first.key_id
     states = {v.key_id: v.state for v in ring.views()}
     assert states[first.key_id] is KeyState.RETIRING
-    assert ring.private_key(first.key_id) == b"\x00" * 32  # grace: still opens
+    assert ring.private_key(first.key_id) is made[0]  # grace: still opens
     ring.tick(15.0)
     states = {v.key_id: v.state for v in ring.views()}
     assert states[first.key_id] is KeyState.DESTROYED
     with pytest.raises(UnknownKeyError):
         ring.private_key(first.key_id)
-    assert ring.private_key(second.key_id) == b"\x01" * 32
+    assert ring.private_key(second.key_id) is made[1]
 
 
 def test_destroy_all_and_unknown() -> None:
     _, generate = _generator()
-    ring = KeyRing(generate, lifetime=10, grace=5)  # type: ignore[arg-type]
+    ring = KeyRing(generate, lifetime=10, grace=5)
     ring.tick(0.0)
     key = ring.current()
     ring.destroy_all(1.0)
@@ -68,4 +69,11 @@ def test_key_id_is_bound_to_key() -> None:
 
 def test_bad_schedule() -> None:
     with pytest.raises(MisuseError):
-        KeyRing(lambda: (b"", b""), lifetime=0, grace=1)
+        KeyRing(generate_node_key, lifetime=0, grace=1)
+
+
+def test_ring_refuses_private_keys_as_bytes() -> None:
+    # Issue 12 item 4: bytes cannot be wiped, so the ring holds key objects only.
+    ring = KeyRing(lambda: (b"\x00" * 32, b"\x01" * 32), lifetime=10, grace=5)  # type: ignore[arg-type,return-value]
+    with pytest.raises(MisuseError, match="never bytes"):
+        ring.tick(0.0)
