@@ -174,3 +174,44 @@ def test_two_issuers_share_keys_and_redis_quota(tmp_path: Path, redis_url: str) 
         a.close()
         b.close()
         wallet.close()
+
+
+@pytest.mark.system
+def test_replayed_token_request_refused_by_both_issuers_on_redis(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """Issue 12 item 2 over real sockets: a captured signed token request replayed to
+    either of two issuer processes sharing a Redis quota store is refused (403,
+    ``issuer.replay``) and not counted."""
+    from privproc.issuer.app import REQUEST_PATH
+    from privproc.tokens import device_auth
+
+    home = tmp_path / "issuer"
+    args = ("--quota", "3", "--redis", redis_url)
+    with issuer_process(home, *args) as url_a, issuer_process(home, *args) as url_b:
+        key = Ed25519PrivateKey.generate()
+        a = HttpIssuer(url_a, identity=DeviceIdentity("replayed@example", key))
+        a.register()
+        [token_key] = a.directory().usable_keys(time.time())
+        request, _ = issuance.begin(token_key, CHALLENGE)
+        body = request.encode()
+        headers = {
+            "content-type": REQUEST_MEDIA_TYPE,
+            "authorization": device_auth.sign("replayed@example", key, body, now=time.time()),
+        }
+        assert httpx.post(url_a + REQUEST_PATH, content=body, headers=headers).status_code == 200
+        for url in (url_b, url_a):
+            replay = httpx.post(url + REQUEST_PATH, content=body, headers=headers)
+            assert replay.status_code == 403
+            assert replay.headers["content-type"] == "application/problem+json"
+            assert replay.json()["detail"].startswith("issuer.replay:")
+        # Not counted: two fresh requests still fit the quota of 3, the next does not.
+        wallet = TokenWallet(tmp_path / "device")
+        assert TokenClient(wallet, a, CHALLENGE, batch=2, low_water=1).refill(time.time()) == 2
+        empty = TokenWallet(tmp_path / "device-2")
+        with pytest.raises(RemoteError) as info:
+            TokenClient(empty, a, CHALLENGE, batch=1, low_water=1).refill(time.time())
+        assert info.value.status == 429
+        a.close()
+        wallet.close()
+        empty.close()
