@@ -1,14 +1,17 @@
 """Plain-text helpers the features share: sentences, quoted replies, facts, cues.
 
-Rules are written for English and French (the two languages the features are
-tested in); other languages fall back to the language-neutral rules (digits,
-capitalised names, punctuation). Nothing here logs or keeps text.
+The cues (time and date words, corrections, decisions, questions to the reader,
+chit-chat) come from every language's data file (:mod:`privproc.workloads.cues`),
+combined: these helpers are language-neutral, the summarizer uses one language's cues
+where the language matters. Nothing here logs or keeps text.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from privproc.workloads.cues import all_cues, union
 
 __all__ = [
     "Facts",
@@ -29,132 +32,35 @@ _WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,:h]\d+)*")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'\u2019-]*", re.UNICODE)
 
-_WEEKDAYS = (
-    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-    "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
-)
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|"
-    "novembre|décembre|decembre"
-)
-_RELATIVE_DAYS = (
-    "today|tonight|tomorrow|yesterday|this weekend|next week|"
-    "aujourd'hui|aujourd\u2019hui|ce soir|demain|hier|ce week-end|la semaine prochaine"
-)
+
+def _all(kind: str) -> str:
+    return "|".join(f"(?:{c.sources[kind]})" for c in all_cues().values())
+
+
+_WEEKDAYS = _all("weekdays")
+_MONTHS = _all("months")
+_RELATIVE_DAYS = _all("relative_days")
+#: Times: language-neutral "18:30", then each language's forms ("7 pm", "18h", "um 7 Uhr").
 _TIME = re.compile(
-    r"\b\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b|\b\d{1,2}h(?:\d{2})?\b|"
-    r"\b(?:noon|midnight|midi|minuit)\b",
+    rf"\b\d{{1,2}}:\d{{2}}\b|{union('time_patterns')}|\b(?:{_all('time_words')})\b",
     re.IGNORECASE,
 )
 _DATE = re.compile(
-    rf"\b(?:du\s+|from\s+)?\d{{1,2}}(?:st|nd|rd|th|er)?\s*(?:au|to|-|\u2013)\s*\d{{1,2}}"
-    rf"(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b|\b(?:{_WEEKDAYS})\b|\b\d{{1,2}}(?:st|nd|rd|th|er)?\s+(?:{_MONTHS})\b|"
-    rf"\b(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\b|"
+    rf"{union('date_patterns')}|\b(?:{_WEEKDAYS})\b|\b\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\b|"
     rf"\b(?:{_RELATIVE_DAYS})\b",
     re.IGNORECASE,
 )
+_UPPER = "A-ZÀ-ÖØ-Þ"
 _PLACE = re.compile(
-    r"\b(?:at|in|to|from|à|au|aux|chez|en|devant)\s+(?:the\s+|la\s+|le\s+|l['\u2019])?"
-    r"((?:[A-ZÀ-ÖØ-Þ][\w'\u2019-]*)(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w'\u2019-]*|de|du|des|of|the))*"
-    r"(?:\s+[A-ZÀ-ÖØ-Þ][\w'\u2019-]*)?)"
+    rf"\b(?:{_all('place_prepositions')})\s+(?:(?:{_all('place_articles')})(?:\s+|(?<=['\u2019])))?"
+    rf"((?:[{_UPPER}][\w'\u2019-]*)(?:\s+(?:[{_UPPER}][\w'\u2019-]*|{_all('place_joiners')}))*"
+    rf"(?:\s+[{_UPPER}][\w'\u2019-]*)?)"
 )
 
-_CORRECTION = re.compile(
-    r"\b(?:no\s+wait|wait\s+no|actually|correction|sorry,?\s+i\s+meant|i\s+meant|i\s+mean\b|"
-    r"scratch\s+that|make\s+(?:it|that)|(?:we\s+)?mov(?:e|ed|ing)\s+(?:it|the\s+\w+)\s+to|"
-    r"report(?:é|ée|er)|décal(?:é|ée|er)|déplac(?:é|ée|er)|not\s+\w+\s*,?\s*but\b|changed?\s+to|moved\s+to|"
-    r"non\s+attends|attends\s+non|en\s+fait|pardon|je\s+voulais\s+dire|plutôt|finalement|"
-    r"rectification|oubliez|oublie\s+ça|c['\u2019]est\s+(?:plutôt|finalement)|pas\s+\w+\s*,\s*mais)",
-    re.IGNORECASE,
-)
-_DECISION = re.compile(
-    r"\b(?:let['\u2019]s|we['\u2019]ll|we\s+will|decided|agreed|confirmed|booked|settled|it['\u2019]s\s+a\s+deal|"
-    r"deadline|due|must|need\s+to|don['\u2019]t\s+tell|ne\s+(?:lui\s+)?dites?\s+rien|i['\u2019]m\s+on\s+it|je\s+m['\u2019]occupe|je\s+m['\u2019]en\s+charge|i['\u2019]ll|i\s+will|i\s+can|je\s+vais|j['\u2019]apporte|je\s+peux|don['\u2019]t\s+forget|remember\s+to|"
-    r"on\s+part\s+sur|c['\u2019]est\s+décidé|c['\u2019]est\s+réservé|confirmé|réservé|on\s+a\s+décidé|"
-    r"il\s+faut|n['\u2019]oubliez\s+pas|n['\u2019]oublie\s+pas|pensez\s+à|pense\s+à|rendez-vous|rdv)\b",
-    re.IGNORECASE,
-)
-_READER = re.compile(
-    r"\b(?:you|your|u|anyone|anybody|someone|somebody|everyone|who|can|could|would|will|"
-    r"tu|toi|ton|ta|tes|vous|votre|vos|quelqu['\u2019]un|qui|est-ce|peux|pouvez|pourrais|"
-    r"pourriez|veux|voulez)\b",
-    re.IGNORECASE,
-)
-_CHITCHAT = frozenset(
-    [
-        "ok",
-        "okay",
-        "okk",
-        "k",
-        "kk",
-        "yes",
-        "yep",
-        "yeah",
-        "yup",
-        "no",
-        "nope",
-        "sure",
-        "cool",
-        "nice",
-        "great",
-        "thanks",
-        "thank",
-        "thx",
-        "ty",
-        "lol",
-        "haha",
-        "hahaha",
-        "hehe",
-        "omg",
-        "wow",
-        "yay",
-        "ah",
-        "oh",
-        "hmm",
-        "ouais",
-        "oui",
-        "non",
-        "merci",
-        "mdr",
-        "ptdr",
-        "cool",
-        "super",
-        "top",
-        "génial",
-        "genial",
-        "d'accord",
-        "dac",
-        "ok!",
-        "bien",
-        "vu",
-        "coucou",
-        "salut",
-        "hello",
-        "hi",
-        "hey",
-        "bye",
-        "ciao",
-        "love",
-        "you",
-        "too",
-        "xoxo",
-        "me",
-        "moi",
-        "aussi",
-        "same",
-        "all",
-        "everyone",
-        "everybody",
-        "guys",
-        "à",
-        "tous",
-        "bonjour",
-        "bonsoir",
-        "good",
-        "morning",
-    ]
-)
+_CORRECTION = re.compile(union("corrections"), re.IGNORECASE)
+_DECISION = re.compile(union("decisions"), re.IGNORECASE)
+_READER = re.compile(union("reader_words"), re.IGNORECASE)
+_CHITCHAT = frozenset(w for c in all_cues().values() for w in c.chitchat)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
