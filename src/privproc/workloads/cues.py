@@ -124,7 +124,17 @@ _REQUIRED = (
     "strings",
     *_PHRASE_KINDS,
 )
-_STRINGS = ("empty", "moved_from", "asks", "for_person", "corrected_by", "fallback", "more")
+_STRINGS = (
+    "empty",
+    "moved_from",
+    "was",
+    "asks",
+    "takes",
+    "for_person",
+    "corrected_by",
+    "fallback",
+    "more",
+)
 
 
 def _compile(data: dict[str, Any]) -> Cues:

@@ -60,3 +60,22 @@ ECOLE_FR: list[Message] = [
         "La sortie au musée d'Orsay coûte 12 euros par enfant, à payer avant le 3 décembre.",
     ),
 ]
+
+
+#: The chat of issue 14: a 13-message family chat whose plan changed twice and whose
+#: task was taken by another sender than the one who asked.
+FAMILY_LUNCH_EN: list[Message] = [
+    ("Mum", "Hi all! Dinner on the 24th at 7pm at our place for Grandma's birthday?"),
+    ("Sara", "Yes! Count me in."),
+    ("Leo", "I can't do the 24th, my train only gets in on the 25th."),
+    ("Dad", "Same problem for Tom, he works late on the 24th."),
+    ("Mum", "How about lunch on the 25th instead?"),
+    ("Sara", "Lunch works for me."),
+    ("Leo", "Fine by me if it's after 12."),
+    ("Mum", "Ok, lunch on the 25th at 12:30 then"),
+    ("Leo", "Can someone pick me up at the station? My train arrives at 11:50."),
+    ("Dad", "I'll pick you up at the station"),
+    ("Sara", "I'll bring the cake 🎂"),
+    ("Mum", "Great. Don't tell Grandma, it's a surprise!"),
+    ("Leo", "👍"),
+]

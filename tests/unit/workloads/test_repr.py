@@ -9,7 +9,8 @@ import pytest
 from privproc.workloads import Chat
 from privproc.workloads.chat import Message
 from privproc.workloads.rewrite import Rewrite, Rewrites
-from privproc.workloads.summarize import Point, Summary, _Unit
+from privproc.workloads.digest import Statement, _Clause
+from privproc.workloads.summarize import Point, Summary
 from privproc.workloads.text import Facts
 
 CANARY = "canary-Zq7 plaintext"
@@ -28,7 +29,8 @@ def _values() -> list[object]:
         rewrite,
         Rewrites("en", CANARY, (rewrite,), "rules"),
         Facts((CANARY,), (CANARY,), (NAME,), (CANARY,)),
-        _Unit(0, NAME, CANARY),
+        _Clause(0, 0, NAME, CANARY, Facts((), (), (), ())),
+        Statement(NAME, CANARY, (0,), "task", 0, 1.0),
     ]
 
 

@@ -251,3 +251,24 @@ def test_abstractive_paraphrase_is_kept(minilm: MiniLM) -> None:
     )
     summary = summarize_unread(chat(FAMILY_EN), backend=writer)
     assert summary.method == "abstractive"
+
+
+def test_issue_14_family_chat_is_a_summary_not_a_quote_list(minilm: MiniLM) -> None:
+    """Issue 14: the superseded dinner must not be stated as the plan, the pick-up task goes
+    to the sender who took it, and the summary is at most 30% of the unread characters."""
+    from ._chats import FAMILY_LUNCH_EN
+
+    c = chat(FAMILY_LUNCH_EN)
+    summary = summarize_unread(c, backend=minilm)
+    text = summary.text
+    assert "Lunch on the 25th at 12:30" in text
+    assert "(moved from the 24th at 7pm)" in text
+    assert text.replace("(moved from the 24th at 7pm)", "").count("24th") == 0
+    assert "Dad will pick Leo up at the station (train 11:50)" in text
+    assert "Leo will pick" not in text
+    assert len(text) <= 0.3 * sum(len(m.text) for m in c.unread)
+    plan = next(p for p in summary.points if p.kind == "plan")
+    assert {0, 7} <= set(plan.messages)
+    task = next(p for p in summary.points if "station" in p.text)
+    assert set(task.messages) == {8, 9}
+    assert all(m.text not in text for m in c.unread)

@@ -1,0 +1,650 @@
+"""The embedded summary: topics, their final state, tasks and open questions, compressed.
+
+No model writes here, so no fact can be invented: every name, number, date, time and
+place in the output is copied from the unread messages; the only words added are the
+language's few summary strings (``"moved from ..."``, ``"... asks: ..."``, ``"... will
+..."``) from its cue file (:mod:`privproc.workloads.cues`). The steps:
+
+1. **Clauses**: each unread message's sentences (quoted-reply lines dropped); chit-chat
+   ("ok", "lol", emoji) is dropped. Each clause is classified with the chat language's
+   cues: correction, decision, acceptance ("ok, ... then"), proposal ("how about"),
+   request ("can someone ..."), offer ("I'll ..."), question, fact (a date, time, place
+   or number).
+2. **Topics**: a clause joins the topic of an earlier clause it is bound to: another
+   sentence of the same message, the request it answers ("I'll get him" after "can
+   someone pick Leo up?"), a clause stating the same date, time or place, a plan it
+   changes, the question it answers; else a topic with which it shares a content word,
+   or a new topic.
+3. **Final state**: in each topic the last change of plan wins. A correction, decision,
+   acceptance or proposal that states a date, time, place (or, for a correction, a
+   number) of the same kind as the topic's current plan replaces it; what it replaces is
+   reported only as "(moved from ...)". Someone correcting another person's plan must do
+   it in so many words, or about the same thing ("I can only come at 4" moves nothing).
+   A bare correction ("no wait, Thursday") is folded into the plan it corrects.
+4. **Compression**: openers and closers ("ok", "so", "then", "please") are dropped;
+   first-person forms the cue file lists become third person ("I'll" -> "Dad will");
+   the task of a request goes to the sender who took it ("Dad will pick Leo up at the
+   station (train 11:50)"), never to the one who asked; a question nobody answered is
+   "Ana asks: ...". Anything still in the first person keeps its sender ("Ana: ...").
+5. **Order and size**: statements by importance (changed plans, plans, tasks, open
+   questions, decisions, facts, the rest), one line per topic, within a budget: for more
+   than :data:`SHORT_CHAT` unread messages at most :data:`RATIO` of their characters.
+
+Every statement keeps the indices (in ``chat.messages``) of the messages it came from.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from privproc.workloads.backend import Backend
+from privproc.workloads.chat import Chat
+from privproc.workloads.cues import Cues
+from privproc.workloads.text import Facts, facts, is_chitchat, split_sentences, strip_quoted, words
+
+__all__ = ["RATIO", "SHORT_CHAT", "Statement", "digest"]
+
+#: Above this many unread messages a summary is at most RATIO of their characters.
+SHORT_CHAT = 10
+RATIO = 0.3
+#: A summary of a short chat stays shorter than the chat: at most this share of it (the
+#: most important statement is always kept).
+SHORT_RATIO = 0.85
+MAX_STATEMENTS = 12
+_MAX_CONTEXT = 2
+#: How far back (in clauses) a clause looks for what it answers, repeats or changes.
+_WINDOW = 12
+_ANSWER_WINDOW = 4
+_DUPLICATE = 0.85
+_BARE_WORDS = 5
+_PLAN_KINDS = frozenset({"dates", "times", "places"})
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\ufe0f\u200d]+", re.UNICODE
+)
+_LAUGHTER = re.compile(r"(?i)\b(?:lol|lmao|haha+|hehe+|mdr|ptdr|jaja+)\b")
+_TIME_PARTS = re.compile(r"(\d{1,2})(?:\s*[:h.]\s*(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Statement:
+    """One statement of a summary and the messages it came from (indices in the chat).
+
+    ``kind``: ``"plan"``, ``"task"``, ``"question"``, ``"decision"``, ``"fact"``,
+    ``"context"`` or ``"quote"`` (the fallback). ``repr()`` shows no content.
+    """
+
+    sender: str
+    text: str
+    messages: tuple[int, ...]
+    kind: str
+    topic: int
+    importance: float
+
+    def __repr__(self) -> str:
+        return (
+            f"Statement(text=<{len(self.text)} chars>, messages={self.messages}, "
+            f"kind={self.kind!r}, topic={self.topic})"
+        )
+
+
+@dataclass(slots=True)
+class _Clause:
+    position: int
+    message: int
+    sender: str = field(repr=False)
+    text: str = field(repr=False)
+    facts: Facts = field(repr=False)
+    cues: set[str] = field(default_factory=set)
+    topic: int = -1
+    answers: int | None = None  # the request or question this clause answers
+    taken_by: int | None = None  # for a request: the offer that took it
+    answered: bool = False
+    resolved: bool = False  # a later message by someone else answers it in its own words
+
+
+@dataclass(slots=True)
+class _Topic:
+    clauses: list[int] = field(default_factory=list)
+    plan: int | None = None  # the clause holding the current plan
+    plan_text: str = ""
+    plan_messages: set[int] = field(default_factory=set)
+    first_text: str = ""  # the first plan, for "moved from ..."
+    seen: dict[str, tuple[str, str]] = field(default_factory=dict)  # norm -> (kind, as said)
+    stale_values: set[str] = field(default_factory=set)  # values no longer in the plan
+    history: set[int] = field(default_factory=set)  # clauses that proposed or changed plans
+
+
+# -- clauses --------------------------------------------------------------------------------------
+
+
+def _clauses(chat: Chat, cues: Cues) -> list[_Clause]:
+    out: list[_Clause] = []
+    for index, message in enumerate(chat.messages):
+        if not message.unread:
+            continue
+        for sentence in split_sentences(strip_quoted(message.text))[:16]:
+            if is_chitchat(sentence) or not words(_EMOJI.sub(" ", sentence)):
+                continue
+            clause = _Clause(len(out), index, message.sender, sentence, facts(sentence))
+            for kind in ("corrections", "decisions", "acceptances", "proposals", "offers"):
+                if cues.match(kind, sentence):
+                    clause.cues.add(kind)
+            if "?" in sentence:
+                clause.cues.add("question")
+                asks = cues.match("requests", sentence) or cues.match("reader_words", sentence)
+                if asks and "proposals" not in clause.cues:
+                    clause.cues.add("requests")
+                clause.cues.discard("offers")  # "can I bring anything?" offers nothing yet
+            if _only_acceptance(clause, out, cues):
+                clause.cues.add("ack")
+            out.append(clause)
+        mine = [c for c in out if c.message == index]
+        if any("requests" in c.cues for c in mine):
+            for c in mine:  # "My train arrives at 11:50." belongs to the request
+                c.cues.add("request_part")
+    return out
+
+
+def _content(text: str, cues: Cues) -> set[str]:
+    """Content words: 4+ letters, not a common word, cue or chit-chat, compared on 5 letters."""
+    stop = cues.common_words | cues.chitchat | cues.first_person_words
+    return {w.lower()[:5] for w in words(text) if len(w) >= 4 and w.lower() not in stop}
+
+
+def _residue(text: str, cues: Cues) -> set[str]:
+    """Content words besides the cues and the facts ("no wait, Thursday": none)."""
+    found = facts(text)
+    rest = text
+    for kind in ("corrections", "acceptances", "proposals", "decisions", "openers", "closers"):
+        rest = cues.patterns[kind].sub(" ", rest)
+    for value in (*found.dates, *found.times, *found.places, *found.numbers):
+        rest = rest.replace(value, " ")
+    return _content(rest, cues)
+
+
+def _only_acceptance(clause: _Clause, before: list[_Clause], cues: Cues) -> bool:
+    """ "Lunch works for me", "7:30 works": agrees, states nothing new of its own (no
+    value that no earlier clause stated)."""
+    if "acceptances" not in clause.cues or len(_residue(clause.text, cues)) > 1:
+        return False
+    said = {v for c in before[-_WINDOW:] for vs in _values(c.facts).values() for v in vs}
+    return {v for vs in _values(clause.facts).values() for v in vs} <= said
+
+
+# -- values ---------------------------------------------------------------------------------------
+
+
+def _norm(value: str) -> str:
+    """A fact value compared loosely: "7pm" = "7 pm" = "19:00" = "7:00"; "the 24th" = "24th"."""
+    text = value.lower().strip()
+    match = (
+        _TIME_PARTS.fullmatch(re.sub(r"\s*(?:uhr|h)$", "", text))
+        if any(c.isdigit() for c in text)
+        else None
+    )
+    if match and not re.search(r"(st|nd|rd|th|er)\b|\.$", text):
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        return f"t{hour % 12}:{minute:02d}"
+    text = re.sub(r"^(?:the|le|la|el|am|den|zum|vom|on|du)\s+", "", text)
+    return re.sub(r"(?<=\d)(?:st|nd|rd|th|er|\.)", "", text)
+
+
+def _values(found: Facts, kinds: frozenset[str] = _PLAN_KINDS) -> dict[str, set[str]]:
+    return {kind: {_norm(v) for v in getattr(found, kind)} for kind in kinds}
+
+
+def _plan_kinds(found: Facts) -> frozenset[str]:
+    return found.kinds() & _PLAN_KINDS
+
+
+def _span(text: str, found: Facts, kinds: frozenset[str]) -> str:
+    """The words of ``text`` from its first to its last fact of ``kinds`` (plan kinds)."""
+    spots = []
+    for kind in kinds:
+        for value in getattr(found, kind):
+            at = text.find(value)
+            if at >= 0:
+                spots.append((at, at + len(value)))
+    if not spots:
+        return ""
+    return text[min(s for s, _ in spots) : max(e for _, e in spots)].strip(" ,.;")
+
+
+# -- topics ---------------------------------------------------------------------------------------
+
+
+def _changes(topic: _Topic, clauses: list[_Clause], c: _Clause, cues: Cues) -> bool:
+    """Does clause ``c`` change (or restate, as the final word) the plan of ``topic``?
+
+    An acceptance or a proposal ("ok, lunch on the 25th then", "how about 7 instead?")
+    changes it. A decision or a correction must be about the same thing (a shared content
+    word, or "it" pointing back) or, for a correction by the plan's own sender, bare ("no
+    wait, Thursday"); someone else's correction must be bare in so many words ("no,
+    Thursday"): "I can only come at 4" is about the speaker, not the event.
+    """
+    if topic.plan is None or "ack" in c.cues:
+        return False
+    plan = clauses[topic.plan]
+    kinds = _plan_kinds(c.facts) & _plan_kinds(facts(topic.plan_text))
+    if "corrections" in c.cues:
+        kinds |= c.facts.kinds() & facts(topic.plan_text).kinds() & {"numbers"}
+    if not kinds or not c.cues & {"corrections", "decisions", "acceptances", "proposals"}:
+        return False
+    residue = _residue(c.text, cues)
+    first = words(cues.patterns["corrections"].sub(" ", c.text))[:1]
+    points_back = bool(first) and first[0].lower() in cues.back_pointers
+    history = " ".join([topic.plan_text, *(clauses[i].text for i in topic.history)])
+    same_subject = points_back or bool(residue & _content(history, cues))
+    mine = c.facts.kinds() & (_PLAN_KINDS | kinds)
+    new, old = _values(c.facts, mine), _values(facts(topic.plan_text), mine)
+    if all(new[k] <= old[k] for k in mine):
+        # It repeats the plan: "7:30 works" changes nothing, "Decided then: 7:00 at the
+        # north lot, Ines drives" becomes its final wording.
+        return bool(c.cues & {"decisions", "acceptances"}) and len(residue) >= 2 and same_subject
+    if c.cues & {"acceptances", "proposals"}:
+        return True
+    if plan.sender == c.sender:
+        return (len(residue) <= _BARE_WORDS and "corrections" in c.cues) or same_subject
+    return len(residue) <= 1 or same_subject
+
+
+def _assign(clauses: list[_Clause], cues: Cues) -> list[_Topic]:
+    topics: list[_Topic] = []
+    for c in clauses:
+        recent = clauses[max(0, c.position - _WINDOW) : c.position]
+        target = _bound(c, clauses, recent, topics, cues)
+        if target is None:
+            target = len(topics)
+            topics.append(_Topic())
+        c.topic = target
+        topic = topics[target]
+        if "question" not in c.cues and c.cues & {"decisions", "acceptances", "offers"}:
+            for q in recent:
+                if "question" in q.cues and q.sender != c.sender and q.taken_by is None:
+                    q.resolved = q.resolved or bool(_content(q.text, cues) & _content(c.text, cues))
+        topic.clauses.append(c.position)
+        if c.answers is not None:
+            continue
+        if _plan_kinds(c.facts) and not c.cues & {"requests", "request_part"}:
+            if topic.plan is None:
+                _set_plan(topic, c)
+            elif _changes(topic, clauses, c, cues):
+                _move_plan(topic, c, cues)
+    return topics
+
+
+def _bound(
+    c: _Clause, clauses: list[_Clause], recent: list[_Clause], topics: list[_Topic], cues: Cues
+) -> int | None:
+    """The topic clause ``c`` belongs to, or None for a new one."""
+    if recent and recent[-1].message == c.message and "offers" not in c.cues:
+        return recent[-1].topic  # another sentence of the same message
+    if "offers" in c.cues:
+        for r in reversed(recent[-_ANSWER_WINDOW:]):
+            related = _content(r.text, cues) & _content(c.text, cues)
+            thin = len(_content(c.text, cues)) <= 1
+            open_request = "requests" in r.cues and r.sender != c.sender and r.taken_by is None
+            if open_request and (related or thin):
+                r.taken_by, c.answers, r.answered = c.position, r.position, True
+                return r.topic
+    mine = {v for vs in _values(c.facts).values() for v in vs}
+    for r in reversed(recent):
+        theirs = {v for vs in _values(r.facts).values() for v in vs}
+        if mine & theirs:
+            return r.topic
+    if "question" not in c.cues:
+        for q in reversed(recent[-2:]):
+            related = _content(q.text, cues) & _content(c.text, cues) or not _plan_kinds(c.facts)
+            if "question" in q.cues and q.sender != c.sender and not q.answered and related:
+                q.answered = True
+                plain = not c.facts.count and not c.cues & {"offers", "decisions", "requests"}
+                if _plan_kinds(q.facts) and plain:
+                    c.cues.add("ack")  # "count me in": agrees to the plan, nothing more
+                return q.topic
+    if _plan_kinds(c.facts):
+        for r in reversed(recent):
+            if _changes(topics[r.topic], clauses, c, cues):
+                return r.topic
+    if "ack" in c.cues and recent:
+        return recent[-1].topic
+    mine_words = _content(c.text, cues)
+    for r in reversed(recent):
+        if mine_words & _content(r.text, cues):
+            return r.topic
+    return None
+
+
+def _set_plan(topic: _Topic, c: _Clause) -> None:
+    topic.plan, topic.plan_text, topic.first_text = c.position, c.text, c.text
+    topic.plan_messages = {c.message}
+    topic.history.add(c.position)
+    _remember(topic)
+
+
+def _remember(topic: _Topic) -> None:
+    """Record the plan's values; those of earlier plans it no longer states are stale."""
+    found = facts(topic.plan_text)
+    kinds = found.kinds() & (_PLAN_KINDS | {"numbers"})
+    for kind in kinds:
+        for value in getattr(found, kind):
+            topic.seen.setdefault(_norm(value), (kind, value))
+    now = {v for vs in _values(found, kinds).values() for v in vs}
+    # A value is stale once the plan states another of its kind ("12:30" retires "7pm");
+    # a plan that says nothing of a kind leaves that kind's values as they were.
+    topic.stale_values = {
+        said for norm, (kind, said) in topic.seen.items() if kind in kinds and norm not in now
+    } | {said for norm, (kind, said) in topic.seen.items() if said in topic.stale_values}
+
+
+def _move_plan(topic: _Topic, c: _Clause, cues: Cues) -> None:
+    """``c`` changes the plan: fold a bare correction in, else ``c`` is the new plan."""
+    old = facts(topic.plan_text)
+    kinds = c.facts.kinds() & old.kinds() & (_PLAN_KINDS | {"numbers"})
+    topic.history.add(c.position)
+    topic.plan_messages.add(c.message)
+    topic.plan = c.position
+    bare = (
+        "corrections" in c.cues
+        and not c.cues & {"proposals", "acceptances"}
+        and len(_residue(c.text, cues)) <= _BARE_WORDS
+    )
+    merged = topic.plan_text
+    replaced = False
+    for kind in sorted(kinds):
+        fresh = [v for v in getattr(c.facts, kind) if _norm(v) not in _values(old, kinds)[kind]]
+        olds = [v for v in getattr(old, kind) if _norm(v) not in {_norm(f) for f in fresh}]
+        if len(olds) == 1 and len(fresh) == 1:
+            pattern = rf"(?<!\w){re.escape(olds[0])}(?!\w)"
+            merged = re.sub(pattern, lambda _, new=fresh[0]: new, merged, count=1)
+            replaced = True
+    topic.plan_text = merged if bare and replaced else c.text
+    _remember(topic)
+
+
+def _moved_from(topic: _Topic, cues: Cues) -> str:
+    """ "(moved from the 24th at 7pm)": the first plan's words for what no longer holds."""
+    first = facts(topic.first_text)
+    stale = {_norm(v) for v in topic.stale_values}
+    spans = []
+    for kinds, key in ((_PLAN_KINDS, "moved_from"), (frozenset({"numbers"}), "was")):
+        gone = frozenset(k for k in kinds for v in getattr(first, k) if _norm(v) in stale)
+        span = _span(topic.first_text, first, gone)
+        if span:
+            spans.append(cues.string(key, old=span))
+    return f" ({'; '.join(spans)})" if spans else ""
+
+
+# -- compression ----------------------------------------------------------------------------------
+
+
+def _compress(text: str, cues: Cues, sender: str | None = None) -> str:
+    """The clause without openers, closers, laughter and emoji; first person made third."""
+    text = _LAUGHTER.sub(" ", _EMOJI.sub(" ", text))
+    text = re.sub(r"\s+", " ", text).strip()
+    openers = re.compile(rf"^\s*(?:{cues.sources['openers']})\s*[,:;.!\u2013-]*\s*", re.I)
+    for _ in range(6):
+        shorter = openers.sub("", text, count=1)
+        if shorter == text or not words(shorter):
+            break
+        text = shorter
+    end = re.search(r"[.!?]*$", text)
+    stop = end.group(0) if end else ""
+    body = text[: len(text) - len(stop)].rstrip(" ,;")
+    closers = re.compile(rf"[\s,]*(?:{cues.sources['closers']})\s*$", re.I)
+    for _ in range(3):
+        shorter = closers.sub("", body)
+        if shorter == body or not words(shorter):
+            break
+        body = shorter.rstrip(" ,;")
+    spaced = text[: len(text) - len(stop)].endswith(" ") and "?" in stop
+    text = body + (" ?" if spaced else "?" if "?" in stop else "")
+    if sender is not None:
+        text = _third_person(text, cues, sender)
+    return text
+
+
+def _third_person(text: str, cues: Cues, sender: str) -> str:
+    for pattern, template in cues.first_person:
+        match = pattern.match(text)
+        if match:
+            said = match.expand(template.replace("{name}", "\x00")).replace("\x00", sender)
+            return said + text[match.end() :]
+    return text
+
+
+def _first_person(text: str, cues: Cues) -> bool:
+    return any(w.lower() in cues.first_person_words for w in words(text))
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".?!" else text + "."
+
+
+def _lower_first(text: str) -> str:
+    if (
+        len(text) > 1
+        and text[0].isupper()
+        and not text[1].isupper()
+        and text.split(maxsplit=1)[0] != "I"
+    ):
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _swap_words(text: str, targets: frozenset[str], name: str) -> str:
+    if not targets:
+        return text
+    alternation = "|".join(re.escape(t) for t in sorted(targets, key=len, reverse=True))
+    return re.sub(rf"(?i)(?<![\w'\u2019])(?:{alternation})(?![\w'\u2019])", lambda _: name, text)
+
+
+def _extra_facts(
+    task: str, sources: Sequence[_Clause], cues: Cues, *, numbers: bool = False
+) -> str:
+    """Times, dates and places of ``sources`` the task text lacks, each with the content
+    word that names it in its sentence ("train 11:50")."""
+    extras = []
+    for s in sources:
+        more = s.facts.numbers if numbers else ()
+        for value in (*s.facts.times, *s.facts.dates, *s.facts.places, *more):
+            if _norm(value) in {_norm(v) for v in facts(task).times + facts(task).dates}:
+                continue
+            if value.lower() in task.lower():
+                continue
+            before = [
+                w
+                for w in words(s.text[: s.text.find(value)])
+                if w.lower()[:5] in _content(w, cues) and w not in (s.sender,)
+            ]
+            noun = before[0].lower() if before and before[0][:1].islower() else ""
+            if value in s.facts.numbers:  # "25 euros": a number keeps its unit
+                unit = re.match(r"\s*([^\W\d_]+)", s.text[s.text.find(value) + len(value) :])
+                value = f"{value} {unit.group(1)}" if unit else value
+            extras.append(f"{noun} {value}".strip())
+    return f" ({', '.join(dict.fromkeys(extras))})" if extras else ""
+
+
+# -- statements -----------------------------------------------------------------------------------
+
+
+def _statements(
+    clauses: list[_Clause], topics: list[_Topic], cues: Cues, central: npt.NDArray[np.float32]
+) -> list[Statement]:
+    out: list[Statement] = []
+    used: set[int] = set()
+    for t, topic in enumerate(topics):
+        if topic.plan is not None:
+            plan = clauses[topic.plan]
+            text = _compress(topic.plan_text, cues, plan.sender)
+            if "question" in plan.cues:
+                text = cues.string("asks", name=plan.sender, text=_lower_first(text))
+            elif _first_person(text, cues):
+                text = f"{plan.sender}: {text}"
+            moved = _moved_from(topic, cues)
+            if moved:
+                text = text.rstrip("?") + moved + ("?" if "question" in plan.cues else "")
+            importance = 5.0 if moved else 4.0
+            if plan.cues & {"decisions", "acceptances"}:
+                importance += 0.5
+            messages = tuple(
+                sorted(topic.plan_messages | {clauses[i].message for i in topic.history})
+            )
+            out.append(Statement(plan.sender, _sentence(text), messages, "plan", t, importance))
+            used |= topic.history | {topic.plan}
+        for i in topic.clauses:
+            c = clauses[i]
+            if i in used or "ack" in c.cues:
+                continue
+            if "question" in c.cues and c.resolved:
+                continue  # "who can drive?" answered by "Ines drives"
+            if c.message in topic.plan_messages and not c.facts.count and not c.cues:
+                continue  # "Count me in." next to the plan it agrees to
+            said = {_norm(v) for vs in _values(c.facts).values() for v in vs}
+            if said & {_norm(v) for v in topic.stale_values} and topic.plan is not None:
+                continue  # it restates a superseded plan: only "moved from" may say that
+            if (
+                topic.plan is not None
+                and c.cues & {"proposals", "corrections"}
+                and _plan_kinds(c.facts)
+            ):
+                continue  # part of the plan's history
+            statement = _statement(c, clauses, cues, t, float(central[i]))
+            if statement is not None:
+                out.append(statement)
+                used.add(i)
+                if c.taken_by is not None:
+                    used.add(c.taken_by)
+                if c.answers is not None:
+                    used.add(c.answers)
+                used |= {j for j in topic.clauses if clauses[j].message == c.message}
+    return out
+
+
+def _statement(
+    c: _Clause, clauses: list[_Clause], cues: Cues, topic: int, central: float
+) -> Statement | None:
+    if c.answers is not None or c.taken_by is not None:
+        offer = clauses[c.position if c.answers is not None else c.taken_by]  # type: ignore[index]
+        request = clauses[offer.answers]  # type: ignore[index]
+        return _task(offer, request, clauses, cues, topic)
+    text = _compress(c.text, cues, c.sender)
+    if not words(text):
+        return None
+    if "question" in c.cues:
+        asked = cues.string("asks", name=c.sender, text=_lower_first(text))
+        siblings = [s for s in clauses if s.message == c.message and s is not c]
+        extra = _extra_facts(asked, siblings, cues, numbers=True)
+        if extra:
+            asked = asked.rstrip(" ?") + extra + "?"
+        weight = 4.0 if "requests" in c.cues else 2.5
+        messages = (c.message,)
+        return Statement(c.sender, _sentence(asked), messages, "question", topic, weight)
+    if "offers" in c.cues:
+        if _first_person(text, cues):
+            text = f"{c.sender}: {text}"
+        siblings = [
+            s for s in clauses if s.message == c.message and s is not c and "ack" not in s.cues
+        ]
+        text = text.rstrip(".!") + _extra_facts(text, siblings, cues, numbers=True)
+        return Statement(c.sender, _sentence(text), (c.message,), "task", topic, 3.5)
+    if _first_person(text, cues):
+        text = f"{c.sender}: {text}"
+    if "decisions" in c.cues:
+        return Statement(c.sender, _sentence(text), (c.message,), "decision", topic, 3.0)
+    if c.facts.count:
+        return Statement(c.sender, _sentence(text), (c.message,), "fact", topic, 2.0)
+    return Statement(c.sender, _sentence(text), (c.message,), "context", topic, 0.5 + central)
+
+
+def _task(
+    offer: _Clause, request: _Clause, clauses: list[_Clause], cues: Cues, topic: int
+) -> Statement:
+    """The request's task, given to the sender who took it (never to the one who asked)."""
+    siblings = [c for c in clauses if c.message == request.message]
+    text = _compress(offer.text, cues, offer.sender)
+    text = _swap_words(text, cues.object_pronouns, request.sender)
+    thin = len(_content(text, cues) - {offer.sender.lower()[:5], request.sender.lower()[:5]}) <= 1
+    if thin or _first_person(text, cues):
+        task = _compress(request.text, cues).rstrip("?")
+        task = re.sub(rf"(?i)^\s*(?:{cues.sources['request_openers']})\s*", "", task).strip()
+        task = _swap_words(task, cues.object_requester, request.sender)
+        if task and not _first_person(task, cues):
+            text = cues.string("takes", name=offer.sender, task=_lower_first(task))
+        elif _first_person(text, cues):
+            text = f"{offer.sender}: {text}"
+    text = text.rstrip(".!") + _extra_facts(text, siblings, cues)
+    messages = tuple(sorted({offer.message, *(s.message for s in siblings)}))
+    return Statement(offer.sender, _sentence(text), messages, "task", topic, 3.5)
+
+
+# -- selection ------------------------------------------------------------------------------------
+
+
+def _select(
+    statements: list[Statement], budget: float, vectors: dict[str, npt.NDArray[np.float32]]
+) -> list[Statement]:
+    ranked = sorted(statements, key=lambda s: (-s.importance, s.messages))
+    chosen: list[Statement] = []
+    size, context = 0, 0
+    for s in ranked:
+        if len(chosen) >= MAX_STATEMENTS:
+            break
+        if s.kind == "context" and context >= _MAX_CONTEXT:
+            continue
+        if any(float(vectors[s.text] @ vectors[c.text]) > _DUPLICATE for c in chosen):
+            continue
+        cost = len(s.text) + 1
+        if chosen and size + cost > budget:
+            continue
+        chosen.append(s)
+        size += cost
+        context += s.kind == "context"
+    return chosen
+
+
+def _render(chosen: list[Statement]) -> str:
+    """One line per topic, topics in the order of their most important statement."""
+    order: dict[int, list[str]] = {}
+    for s in chosen:
+        order.setdefault(s.topic, []).append(s.text)
+    return "\n".join(" ".join(texts) for texts in order.values())
+
+
+def budget(chat: Chat) -> float:
+    """The most characters a summary of ``chat``'s unread messages may have."""
+    unread = chat.unread
+    chars = sum(len(m.text) for m in unread)
+    return (RATIO if len(unread) > SHORT_CHAT else SHORT_RATIO) * chars
+
+
+def digest(chat: Chat, cues: Cues, backend: Backend) -> tuple[str, list[Statement], frozenset[str]]:
+    """The summary text, its statements in order, and the superseded fact values."""
+    clauses = _clauses(chat, cues)
+    if not clauses:
+        return "", [], frozenset()
+    topics = _assign(clauses, cues)
+    vectors = backend.embed([c.text for c in clauses])
+    centroid = vectors.mean(axis=0)
+    centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
+    central = 0.3 * (vectors @ centroid)
+    statements = _statements(clauses, topics, cues, central)
+    texts = list(dict.fromkeys(s.text for s in statements))
+    embedded = backend.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+    chosen = _select(statements, budget(chat), dict(zip(texts, embedded, strict=True)))
+    limit = budget(chat)
+    text = _render(chosen)
+    if len(chat.unread) > SHORT_CHAT and len(text) > limit:  # one statement over the budget
+        text = text[: max(1, math.floor(limit) - 1)].rstrip() + "\u2026"
+    stale = frozenset(v for t in topics for v in t.stale_values)
+    ordered = [s for t in dict.fromkeys(s.topic for s in chosen) for s in chosen if s.topic == t]
+    return text, ordered, stale
