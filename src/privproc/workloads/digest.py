@@ -469,8 +469,10 @@ def _extra_facts(
             noun = before[0].lower() if before and before[0][:1].islower() else ""
             if value in s.facts.numbers:  # "25 euros": a number keeps its unit
                 unit = re.match(r"\s*([^\W\d_]+)", s.text[s.text.find(value) + len(value) :])
-                value = f"{value} {unit.group(1)}" if unit else value
-            extras.append(f"{noun} {value}".strip())
+                said = f"{value} {unit.group(1)}" if unit else value
+            else:
+                said = value
+            extras.append(f"{noun} {said}".strip())
     return f" ({', '.join(dict.fromkeys(extras))})" if extras else ""
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from privproc.workloads import Chat
 from privproc.workloads.chat import Message
-from privproc.workloads.rewrite import Rewrite, Rewrites
 from privproc.workloads.digest import Statement, _Clause
+from privproc.workloads.rewrite import Rewrite, Rewrites
 from privproc.workloads.summarize import Point, Summary
 from privproc.workloads.text import Facts
 
