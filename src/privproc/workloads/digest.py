@@ -300,8 +300,9 @@ def _bound(
             return r.topic
     if "question" not in c.cues:
         for q in reversed(recent[-2:]):
-            related = _content(q.text, cues) & _content(c.text, cues) or not _plan_kinds(c.facts)
-            if "question" in q.cues and q.sender != c.sender and not q.answered and related:
+            shared = bool(_content(q.text, cues) & _content(c.text, cues))
+            answers_it = shared or not _plan_kinds(c.facts)
+            if "question" in q.cues and q.sender != c.sender and not q.answered and answers_it:
                 q.answered = True
                 plain = not c.facts.count and not c.cues & {"offers", "decisions", "requests"}
                 if _plan_kinds(q.facts) and plain:
@@ -361,7 +362,7 @@ def _move_plan(topic: _Topic, c: _Clause, cues: Cues) -> None:
         olds = [v for v in getattr(old, kind) if _norm(v) not in {_norm(f) for f in fresh}]
         if len(olds) == 1 and len(fresh) == 1:
             pattern = rf"(?<!\w){re.escape(olds[0])}(?!\w)"
-            merged = re.sub(pattern, lambda _, new=fresh[0]: new, merged, count=1)
+            merged = re.sub(pattern, fresh[0].replace("\\", "\\\\"), merged, count=1)
             replaced = True
     topic.plan_text = merged if bare and replaced else c.text
     _remember(topic)
