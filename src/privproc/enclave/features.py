@@ -8,6 +8,8 @@ Request payloads (inside the sealed request)::
 Response payloads (inside the sealed response)::
 
     {"summary": {"text", "language", "unread", "method", "points": [...]}}
+        each point {"sender", "text", "message", "messages", "kind"}: ``messages`` are the
+        indices in the chat of every message the point comes from (the device shows them)
     {"rewrites": {"language", "proofread", "method", "rewrites": {tone: text}}}
     {"error": {"type", "title", "status", "detail"}}   a refusal after opening (say,
                                           ai_blocked): the RFC 9457 problem of privproc.problem
@@ -48,10 +50,7 @@ def _summarize(obj: dict[str, Any], backend: Backend) -> dict[str, Any]:
             "language": summary.language,
             "unread": summary.unread,
             "method": summary.method,
-            "points": [
-                {"sender": p.sender, "text": p.text, "message": p.message, "kind": p.kind}
-                for p in summary.points
-            ],
+            "points": [p.to_json() for p in summary.points],
         }
     }
 

@@ -53,8 +53,8 @@ __all__ = ["RATIO", "SHORT_CHAT", "Statement", "digest"]
 #: Above this many unread messages a summary is at most RATIO of their characters.
 SHORT_CHAT = 10
 RATIO = 0.3
-#: A summary of a short chat stays shorter than the chat: at most this share of it (the
-#: most important statement is always kept).
+#: A summary of a short chat (at most SHORT_CHAT unread messages) keeps every plan, task,
+#: question, decision and fact; only context lines count against this share of the chat.
 SHORT_RATIO = 0.85
 MAX_STATEMENTS = 12
 _MAX_CONTEXT = 2
@@ -62,6 +62,7 @@ _MAX_CONTEXT = 2
 _WINDOW = 12
 _ANSWER_WINDOW = 4
 _DUPLICATE = 0.85
+_REPEAT = 0.8
 _BARE_WORDS = 5
 _PLAN_KINDS = frozenset({"dates", "times", "places"})
 _EMOJI = re.compile(
@@ -106,6 +107,9 @@ class _Clause:
     taken_by: int | None = None  # for a request: the offer that took it
     answered: bool = False
     resolved: bool = False  # a later message by someone else answers it in its own words
+    superseded: bool = False  # a later correction replaced its number ("48,000, not 45,000")
+    was: tuple[str, ...] = ()  # for a correction: the numbers it replaced
+    was_messages: tuple[int, ...] = ()  # ... and the messages that said them
 
 
 @dataclass(slots=True)
@@ -269,6 +273,8 @@ def _assign(clauses: list[_Clause], cues: Cues) -> list[_Topic]:
                 if "question" in q.cues and q.sender != c.sender and q.taken_by is None:
                     q.resolved = q.resolved or bool(_content(q.text, cues) & _content(c.text, cues))
         topic.clauses.append(c.position)
+        if "corrections" in c.cues and c.facts.numbers:
+            _correct_numbers(topic, clauses, c, cues)
         if c.answers is not None:
             continue
         if _plan_kinds(c.facts) and not c.cues & {"requests", "request_part"}:
@@ -319,6 +325,44 @@ def _bound(
         if mine_words & _content(r.text, cues):
             return r.topic
     return None
+
+
+def _correct_numbers(topic: _Topic, clauses: list[_Clause], c: _Clause, cues: Cues) -> None:
+    """A correction stating a number ("Correction: the budget is 48,000 dollars") replaces
+    the number of an earlier fact of its topic about the same thing (a shared content
+    word, said by the corrector or bare): that fact is superseded, its number stale, and
+    the correction says "(was 45,000)". A plan's numbers are handled by :func:`_move_plan`.
+    """
+    mine = set(c.facts.numbers)
+    for i in topic.clauses:
+        e = clauses[i]
+        if e is c or e.message == c.message or e.superseded or not e.facts.numbers:
+            continue
+        if e.position == topic.plan:
+            continue
+        about = bool(_residue(c.text, cues) & _residue(e.text, cues))
+        if not about and not (e.sender == c.sender and len(_residue(c.text, cues)) <= 1):
+            continue
+        units = {_unit(c.text, n) for n in mine} - {""}
+        old = [
+            n
+            for n in e.facts.numbers
+            if n not in mine and (_unit(e.text, n) in units if units else len(e.facts.numbers) == 1)
+        ]
+        if not old:
+            continue
+        e.superseded = True
+        c.was = tuple(dict.fromkeys((*c.was, *old)))
+        c.was_messages = tuple(sorted({*c.was_messages, e.message}))
+        topic.stale_values |= set(old)
+        topic.history.add(e.position)
+
+
+def _unit(text: str, value: str) -> str:
+    """The word after a number in ``text`` ("45,000 dollars" -> "dollars"), or ""; a
+    number inside a word ("Q3") has none and is never a corrected amount."""
+    match = re.search(rf"(?<![\w.,]){re.escape(value)}(?![\w.,]\d)\s*([^\W\d_]+)?", text)
+    return (match.group(1) or "").lower() if match else "\x00"
 
 
 def _set_plan(topic: _Topic, c: _Clause) -> None:
@@ -506,7 +550,7 @@ def _statements(
             used |= topic.history | {topic.plan}
         for i in topic.clauses:
             c = clauses[i]
-            if i in used or "ack" in c.cues:
+            if i in used or "ack" in c.cues or c.superseded:
                 continue
             if "question" in c.cues and c.resolved:
                 continue  # "who can drive?" answered by "Ines drives"
@@ -543,6 +587,17 @@ def _statement(
     text = _compress(c.text, cues, c.sender)
     if not words(text):
         return None
+    own = tuple(sorted({c.message, *c.was_messages}))
+    if c.was:  # "the budget is 48,000 dollars (was 45,000), ..."
+        was = f" ({cues.string('was', old=', '.join(c.was))})"
+        spots = [
+            m.end()
+            for n in c.facts.numbers
+            for m in [re.search(rf"{re.escape(n)}(?:\s*[^\W\d_]+)?", text)]
+            if m
+        ]
+        at = min(spots) if spots else len(text.rstrip("?.! "))
+        text = text[:at] + was + text[at:]
     if "question" in c.cues:
         asked = cues.string("asks", name=c.sender, text=_lower_first(text))
         siblings = [s for s in clauses if s.message == c.message and s is not c]
@@ -550,7 +605,7 @@ def _statement(
         if extra:
             asked = asked.rstrip(" ?") + extra + "?"
         weight = 4.0 if "requests" in c.cues else 2.5
-        messages = (c.message,)
+        messages = own
         return Statement(c.sender, _sentence(asked), messages, "question", topic, weight)
     if "offers" in c.cues:
         if _first_person(text, cues):
@@ -559,14 +614,14 @@ def _statement(
             s for s in clauses if s.message == c.message and s is not c and "ack" not in s.cues
         ]
         text = text.rstrip(".!") + _extra_facts(text, siblings, cues, numbers=True)
-        return Statement(c.sender, _sentence(text), (c.message,), "task", topic, 3.5)
+        return Statement(c.sender, _sentence(text), own, "task", topic, 3.5)
     if _first_person(text, cues):
         text = f"{c.sender}: {text}"
     if "decisions" in c.cues:
-        return Statement(c.sender, _sentence(text), (c.message,), "decision", topic, 3.0)
+        return Statement(c.sender, _sentence(text), own, "decision", topic, 3.0)
     if c.facts.count:
-        return Statement(c.sender, _sentence(text), (c.message,), "fact", topic, 2.0)
-    return Statement(c.sender, _sentence(text), (c.message,), "context", topic, 0.5 + central)
+        return Statement(c.sender, _sentence(text), own, "fact", topic, 2.0)
+    return Statement(c.sender, _sentence(text), own, "context", topic, 0.5 + central)
 
 
 def _task(
@@ -594,8 +649,16 @@ def _task(
 
 
 def _select(
-    statements: list[Statement], budget: float, vectors: dict[str, npt.NDArray[np.float32]]
+    statements: list[Statement],
+    budget: float,
+    vectors: dict[str, npt.NDArray[np.float32]],
+    cues: Cues,
+    *,
+    strict: bool = True,
 ) -> list[Statement]:
+    """The statements kept, by importance, without near-duplicates (close embeddings, or
+    the same sender saying the same content words again), within ``budget`` characters;
+    unless ``strict`` (a short chat) only context lines count against it."""
     ranked = sorted(statements, key=lambda s: (-s.importance, s.messages))
     chosen: list[Statement] = []
     size, context = 0, 0
@@ -606,13 +669,24 @@ def _select(
             continue
         if any(float(vectors[s.text] @ vectors[c.text]) > _DUPLICATE for c in chosen):
             continue
+        if any(_repeats(s, c, cues) for c in chosen):
+            continue
         cost = len(s.text) + 1
-        if chosen and size + cost > budget:
+        if chosen and size + cost > budget and (strict or s.kind == "context"):
             continue
         chosen.append(s)
         size += cost
         context += s.kind == "context"
     return chosen
+
+
+def _repeats(a: Statement, b: Statement, cues: Cues) -> bool:
+    """The same sender, the same topic, (almost) the same content words: "I watched episode
+    3 ..." after "I watched episode 2 ..." adds nothing a summary needs."""
+    if a.sender != b.sender or a.topic != b.topic:
+        return False
+    x, y = _content(a.text, cues), _content(b.text, cues)
+    return bool(x | y) and len(x & y) / len(x | y) >= _REPEAT
 
 
 def _render(chosen: list[Statement]) -> str:
@@ -643,7 +717,10 @@ def digest(chat: Chat, cues: Cues, backend: Backend) -> tuple[str, list[Statemen
     statements = _statements(clauses, topics, cues, central)
     texts = list(dict.fromkeys(s.text for s in statements))
     embedded = backend.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-    chosen = _select(statements, budget(chat), dict(zip(texts, embedded, strict=True)))
+    long_chat = len(chat.unread) > SHORT_CHAT
+    chosen = _select(
+        statements, budget(chat), dict(zip(texts, embedded, strict=True)), cues, strict=long_chat
+    )
     limit = budget(chat)
     text = _render(chosen)
     if len(chat.unread) > SHORT_CHAT and len(text) > limit:  # one statement over the budget

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from privproc.workloads import TONES, suggest_rewrites, summarize_unread
+from privproc.workloads.cues import cues_for
 from privproc.workloads.minilm import MiniLM
 
 from ._chats import chat
@@ -42,20 +43,22 @@ messages = st.lists(
 )
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-#: Words the summarizer itself may write (its fixed phrases, English and French).
-SUMMARY_WORDS = {
-    "no",
-    "unread",
-    "messages",
-    "aucun",
-    "message",
-    "non",
-    "lu",
-    "corrected",
-    "by",
-    "corrigé",
-    "par",
-}
+
+
+def _cue_words() -> set[str]:
+    """Words the summarizer itself may write: its cue files' summary strings and the
+    third-person forms of their first-person rules ("I'll" -> "Ana will"), nothing else."""
+    out: set[str] = set()
+    for language in ("en", "fr"):
+        cues = cues_for(language)
+        assert cues is not None
+        texts = [*cues.strings.values(), *(t for _, t in cues.first_person)]
+        for text in texts:
+            out |= {w.lower() for w in _WORD.findall(re.sub(r"\{\w+\}", " ", text))}
+    return out
+
+
+SUMMARY_WORDS = _cue_words()
 
 
 def _words(text: str) -> set[str]:
