@@ -56,6 +56,8 @@ class NodeSpec:
     debug: bool = False
     age: timedelta = timedelta(0)
     swap_key: bool = False  # advertise a key other than the bound one
+    # The model the node names (the release's: zeros); None: the node names none.
+    model_digest: bytes | None = bytes(32)
     private_key: bytes = b""
     public_key: bytes = b""
 
@@ -150,13 +152,16 @@ class World:
         if spec.swap_key:
             advertised = SUITE.kem.derive_key_pair(b"x" * 32)[1]
             evidence = dataclasses.replace(evidence, node_key=advertised)
-        return {
+        doc = {
             "node": spec.name,
             "public_key": base64.b64encode(advertised).decode(),
             "key_id": node_key_id(advertised).hex(),
             "measurement": spec.measurement.hex(),
             "evidence": base64.b64encode(evidence.encode()).decode(),
         }
+        if spec.model_digest is not None:
+            doc["model_digest"] = spec.model_digest.hex()
+        return doc
 
     def announcements(self, entries: list[bytes]) -> dict[int, bytes]:
         """For each key-config record: a checkpoint of the log up to it, cosigned

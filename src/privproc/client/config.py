@@ -60,6 +60,8 @@ class ClientConfig:
     #: key-consistency rule, so a gateway announces new key configs longer ahead (1200 s).
     cosignature_max_age: int = 600
     cosignature_max_skew: int = 300
+    #: Seconds the device waits for an answer (a generative node writes for a while).
+    request_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         for url in (self.relay_url, self.directory_url, self.issuer_url):
@@ -71,6 +73,8 @@ class ClientConfig:
             raise ConfigError("client config: min_nodes must be 1..64")
         if self.cosignature_max_age <= 0 or self.cosignature_max_skew < 0:
             raise ConfigError("client config: cosignature max age > 0 and max skew >= 0")
+        if not 0 < self.request_timeout <= 3600:
+            raise ConfigError("client config: request_timeout must be in (0, 3600] seconds")
         if not 1 <= self.quorum <= len(self.witness_vkeys):
             raise ConfigError("client config: quorum must be 1..number of witnesses")
         try:

@@ -20,7 +20,10 @@ config the device may use, or raises the error of the first failed check:
   (DESIGN.md step 3: "in the ledger and not revoked");
 * ``attestation.*`` / ``binding.*`` / ``policy.*`` (privproc.attestation): evidence
   chains to a trusted vendor root, debug is off, the measurement is the released
-  one, the evidence is fresh, and the node key is the one bound in the report.
+  one, the evidence is fresh, and the node key is the one bound in the report;
+* ``release.model``: the model the node names (``model_digest``, the SHA-256 of the
+  GGUF file a generative node serves) is the release record's; the measurement binds
+  the model files themselves.
 
 A node that fails is left out (its failure is in the trail); when no node passes,
 the first node failure is raised; when fewer than ``Trust.min_nodes`` (default 2)
@@ -149,6 +152,8 @@ class TrustedNode:
     release_index: int
     release_version: str
     verified: VerifiedNode
+    #: The release's ``model_digest`` (SHA-256 of the GGUF a generative node serves).
+    model_digest: bytes = bytes(32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,6 +480,31 @@ def _verify_node(
             f"evidence {int((now - verified.timestamp).total_seconds())}s old, key bound",
         )
     )
+    _check_model(entry, record, name, trail)
     return TrustedNode(
-        name, verified.node_key, verified.measurement, result.index, record.version, verified
+        name,
+        verified.node_key,
+        verified.measurement,
+        result.index,
+        record.version,
+        verified,
+        record.model_digest,
     )
+
+
+def _check_model(
+    entry: dict[str, Any], record: ReleaseRecord, name: str, trail: list[Step]
+) -> None:
+    """``release.model``: the model the node says it serves is the release's.
+
+    The measurement (checked above) binds the model files themselves; this names the
+    model for the user and refuses a node that claims another one."""
+    claimed = entry.get("model_digest")
+    if claimed != record.model_digest.hex():
+        raise LedgerError(
+            "release.model",
+            "the node serves a model other than the release's",
+            expected=record.model_digest.hex()[:16] + "...",
+            found=(str(claimed)[:16] + "...") if isinstance(claimed, str) else "no model digest",
+        )
+    trail.append(Step(name, "release.model", True, f"model sha256 {claimed[:16]}..."))

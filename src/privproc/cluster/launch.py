@@ -100,6 +100,14 @@ class ClusterSpec:
     node_key_lifetime: float = 3600.0
     account: str = "demo-user"
     ready_timeout: float = 120.0
+    #: A GGUF file every node serves with its own llama.cpp server (``up --model``);
+    #: recorded in the release (its SHA-256 is the model digest) and measured.
+    model: Path | None = None
+    #: The Python that has llama-cpp-python (default: privproc.enclave.generative's).
+    llama_python: str | None = None
+    #: Seconds the relay waits for the gateway and the gateway for a node; the device
+    #: waits 10 s longer. A node that writes with a model needs minutes on a CPU.
+    request_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         if self.min_nodes < 1 or self.nodes < self.min_nodes:
@@ -204,6 +212,8 @@ class Cluster:
 
     def start(self) -> ClientConfig:
         """Start every party; return (and write) the client's config."""
+        if self.spec.model is not None and not self.spec.model.is_file():
+            raise ConfigError(f"model file not found: {self.spec.model}")
         self.home.mkdir(parents=True, exist_ok=True)
         platform = self._folder("platform")
         seed = platform / "vendor.seed"
@@ -268,7 +278,12 @@ class Cluster:
             "/healthz",
         )
         nodes = self._start_nodes(platform, seed)
-        self.release = record_release(ledger.url, ledger_token, (publisher_name, publisher_key))
+        self.release = record_release(
+            ledger.url,
+            ledger_token,
+            (publisher_name, publisher_key),
+            generative_model=self.spec.model,
+        )
         self.progress(
             f"release {self.release.version} recorded at ledger index {self.release.index}"
         )
@@ -295,6 +310,8 @@ class Cluster:
                 str(self.spec.gateway_key_lifetime),
                 "--key-announce",
                 str(self.spec.gateway_key_announce),
+                "--node-timeout",
+                str(self.spec.request_timeout),
                 *node_args,
             ],
             free_port(),
@@ -316,7 +333,16 @@ class Cluster:
             "/healthz",
         )
         relay = self._spawn(
-            "relay", ["relay", "--gateway", gateway.url + "/gateway"], free_port(), "/healthz"
+            "relay",
+            [
+                "relay",
+                "--gateway",
+                gateway.url + "/gateway",
+                "--timeout",
+                str(self.spec.request_timeout),
+            ],
+            free_port(),
+            "/healthz",
         )
         self.wait_bundle(directory.url, self.spec.nodes)
         config = ClientConfig(
@@ -335,6 +361,7 @@ class Cluster:
             min_nodes=self.spec.min_nodes,
             cosignature_max_age=self.spec.cosignature_max_age,
             cosignature_max_skew=self.spec.cosignature_max_skew,
+            request_timeout=self.spec.request_timeout + 10,
         )
         client = self._folder("client")
         tmp = client / ".config.json.tmp"
@@ -362,11 +389,19 @@ class Cluster:
                 str(seed),
                 "--key-lifetime",
                 str(self.spec.node_key_lifetime),
+                "--timeout",
+                str(self.spec.request_timeout),
             ]
             if released < i <= released + self.spec.rogue_nodes:
                 args += ["--config", str(rogue_config)]
             if i > released + self.spec.rogue_nodes:
                 args += ["--debug"]
+            if self.spec.model is not None:
+                from privproc.enclave.generative import llama_python
+
+                # Resolved here, where ``.venv-llama`` is relative to the working folder.
+                args += ["--model", str(self.spec.model.resolve())]
+                args += ["--llama-python", llama_python(self.spec.llama_python)]
             nodes.append(
                 self._spawn(name, args, free_port(), "/evidence", module="privproc.enclave")
             )

@@ -34,6 +34,19 @@ def register(app: typer.Typer) -> None:
         evidence_refresh: Annotated[
             float, typer.Option(help="Seconds between fresh evidence.")
         ] = 300.0,
+        model: Annotated[
+            Path | None,
+            typer.Option(help="A GGUF file served by the node's own llama.cpp server (measured)."),
+        ] = None,
+        inference_url: Annotated[
+            str | None,
+            typer.Option(help="An OpenAI-compatible server in this VM that loads --model."),
+        ] = None,
+        inference_model: Annotated[str, typer.Option(help="Its model name.")] = "local",
+        llama_python: Annotated[
+            str | None, typer.Option(help="The Python with llama-cpp-python.")
+        ] = None,
+        timeout: Annotated[float, typer.Option(help="Seconds a request's child may run.")] = 60.0,
     ) -> None:
         """Run an enclave node: attested keys, a fresh process per request, nothing on disk."""
         from privproc.enclave.service import run_node
@@ -49,4 +62,9 @@ def register(app: typer.Typer) -> None:
             key_lifetime=key_lifetime,
             key_grace=key_grace,
             evidence_refresh=evidence_refresh,
+            model=model,
+            inference_url=inference_url,
+            inference_model=inference_model,
+            llama_python=llama_python,
+            timeout=timeout,
         )

@@ -120,6 +120,7 @@ def build_bundle(
                 "key_id": doc["key_id"],
                 "measurement": doc["measurement"],
                 "evidence": doc["evidence"],
+                "model_digest": doc.get("model_digest"),
                 "release": release,
             }
         )

@@ -49,6 +49,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--evidence-refresh", type=float, default=300.0, help="Seconds between fresh evidence."
     )
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="A GGUF file to serve with the node's own llama.cpp server (measured).",
+    )
+    p.add_argument(
+        "--inference-url",
+        default=None,
+        help="An OpenAI-compatible server inside this VM that loads --model (vLLM).",
+    )
+    p.add_argument("--inference-model", default="local", help="Its model name.")
+    p.add_argument("--llama-python", default=None, help="The Python with llama-cpp-python.")
+    p.add_argument("--timeout", type=float, default=60.0, help="Seconds a request's child may run.")
     return p
 
 
@@ -69,6 +83,11 @@ def main(argv: list[str] | None = None) -> None:
             key_lifetime=args.key_lifetime,
             key_grace=args.key_grace,
             evidence_refresh=args.evidence_refresh,
+            model=args.model,
+            inference_url=args.inference_url,
+            inference_model=args.inference_model,
+            llama_python=args.llama_python,
+            timeout=args.timeout,
         )
     except PrivprocError as exc:
         print(f"privproc.enclave: error: {exc}", file=sys.stderr)

@@ -58,8 +58,13 @@ class Node:
         evidence_refresh: float = 300.0,
         timeout: float = 60.0,
         clock: Callable[[], float] = time.time,
+        model_digest: bytes = bytes(32),
     ) -> None:
+        """``model_digest``: the release record's ``model_digest`` for the model this node
+        serves (:func:`privproc.attestation.measure.model_digest`); the measurement binds
+        the model itself, this names it for the device (check ``release.model``)."""
         self.node_id = node_id
+        self.model_digest = model_digest
         self.hardware = hardware
         self.backend = backend
         self.ring = KeyRing(generate_node_key, lifetime=key_lifetime, grace=key_grace)
@@ -101,6 +106,7 @@ class Node:
                 "key_id": key.key_id.hex(),
                 "measurement": self.hardware.measurement.hex(),
                 "evidence": base64.b64encode(evidence.encode()).decode(),
+                "model_digest": self.model_digest.hex(),
             },
             sort_keys=True,
         ).encode()

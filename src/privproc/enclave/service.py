@@ -32,8 +32,17 @@ def run_node(
     key_lifetime: float,
     key_grace: float,
     evidence_refresh: float,
+    model: Path | None = None,
+    inference_url: str | None = None,
+    inference_model: str = "local",
+    llama_python: str | None = None,
+    timeout: float = 60.0,
 ) -> None:
-    """Run one node until interrupted."""
+    """Run one node until interrupted.
+
+    ``model``: a GGUF file this node serves with its own llama.cpp server, or (with
+    ``inference_url``) the file the OpenAI-compatible server beside it loads
+    (privproc.enclave.generative); measured, and named as the release's model digest."""
     import logging
 
     from privproc.enclave import logfilter
@@ -46,14 +55,32 @@ def run_node(
     import uvicorn
 
     from privproc.attestation import measure_release
+    from privproc.attestation.measure import model_digest
     from privproc.enclave.node import Node, create_app
     from privproc.enclave.platform import Hardware, load_vendor
-    from privproc.workloads import load_default_backend
+    from privproc.workloads import Backend, load_default_backend, model_files
     from privproc.workloads.minilm import model_dir
 
-    measurement = measure_release(model_dir=model_dir(), config=release_config(config))
+    if inference_url is not None and model is None:
+        raise ConfigError("--inference-url needs --model: the file that server loads is measured")
+    measurement = measure_release(
+        model_dir=model_dir(), config=release_config(config), generative_model=model
+    )
     hardware = Hardware.for_node(load_vendor(platform_seed), node_id, measurement, debug=debug)
-    backend = load_default_backend()
+    embedded = load_default_backend()
+    backend: Backend = embedded
+    generative = None
+    if model is not None:
+        from privproc.enclave.generative import start_generative
+
+        generative = start_generative(
+            model=model,
+            embedder=embedded,
+            inference_url=inference_url,
+            inference_model=inference_model,
+            python=llama_python,
+        )
+        backend = generative.backend
     logging.getLogger("privproc.enclave").info("model loaded")
     node = Node(
         node_id,
@@ -62,12 +89,18 @@ def run_node(
         key_lifetime=key_lifetime,
         key_grace=key_grace,
         evidence_refresh=evidence_refresh,
+        model_digest=model_digest(model_files(), model),
+        timeout=timeout,
     )
-    uvicorn.run(
-        create_app(node),
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-    )
+    try:
+        uvicorn.run(
+            create_app(node),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+        )
+    finally:
+        if generative is not None:
+            generative.stop()
