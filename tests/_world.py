@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -19,11 +20,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from privproc import ohttp
-from privproc.attestation import Evidence
+from privproc.attestation import Evidence, Tcb
+from privproc.attestation.emulated import EmulatedAmd
 from privproc.attestation.simulated import SimulatedVendor
 from privproc.client.verify import Trust
 from privproc.directory.bundle import LogView, build_bundle
-from privproc.enclave.platform import VENDOR_EPOCH, Hardware
+from privproc.enclave.platform import NODE_TCB, VENDOR_EPOCH, EmulatedSnpHardware, Hardware
 from privproc.errors import PrivprocError
 from privproc.ledger.checkpoint import Checkpoint, sign_checkpoint
 from privproc.ledger.cosignature import Cosigner
@@ -45,6 +47,12 @@ GOOD = hashlib.sha384(b"release 1.0.0").digest()
 ROGUE = hashlib.sha384(b"rogue build").digest()
 
 
+@functools.cache
+def emulated_amd() -> EmulatedAmd:
+    """One emulated AMD hierarchy per test process (RSA-4096 key generation is slow)."""
+    return EmulatedAmd.generate(not_before=VENDOR_EPOCH)
+
+
 def _key(seed: int) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32)
 
@@ -56,6 +64,8 @@ class NodeSpec:
     debug: bool = False
     age: timedelta = timedelta(0)
     swap_key: bool = False  # advertise a key other than the bound one
+    tcb: Tcb = NODE_TCB  # the emulated SEV-SNP chip's TCB
+    launch_digest: bytes | None = None  # what the emulated firmware measured, if not GOOD
     private_key: bytes = b""
     public_key: bytes = b""
 
@@ -81,6 +91,12 @@ class World:
     announce_lead: int | None = 4000
     #: The configs the gateway serves; default: the gateway's own.
     served: list[ohttp.KeyConfig] | None = None
+    #: The release's platform: "simulated" or "sev-snp" (nodes then run emulated SNP).
+    platform: str = "simulated"
+    #: The release's minimum TCB (sev-snp worlds default to the nodes' TCB).
+    min_tcb: Tcb | None = None
+    #: Whether the device's test trust store holds the emulated AMD chain.
+    trust_test_root: bool = True
 
     def __post_init__(self) -> None:
         self.vendor = SimulatedVendor.from_seed(b"v" * 32, not_before=VENDOR_EPOCH)
@@ -101,6 +117,9 @@ class World:
             publisher_vkey=self.publisher.verifier().vkey(),
             evidence_max_age=3600,
             cosignature_max_age=3600,
+            sevsnp_test_chains=(emulated_amd().chain_pem(),)
+            if self.platform == "sev-snp" and self.trust_test_root
+            else (),
         )
 
     def entries(self) -> list[bytes]:
@@ -110,11 +129,13 @@ class World:
             release = ReleaseRecord(
                 component="privproc-enclave",
                 version="1.0.0",
-                measurements=(("simulated", GOOD),),
+                measurements=((self.platform, GOOD),),
                 source_revision="0" * 40,
                 recipe_digest=bytes(32),
                 model_digest=bytes(32),
                 issued_at=int(NOW.timestamp()) - 60,
+                platform=self.platform,
+                min_tcb=self.min_tcb,
             )
             out.append(encode_record(sign_record(release, "publisher.test", pub)))
         if self.record_key_config:
@@ -144,7 +165,17 @@ class World:
         return Note(note.text, note.signatures).with_signatures(*cosigs).encode()
 
     def node_doc(self, spec: NodeSpec) -> dict[str, Any]:
-        hw = Hardware.for_node(self.vendor, spec.name, spec.measurement, debug=spec.debug)
+        if self.platform == "sev-snp":
+            hw: Hardware | EmulatedSnpHardware = EmulatedSnpHardware.for_node(
+                emulated_amd(),
+                spec.name,
+                spec.measurement,
+                tcb=spec.tcb,
+                launch_digest=spec.launch_digest,
+                debug=spec.debug,
+            )
+        else:
+            hw = Hardware.for_node(self.vendor, spec.name, spec.measurement, debug=spec.debug)
         evidence: Evidence = hw.evidence(spec.public_key, NOW - spec.age)
         advertised = spec.public_key
         if spec.swap_key:

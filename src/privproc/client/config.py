@@ -40,6 +40,13 @@ class ClientConfig:
     gateway accepts (RFC 9577 §2.1). ``k``: candidate nodes per request. ``min_nodes``:
     the fewest verified nodes a bundle must yield (``bundle.too_few_nodes``; default 2,
     so K never silently falls to 1). Ages in seconds.
+
+    ``trust_store``: ``"production"`` (the default) trusts only the vendor roots pinned
+    in the package (AMD's ARKs, NVIDIA's device identity root, Intel's root inside
+    dcap-qvl) for hardware platforms; ``"test"`` also trusts ``test_sevsnp_chains``
+    (PEM ASK+ARK pairs of emulated AMD hierarchies). Test roots in a production config
+    are a config error, not silently ignored or used; a device with the test store on
+    logs it and shows ``trust.test_store`` in its trail.
     """
 
     relay_url: str
@@ -60,6 +67,8 @@ class ClientConfig:
     #: key-consistency rule, so a gateway announces new key configs longer ahead (1200 s).
     cosignature_max_age: int = 600
     cosignature_max_skew: int = 300
+    trust_store: str = "production"
+    test_sevsnp_chains: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for url in (self.relay_url, self.directory_url, self.issuer_url):
@@ -73,6 +82,15 @@ class ClientConfig:
             raise ConfigError("client config: cosignature max age > 0 and max skew >= 0")
         if not 1 <= self.quorum <= len(self.witness_vkeys):
             raise ConfigError("client config: quorum must be 1..number of witnesses")
+        if self.trust_store not in ("production", "test"):
+            raise ConfigError("client config: trust_store must be 'production' or 'test'")
+        if self.trust_store == "production" and self.test_sevsnp_chains:
+            raise ConfigError(
+                "client config: test roots in a production trust store"
+                " (set trust_store to 'test' to use them, never in production)"
+            )
+        if not all("BEGIN CERTIFICATE" in c for c in self.test_sevsnp_chains):
+            raise ConfigError("client config: test_sevsnp_chains must be PEM ASK+ARK pairs")
         try:
             for root in self.vendor_roots:
                 base64.b64decode(root, validate=True)
@@ -101,6 +119,8 @@ class ClientConfig:
         try:
             obj["vendor_roots"] = tuple(obj["vendor_roots"])
             obj["witness_vkeys"] = tuple(obj["witness_vkeys"])
+            if "test_sevsnp_chains" in obj:
+                obj["test_sevsnp_chains"] = tuple(obj["test_sevsnp_chains"])
             return cls(**obj)
         except (KeyError, TypeError):
             raise ConfigError("client config: missing or unknown fields") from None

@@ -103,6 +103,9 @@ class Device:
             cosignature_max_age=config.cosignature_max_age,
             cosignature_max_skew=config.cosignature_max_skew,
             min_nodes=config.min_nodes,
+            sevsnp_test_chains=tuple(c.encode() for c in config.test_sevsnp_chains)
+            if config.trust_store == "test"
+            else (),
         )
 
     def close(self) -> None:

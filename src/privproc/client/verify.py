@@ -18,9 +18,16 @@ config the device may use, or raises the error of the first failed check:
 * ``keyconfig.revoked`` / ``release.revoked``: a revocation record signed by the
   publisher names the key config (SHA-256 of its bytes) or the node's measurement
   (DESIGN.md step 3: "in the ledger and not revoked");
-* ``attestation.*`` / ``binding.*`` / ``policy.*`` (privproc.attestation): evidence
-  chains to a trusted vendor root, debug is off, the measurement is the released
-  one, the evidence is fresh, and the node key is the one bound in the report.
+* ``release.platform``: the node's evidence is not from the platform its release
+  record names;
+* ``attestation.*`` / ``binding.*`` / ``policy.*`` / ``simulated.*`` / ``sevsnp.*`` /
+  ``tdx.*`` (privproc.attestation): the policy is built from the **release record**
+  (its platform, its measurement for that platform, its minimum TCB), never from the
+  node's bundle entry, and the evidence goes to that platform's verifier: it chains to
+  a vendor root pinned in the package (or, only with the test trust store on, to a
+  test root: ``trust.test_store`` in the trail), debug is off, the TCB meets the
+  release's minimum, the measurement is the released one, the evidence is fresh, and
+  the node key is the one bound in the report.
 
 A node that fails is left out (its failure is in the trail); when no node passes,
 the first node failure is raised; when fewer than ``Trust.min_nodes`` (default 2)
@@ -32,15 +39,17 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from privproc import ohttp
-from privproc.attestation import Evidence, Policy, VerifiedNode
+from privproc.attestation import Evidence, Platform, Policy, VerifiedNode
 from privproc.attestation import verify as verify_evidence
 from privproc.errors import (
+    AttestationError,
     DecodeError,
     LedgerError,
     MisuseError,
@@ -76,7 +85,16 @@ __all__ = [
     "verify_directory",
 ]
 
+#: The platform of the release records the device accepted before releases named one;
+#: kept as the default of :class:`~privproc.ledger.records.ReleaseRecord`.
 PLATFORM = "simulated"
+#: Which evidence each release platform's CPU TEE produces.
+_EVIDENCE_PLATFORM = {
+    "simulated": Platform.SIMULATED,
+    "sev-snp": Platform.SEV_SNP,
+    "tdx": Platform.TDX,
+}
+_log = logging.getLogger("privproc.client")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +109,17 @@ class Trust:
     #: with fewer, K would silently fall and the operator could steer every request of
     #: this device to the one node it left in the bundle.
     min_nodes: int = 2
+    #: The test trust store (emulated AMD ASK+ARK pairs, PEM); empty in production.
+    sevsnp_test_chains: tuple[bytes, ...] = ()
 
     def __post_init__(self) -> None:
         if self.min_nodes < 1:
             raise MisuseError("min_nodes must be at least 1")
+
+    @property
+    def test_store(self) -> bool:
+        """Whether any root beyond the vendors' pinned ones is trusted."""
+        return bool(self.sevsnp_test_chains)
 
     @classmethod
     def from_keys(
@@ -109,6 +134,7 @@ class Trust:
         cosignature_max_age: int,
         cosignature_max_skew: int = 300,
         min_nodes: int = 2,
+        sevsnp_test_chains: Sequence[bytes] = (),
     ) -> Trust:
         publisher = verifier_from_vkey(publisher_vkey)
         if not isinstance(publisher, Ed25519Verifier):
@@ -126,6 +152,7 @@ class Trust:
             publisher,
             timedelta(seconds=evidence_max_age),
             min_nodes,
+            tuple(sevsnp_test_chains),
         )
 
 
@@ -207,6 +234,17 @@ def verify_directory(
     """Verify the fetched documents; see the module docstring for the checks."""
     trail: list[Step] = []
     epoch = int(now.timestamp())
+    if trust.test_store:
+        _log.warning("TEST trust store on: emulated vendor roots are trusted")
+        trail.append(
+            Step(
+                "device",
+                "trust.test_store",
+                True,
+                f"TEST trust store on: {len(trust.sevsnp_test_chains)} emulated AMD root(s)"
+                " trusted besides the pinned vendor roots (never in production)",
+            )
+        )
     doc = _parse(bundle_doc)
 
     # 1. The checkpoint: log signature, witness quorum and freshness, consistency.
@@ -444,9 +482,9 @@ def _verify_node(
     record, result = verify_record(bundle, trust.ledger, trust.publisher, now=epoch, seen=None)
     if not isinstance(record, ReleaseRecord):
         raise LedgerError("release.record", "the ledger entry is not a release record")
-    released = record.measurement_for(PLATFORM)
-    if released is None:
-        raise LedgerError("release.platform", "the release has no simulated measurement")
+    released = record.measurement_for(record.cpu_platform)
+    if released is None:  # pragma: no cover - a ReleaseRecord always has it
+        raise LedgerError("release.platform", f"the release has no {record.cpu_platform} value")
     log.not_revoked(trust, kind="measurement", target=released, check="release.revoked")
     trail.append(
         Step(
@@ -456,10 +494,21 @@ def _verify_node(
             f"{record.component} {record.version} at index {result.index}",
         )
     )
+    expected = _EVIDENCE_PLATFORM[record.cpu_platform]
+    if evidence.platform is not expected:
+        raise AttestationError(
+            "release.platform",
+            "the node's evidence is not from the platform its release names",
+            expected=record.platform,
+            found=evidence.platform.name,
+        )
+    # The policy comes from the release record, never from the node's entry.
     policy = Policy(
         measurements=frozenset({released}),
+        min_tcb=record.min_tcb,
         max_age=trust.evidence_max_age,
         simulated_roots=trust.vendor_roots,
+        sevsnp_test_chains=trust.sevsnp_test_chains,
     )
     verified = verify_evidence(evidence, policy=policy, now=now)
     if verified.node_key != advertised:
@@ -472,7 +521,10 @@ def _verify_node(
             "attestation",
             True,
             f"measurement {verified.measurement.hex()[:16]}..., debug off, "
-            f"evidence {int((now - verified.timestamp).total_seconds())}s old, key bound",
+            f"evidence {int((now - verified.timestamp).total_seconds())}s old, key bound; "
+            f"platform {record.platform}"
+            + ("" if record.min_tcb is None else f", TCB >= {record.min_tcb}")
+            + f"; checks: {', '.join(verified.checks)}",
         )
     )
     return TrustedNode(

@@ -26,16 +26,27 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from privproc.client.config import ClientConfig
 from privproc.cluster.release import Release, record_release
-from privproc.enclave.platform import load_vendor
+from privproc.enclave.platform import (
+    EMULATED_AMD_DIR,
+    NODE_TCB,
+    load_vendor,
+    write_emulated_amd,
+)
 from privproc.errors import ConfigError
 from privproc.ledger.note import Ed25519Signer
 
-__all__ = ["Cluster", "ClusterSpec", "Party", "free_port"]
+__all__ = ["CLUSTER_PLATFORMS", "Cluster", "ClusterSpec", "Party", "free_port"]
 
 ORIGIN = "privproc.local/ledger"
 PUBLISHER = "publisher.privproc.local"
 ISSUER_NAME = "issuer.privproc.local"
 GATEWAY_ORIGIN = "gateway.privproc.local"
+#: The platforms ``privproc up|demo --platform`` can run on loopback.
+CLUSTER_PLATFORMS = ("simulated", "sev-snp-emulated")
+#: The TCB of a ``low_tcb_nodes`` node: SNP firmware one below the release's minimum.
+LOW_TCB = "bl=4,tee=0,snp=21,ucode=213"
+#: What a ``lying_nodes`` node's emulated firmware measured (not the released image).
+OTHER_LAUNCH_DIGEST = "ab" * 48
 #: The config of a node built from code that is not in the ledger.
 ROGUE_CONFIG = b'{"build": "unreleased", "extra_logging": true}\n'
 
@@ -80,13 +91,22 @@ class Party:
 class ClusterSpec:
     """How many nodes, K, timings. After the ``nodes`` released ones come
     ``rogue_nodes`` running a build not in the ledger, then ``debug_nodes`` running
-    the released build as debuggable guests (both only for demos and tests).
+    the released build as debuggable guests (both only for demos and tests), then
+    ``low_tcb_nodes`` certified below the release's minimum TCB and ``lying_nodes`` that
+    advertise the released measurement while their (emulated) hardware measured another
+    image (both ``sev-snp-emulated`` only).
     ``min_nodes`` goes into the device's config; ``nodes`` must reach it (a cluster
-    whose device would refuse every bundle is a config error)."""
+    whose device would refuse every bundle is a config error). ``platform``:
+    ``simulated`` or ``sev-snp-emulated`` (the release then names ``sev-snp`` with
+    minimum TCB :data:`~privproc.enclave.platform.NODE_TCB`, and the device's test
+    trust store holds the emulated AMD chain)."""
 
     nodes: int = 3
     rogue_nodes: int = 0
     debug_nodes: int = 0
+    low_tcb_nodes: int = 0
+    lying_nodes: int = 0
+    platform: str = "simulated"
     k: int = 2
     min_nodes: int = 2
     host: str = "127.0.0.1"
@@ -102,6 +122,10 @@ class ClusterSpec:
     ready_timeout: float = 120.0
 
     def __post_init__(self) -> None:
+        if self.platform not in CLUSTER_PLATFORMS:
+            raise ConfigError(f"cluster: platform must be one of {', '.join(CLUSTER_PLATFORMS)}")
+        if self.platform == "simulated" and (self.low_tcb_nodes or self.lying_nodes):
+            raise ConfigError("cluster: low-TCB and lying nodes need sev-snp-emulated")
         if self.min_nodes < 1 or self.nodes < self.min_nodes:
             raise ConfigError(
                 f"cluster: at least {self.min_nodes} released nodes (the device's min_nodes),"
@@ -210,6 +234,11 @@ class Cluster:
         if not seed.exists():
             seed.write_bytes(os.urandom(48))
         vendor_root = load_vendor(seed).root_der
+        emulated = self.spec.platform == "sev-snp-emulated"
+        test_chains: tuple[str, ...] = ()
+        if emulated:
+            amd = write_emulated_amd(platform / EMULATED_AMD_DIR)
+            test_chains = (amd.chain_pem().decode("ascii"),)
         operator = self._folder("operator")
         publisher_file = operator / "publisher.key"
         if not publisher_file.exists():
@@ -268,7 +297,13 @@ class Cluster:
             "/healthz",
         )
         nodes = self._start_nodes(platform, seed)
-        self.release = record_release(ledger.url, ledger_token, (publisher_name, publisher_key))
+        self.release = record_release(
+            ledger.url,
+            ledger_token,
+            (publisher_name, publisher_key),
+            platform="sev-snp" if emulated else "simulated",
+            min_tcb=NODE_TCB if emulated else None,
+        )
         self.progress(
             f"release {self.release.version} recorded at ledger index {self.release.index}"
         )
@@ -335,6 +370,8 @@ class Cluster:
             min_nodes=self.spec.min_nodes,
             cosignature_max_age=self.spec.cosignature_max_age,
             cosignature_max_skew=self.spec.cosignature_max_skew,
+            trust_store="test" if emulated else "production",
+            test_sevsnp_chains=test_chains,
         )
         client = self._folder("client")
         tmp = client / ".config.json.tmp"
@@ -349,7 +386,10 @@ class Cluster:
         rogue_config = platform / "rogue-release.json"
         rogue_config.write_bytes(ROGUE_CONFIG)
         released = self.spec.nodes
-        total = released + self.spec.rogue_nodes + self.spec.debug_nodes
+        rogue_end = released + self.spec.rogue_nodes
+        debug_end = rogue_end + self.spec.debug_nodes
+        low_end = debug_end + self.spec.low_tcb_nodes
+        total = low_end + self.spec.lying_nodes
         for i in range(1, total + 1):
             name = f"enclave-{i}"
             # The node's own entry point: it loads no CLI code (docs/attestation.md).
@@ -358,15 +398,22 @@ class Cluster:
                 name,
                 "--home",
                 str(self._folder(name)),
-                "--platform-seed",
-                str(seed),
                 "--key-lifetime",
                 str(self.spec.node_key_lifetime),
             ]
-            if released < i <= released + self.spec.rogue_nodes:
+            if self.spec.platform == "sev-snp-emulated":
+                amd = platform / EMULATED_AMD_DIR
+                args += ["--platform", "sev-snp-emulated", "--emulated-amd", str(amd)]
+            else:
+                args += ["--platform-seed", str(seed)]
+            if released < i <= rogue_end:
                 args += ["--config", str(rogue_config)]
-            if i > released + self.spec.rogue_nodes:
+            elif rogue_end < i <= debug_end:
                 args += ["--debug"]
+            elif debug_end < i <= low_end:
+                args += ["--tcb", LOW_TCB]
+            elif i > low_end:
+                args += ["--launch-digest", OTHER_LAUNCH_DIGEST]
             nodes.append(
                 self._spawn(name, args, free_port(), "/evidence", module="privproc.enclave")
             )

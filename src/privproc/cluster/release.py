@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from privproc import __version__
-from privproc.attestation import measure_release
+from privproc.attestation import Tcb, measure_release
 from privproc.errors import MisuseError
 from privproc.ledger.records import ReleaseRecord, RevocationRecord, encode_record, sign_record
 from privproc.ledger_service.client import LedgerClient
@@ -66,17 +66,28 @@ def record_release(
     *,
     config: bytes = b"",
     source_revision: str = "0" * 40,
+    platform: str = "simulated",
+    min_tcb: Tcb | None = None,
 ) -> Release:
-    """Measure, sign and append the release record; return its index."""
+    """Measure, sign and append the release record; return its index.
+
+    ``platform``: the release record's platform (``simulated`` or ``sev-snp``); for
+    ``sev-snp`` the measurement is the launch digest the (emulated) AMD-SP reports,
+    which for the emulated platform is :func:`measure` of the release
+    (docs/attestation.md, "Measurement"). ``min_tcb``: the lowest TCB devices accept.
+    """
     measurement = measure(config)
+    cpu = platform.split("+", 1)[0]
     record = ReleaseRecord(
         component=COMPONENT,
         version=__version__,
-        measurements=(("simulated", measurement),),
+        measurements=((cpu, measurement),),
         source_revision=source_revision,
         recipe_digest=hashlib.sha256(_RECIPE).digest(),
         model_digest=_model_digest(),
         issued_at=int(time.time()),
+        platform=platform,
+        min_tcb=min_tcb,
     )
     name, key = publisher
     with LedgerClient(ledger_url, token=ledger_token) as client:

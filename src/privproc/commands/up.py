@@ -16,6 +16,9 @@ def register(app: typer.Typer) -> None:
         *,
         nodes: Annotated[int, typer.Option(help="Enclave nodes running the released code.")] = 3,
         k: Annotated[int, typer.Option(help="Candidate nodes per request.")] = 2,
+        platform: Annotated[
+            str, typer.Option(help="simulated or sev-snp-emulated (real SNP verifier).")
+        ] = "simulated",
         as_json: Annotated[
             bool,
             typer.Option(
@@ -36,7 +39,9 @@ def register(app: typer.Typer) -> None:
         home = privproc_home()
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        cluster = Cluster(home, ClusterSpec(nodes=nodes, k=k), progress=console.print)
+        cluster = Cluster(
+            home, ClusterSpec(nodes=nodes, k=k, platform=platform), progress=console.print
+        )
         try:
             cluster.start()
             if as_json:
@@ -46,6 +51,7 @@ def register(app: typer.Typer) -> None:
                     "home": str(home),
                     "client_config": str(home / "client" / "config.json"),
                     "parties": parties,
+                    "platform": platform,
                     "release": None
                     if release is None
                     else {"measurement": release.measurement.hex(), "index": release.index},

@@ -37,8 +37,6 @@ from privproc.ledger.verifier import InclusionBundle
 __all__ = ["BUNDLE_VERSION", "LogView", "build_bundle"]
 
 BUNDLE_VERSION = 1
-#: The platform name release records use for simulated nodes.
-PLATFORM = "simulated"
 
 
 class LogView:
@@ -58,9 +56,11 @@ class LogView:
         return InclusionBundle(self.checkpoint_note, index, self.entries[index], tuple(proof))
 
     def find_release(self, measurement: bytes) -> int | None:
-        """Index of the newest release record naming ``measurement``."""
+        """Index of the newest release record whose platform's measurement is ``measurement``."""
         return self._find(
-            lambda r: isinstance(r, ReleaseRecord) and r.measurement_for(PLATFORM) == measurement
+            lambda r: (
+                isinstance(r, ReleaseRecord) and r.measurement_for(r.cpu_platform) == measurement
+            )
         )
 
     def find_key_config(self, config: bytes) -> int | None:

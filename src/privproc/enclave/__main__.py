@@ -30,10 +30,39 @@ def parser() -> argparse.ArgumentParser:
         "--home", required=True, type=Path, help="The node's folder (the node writes nothing)."
     )
     p.add_argument(
+        "--platform",
+        default="simulated",
+        choices=("simulated", "sev-snp-emulated", "sev-snp", "tdx"),
+        help="The hardware: simulated, emulated SEV-SNP, or a real SEV-SNP/TDX guest.",
+    )
+    p.add_argument(
         "--platform-seed",
-        required=True,
         type=Path,
-        help="Seed file of the simulated hardware vendor.",
+        default=None,
+        help="Seed file of the simulated hardware vendor (--platform simulated).",
+    )
+    p.add_argument(
+        "--emulated-amd",
+        type=Path,
+        default=None,
+        help="Folder of the emulated AMD's ARK/ASK keys (--platform sev-snp-emulated).",
+    )
+    p.add_argument(
+        "--tcb", default=None, help="Emulated chip's TCB, e.g. bl=4,tee=0,snp=22,ucode=213."
+    )
+    p.add_argument(
+        "--launch-digest",
+        default=None,
+        help="Emulated firmware's launch digest (hex, 48 bytes); default: the release's.",
+    )
+    p.add_argument(
+        "--endorsement",
+        type=Path,
+        default=None,
+        help="Fetched at boot: the VCEK (DER, sev-snp) or DCAP collateral (JSON, tdx).",
+    )
+    p.add_argument(
+        "--tsm-root", type=Path, default=None, help="configfs-tsm report folder (sev-snp, tdx)."
     )
     p.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
     p.add_argument("--port", type=int, default=8090, help="Port to listen on.")
@@ -69,6 +98,12 @@ def main(argv: list[str] | None = None) -> None:
             key_lifetime=args.key_lifetime,
             key_grace=args.key_grace,
             evidence_refresh=args.evidence_refresh,
+            platform=args.platform,
+            emulated_amd=args.emulated_amd,
+            tcb=args.tcb,
+            launch_digest=args.launch_digest,
+            endorsement=args.endorsement,
+            tsm_root=args.tsm_root,
         )
     except PrivprocError as exc:
         print(f"privproc.enclave: error: {exc}", file=sys.stderr)

@@ -28,7 +28,7 @@ from privproc._http import error_boundary, read_body
 from privproc.attestation import Evidence
 from privproc.enclave.features import run_feature
 from privproc.enclave.keys import KeyRing, KeyState
-from privproc.enclave.platform import Hardware
+from privproc.enclave.platform import NodeHardware
 from privproc.enclave.worker import ForkRunner
 from privproc.errors import MediaTypeError, PrivprocError, UnknownKeyError
 from privproc.hpke import PrivateKey
@@ -50,7 +50,7 @@ class Node:
     def __init__(
         self,
         node_id: str,
-        hardware: Hardware,
+        hardware: NodeHardware,
         backend: Backend,
         *,
         key_lifetime: float = 3600.0,
