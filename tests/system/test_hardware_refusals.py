@@ -1,0 +1,124 @@
+"""Emulated SEV-SNP on the live path: real processes, real sockets, the real SNP verifier.
+
+One cluster for the module (``platform="sev-snp-emulated"``): 2 released nodes, then a
+debuggable guest, a node certified below the release's minimum TCB, and a node whose
+emulated firmware measured another image than the one it advertises. Each refusal
+goes through a directory that lists only the bad node, and a device whose relay is a
+closed port: had anything been sealed and sent, the error would be a transport error,
+not the named attestation check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from privproc.client.config import ClientConfig
+from privproc.client.sdk import Device
+from privproc.client.session import open_device
+from privproc.cluster.launch import Cluster, ClusterSpec
+from privproc.errors import AttestationError
+from privproc.workloads.chat import Chat
+
+pytestmark = pytest.mark.system
+
+CHAT = {
+    "chat": "Team",
+    "language": "en",
+    "ai_blocked": False,
+    "messages": [
+        {"sender": "Ana", "time": "2026-11-20T18:00:00Z", "unread": True, "text": "Demo at 5pm."},
+        {"sender": "Ben", "time": "2026-11-20T18:01:00Z", "unread": True, "text": "I'll be there."},
+    ],
+}
+
+
+@dataclass
+class World:
+    home: Path
+    cluster: Cluster
+    config: ClientConfig
+    directories: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    home = tmp_path_factory.mktemp("hardware") / "home"
+    spec = ClusterSpec(
+        nodes=2, debug_nodes=1, low_tcb_nodes=1, lying_nodes=1, platform="sev-snp-emulated"
+    )
+    cluster = Cluster(home, spec)
+    try:
+        config = cluster.start()
+        directories = {
+            what: cluster.extra_directory(f"directory-{what}", [node]).url
+            for what, node in (
+                ("debug", "enclave-3"),
+                ("low-tcb", "enclave-4"),
+                ("liar", "enclave-5"),
+            )
+        }
+        yield World(home, cluster, config, directories)
+    finally:
+        cluster.stop()
+
+
+def _device(world: World, name: str, **changes: object) -> Device:
+    folder = world.home / f"client-{name}"
+    folder.mkdir(exist_ok=True)
+    changes.setdefault("relay_url", "http://127.0.0.1:9/")  # nothing can be sent
+    config = dataclasses.replace(world.config, account=f"acct-{name}", **changes)  # type: ignore[arg-type]
+    (folder / "config.json").write_text(config.dumps())
+    return open_device(folder)
+
+
+def _refusal(world: World, name: str, **changes: object) -> AttestationError:
+    with _device(world, name, **changes) as device, pytest.raises(AttestationError) as info:
+        device.summarize(Chat.from_json(CHAT))
+    assert not (world.home / f"client-{name}" / "reports.jsonl").exists()
+    return info.value
+
+
+def test_released_emulated_nodes_answer_through_the_real_snp_verifier(world: World) -> None:
+    with open_device(world.home / "client") as device:
+        verified = device.verify(force=True)
+        checks = {s.check for s in verified.trail}
+        assert "trust.test_store" in checks
+        assert {n.node for n in verified.nodes} == {"enclave-1", "enclave-2"}
+        for node in verified.nodes:
+            assert node.verified.platform.name == "SEV_SNP"
+            assert {"sevsnp.vcek.chain", "sevsnp.report.signature", "policy.tcb"} <= set(
+                node.verified.checks
+            )
+        failed = {s.subject: s.check for s in verified.trail if not s.ok}
+        assert failed == {
+            "enclave-3": "policy.debug",
+            "enclave-4": "policy.tcb",
+            "enclave-5": "policy.measurement",
+        }
+        answer = device.summarize(Chat.from_json(CHAT))
+        assert answer.report.answered_by in {"enclave-1", "enclave-2"}
+
+
+def test_wrong_root_the_test_root_not_trusted(world: World) -> None:
+    error = _refusal(world, "production", trust_store="production", test_sevsnp_chains=())
+    assert error.check == "sevsnp.vcek.chain"
+
+
+def test_debug_guest(world: World) -> None:
+    error = _refusal(world, "debug", directory_url=world.directories["debug"], min_nodes=1)
+    assert error.check == "policy.debug"
+
+
+def test_tcb_below_the_release_minimum(world: World) -> None:
+    error = _refusal(world, "low", directory_url=world.directories["low-tcb"], min_nodes=1)
+    assert error.check == "policy.tcb"
+
+
+def test_measurement_not_the_releases(world: World) -> None:
+    error = _refusal(world, "liar", directory_url=world.directories["liar"], min_nodes=1)
+    assert error.check == "policy.measurement"
