@@ -2,7 +2,8 @@
 
 One cluster for the module (``platform="sev-snp-emulated"``): 2 released nodes, then a
 debuggable guest, a node certified below the release's minimum TCB, and a node whose
-emulated firmware measured another image than the one it advertises. Each refusal
+emulated firmware measured another image than the one it advertises, and a node that
+binds the first witnessed checkpoint it fetched and never a newer one (stale). Each refusal
 goes through a directory that lists only the bad node, and a device whose relay is a
 closed port: had anything been sealed and sent, the error would be a transport error,
 not the named attestation check.
@@ -11,6 +12,7 @@ not the named attestation check.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +51,12 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     home = tmp_path_factory.mktemp("hardware") / "home"
     spec = ClusterSpec(
-        nodes=2, debug_nodes=1, low_tcb_nodes=1, lying_nodes=1, platform="sev-snp-emulated"
+        nodes=2,
+        debug_nodes=1,
+        low_tcb_nodes=1,
+        lying_nodes=1,
+        stale_nodes=1,
+        platform="sev-snp-emulated",
     )
     cluster = Cluster(home, spec)
     try:
@@ -60,6 +67,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 ("debug", "enclave-3"),
                 ("low-tcb", "enclave-4"),
                 ("liar", "enclave-5"),
+                ("stale", "enclave-6"),
             )
         }
         yield World(home, cluster, config, directories)
@@ -88,9 +96,11 @@ def test_released_emulated_nodes_answer_through_the_real_snp_verifier(world: Wor
         verified = device.verify(force=True)
         checks = {s.check for s in verified.trail}
         assert "trust.test_store" in checks
-        assert {n.node for n in verified.nodes} == {"enclave-1", "enclave-2"}
+        # the stale node's checkpoint is still within this device's 600 s
+        assert {n.node for n in verified.nodes} == {"enclave-1", "enclave-2", "enclave-6"}
         for node in verified.nodes:
             assert node.verified.platform.name == "SEV_SNP"
+            assert len(node.verified.freshness) == 8 + 32  # timestamp || SHA-256(checkpoint)
             assert {"sevsnp.vcek.chain", "sevsnp.report.signature", "policy.tcb"} <= set(
                 node.verified.checks
             )
@@ -101,7 +111,9 @@ def test_released_emulated_nodes_answer_through_the_real_snp_verifier(world: Wor
             "enclave-5": "policy.measurement",
         }
         answer = device.summarize(Chat.from_json(CHAT))
-        assert answer.report.answered_by in {"enclave-1", "enclave-2"}
+        assert answer.report.answered_by in {"enclave-1", "enclave-2", "enclave-6"}
+        attestation = [s.detail for s in verified.trail if s.check == "attestation"]
+        assert all("bound to checkpoint size" in d for d in attestation)
 
 
 def test_wrong_root_the_test_root_not_trusted(world: World) -> None:
@@ -122,3 +134,21 @@ def test_tcb_below_the_release_minimum(world: World) -> None:
 def test_measurement_not_the_releases(world: World) -> None:
     error = _refusal(world, "liar", directory_url=world.directories["liar"], min_nodes=1)
     assert error.check == "policy.measurement"
+
+
+def test_stale_checkpoint_binding(world: World) -> None:
+    time.sleep(4)  # let the stale node's one checkpoint age past this device's 3 s
+    error = _refusal(
+        world,
+        "stale",
+        directory_url=world.directories["stale"],
+        min_nodes=1,
+        evidence_checkpoint_max_age=3,
+    )
+    assert error.check == "binding.checkpoint.age"
+
+
+def test_fresh_nodes_pass_a_short_checkpoint_age(world: World) -> None:
+    with _device(world, "fresh", evidence_checkpoint_max_age=30) as device:
+        verified = device.verify(force=True)
+    assert {"enclave-1", "enclave-2"} <= {n.node for n in verified.nodes}

@@ -69,6 +69,9 @@ class ClientConfig:
     cosignature_max_skew: int = 300
     trust_store: str = "production"
     test_sevsnp_chains: tuple[str, ...] = ()
+    #: Fresh evidence: the most seconds since the witnesses cosigned the checkpoint a
+    #: node's evidence binds (None: not required).
+    evidence_checkpoint_max_age: int | None = None
 
     def __post_init__(self) -> None:
         for url in (self.relay_url, self.directory_url, self.issuer_url):
@@ -82,6 +85,8 @@ class ClientConfig:
             raise ConfigError("client config: cosignature max age > 0 and max skew >= 0")
         if not 1 <= self.quorum <= len(self.witness_vkeys):
             raise ConfigError("client config: quorum must be 1..number of witnesses")
+        if self.evidence_checkpoint_max_age is not None and self.evidence_checkpoint_max_age <= 0:
+            raise ConfigError("client config: evidence_checkpoint_max_age must be positive")
         if self.trust_store not in ("production", "test"):
             raise ConfigError("client config: trust_store must be 'production' or 'test'")
         if self.trust_store == "production" and self.test_sevsnp_chains:

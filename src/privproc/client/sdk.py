@@ -106,6 +106,7 @@ class Device:
             sevsnp_test_chains=tuple(c.encode() for c in config.test_sevsnp_chains)
             if config.trust_store == "test"
             else (),
+            evidence_checkpoint_max_age=config.evidence_checkpoint_max_age,
         )
 
     def close(self) -> None:

@@ -18,6 +18,11 @@ config the device may use, or raises the error of the first failed check:
 * ``keyconfig.revoked`` / ``release.revoked``: a revocation record signed by the
   publisher names the key config (SHA-256 of its bytes) or the node's measurement
   (DESIGN.md step 3: "in the ledger and not revoked");
+* ``binding.checkpoint`` / ``binding.checkpoint.age`` (when the device requires fresh
+  evidence, ``Trust.evidence_checkpoint_max_age``): the node's report data binds
+  SHA-256 of a checkpoint note the bundle carries (``witnessed``), that note carries
+  the log's signature and a quorum of witness cosignatures, and they are at most that
+  many seconds old, so the evidence cannot have been signed before that checkpoint;
 * ``release.platform``: the node's evidence is not from the platform its release
   record names;
 * ``attestation.*`` / ``binding.*`` / ``policy.*`` / ``simulated.*`` / ``sevsnp.*`` /
@@ -38,6 +43,9 @@ node the operator kept in the bundle). Every step is recorded in the trail.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Sequence
@@ -111,6 +119,10 @@ class Trust:
     min_nodes: int = 2
     #: The test trust store (emulated AMD ASK+ARK pairs, PEM); empty in production.
     sevsnp_test_chains: tuple[bytes, ...] = ()
+    #: Fresh evidence: the witnessed checkpoint a node's evidence binds must have been
+    #: cosigned at most this many seconds ago (``binding.checkpoint.age``); None: not
+    #: required (evidence is then only as fresh as the node's own timestamp).
+    evidence_checkpoint_max_age: int | None = None
 
     def __post_init__(self) -> None:
         if self.min_nodes < 1:
@@ -135,6 +147,7 @@ class Trust:
         cosignature_max_skew: int = 300,
         min_nodes: int = 2,
         sevsnp_test_chains: Sequence[bytes] = (),
+        evidence_checkpoint_max_age: int | None = None,
     ) -> Trust:
         publisher = verifier_from_vkey(publisher_vkey)
         if not isinstance(publisher, Ed25519Verifier):
@@ -153,6 +166,7 @@ class Trust:
             timedelta(seconds=evidence_max_age),
             min_nodes,
             tuple(sevsnp_test_chains),
+            evidence_checkpoint_max_age,
         )
 
 
@@ -451,6 +465,33 @@ def _announcement(doc: dict[str, Any], raw: bytes) -> bytes | None:
     return None
 
 
+def _check_witnessed(note: object, verified: VerifiedNode, trust: Trust, epoch: int) -> str:
+    """``binding.checkpoint`` and ``binding.checkpoint.age`` (module docstring)."""
+    if not isinstance(note, str):
+        raise AttestationError(
+            "binding.checkpoint", "the evidence binds no witnessed checkpoint", expected="a note"
+        )
+    digest = hashlib.sha256(note.encode()).digest()
+    if not hmac.compare_digest(verified.freshness[8:], digest):
+        raise AttestationError(
+            "binding.checkpoint",
+            "the report data does not bind the checkpoint the bundle carries",
+            expected=digest.hex(),
+            found=verified.freshness[8:].hex(),
+        )
+    assert trust.evidence_checkpoint_max_age is not None
+    policy = dataclasses.replace(trust.ledger, max_age=trust.evidence_checkpoint_max_age)
+    try:
+        opened = verify_checkpoint(note.encode(), policy, epoch)
+    except LedgerError as exc:
+        check = "binding.checkpoint.age" if exc.check == "ledger.cosignatures.fresh" else None
+        raise AttestationError(
+            check or "binding.checkpoint", f"the bound checkpoint is refused: {exc}"
+        ) from None
+    newest = max(ts for v in opened.cosignatures if (ts := v.timestamp) is not None)
+    return f", bound to checkpoint size {opened.checkpoint.size} cosigned {epoch - newest}s ago"
+
+
 def _verify_node(
     entry: object,
     trust: Trust,
@@ -511,6 +552,9 @@ def _verify_node(
         sevsnp_test_chains=trust.sevsnp_test_chains,
     )
     verified = verify_evidence(evidence, policy=policy, now=now)
+    witnessed = ""
+    if trust.evidence_checkpoint_max_age is not None:
+        witnessed = _check_witnessed(entry.get("witnessed"), verified, trust, epoch)
     if verified.node_key != advertised:
         raise VerificationError(
             "bundle.node_key", "the advertised key is not the key bound in the evidence"
@@ -524,6 +568,7 @@ def _verify_node(
             f"evidence {int((now - verified.timestamp).total_seconds())}s old, key bound; "
             f"platform {record.platform}"
             + ("" if record.min_tcb is None else f", TCB >= {record.min_tcb}")
+            + witnessed
             + f"; checks: {', '.join(verified.checks)}",
         )
     )

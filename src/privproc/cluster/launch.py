@@ -94,7 +94,8 @@ class ClusterSpec:
     the released build as debuggable guests (both only for demos and tests), then
     ``low_tcb_nodes`` certified below the release's minimum TCB and ``lying_nodes`` that
     advertise the released measurement while their (emulated) hardware measured another
-    image (both ``sev-snp-emulated`` only).
+    image (both ``sev-snp-emulated`` only), then ``stale_nodes`` that bind the first
+    witnessed checkpoint they fetch and never a newer one.
     ``min_nodes`` goes into the device's config; ``nodes`` must reach it (a cluster
     whose device would refuse every bundle is a config error). ``platform``:
     ``simulated`` or ``sev-snp-emulated`` (the release then names ``sev-snp`` with
@@ -106,6 +107,10 @@ class ClusterSpec:
     debug_nodes: int = 0
     low_tcb_nodes: int = 0
     lying_nodes: int = 0
+    #: Nodes that fetch the witnessed checkpoint once and never again (stale binding).
+    stale_nodes: int = 0
+    #: The device's ``evidence_checkpoint_max_age`` (nodes refresh every 2 s).
+    evidence_checkpoint_max_age: int = 600
     platform: str = "simulated"
     k: int = 2
     min_nodes: int = 2
@@ -296,7 +301,7 @@ class Cluster:
             free_port(),
             "/healthz",
         )
-        nodes = self._start_nodes(platform, seed)
+        nodes = self._start_nodes(platform, seed, ledger.url)
         self.release = record_release(
             ledger.url,
             ledger_token,
@@ -371,6 +376,7 @@ class Cluster:
             cosignature_max_age=self.spec.cosignature_max_age,
             cosignature_max_skew=self.spec.cosignature_max_skew,
             trust_store="test" if emulated else "production",
+            evidence_checkpoint_max_age=self.spec.evidence_checkpoint_max_age,
             test_sevsnp_chains=test_chains,
         )
         client = self._folder("client")
@@ -380,7 +386,7 @@ class Cluster:
         self.progress(f"client config written to {client / 'config.json'}")
         return config
 
-    def _start_nodes(self, platform: Path, seed: Path) -> list[Party]:
+    def _start_nodes(self, platform: Path, seed: Path, ledger_url: str) -> list[Party]:
         """The enclave nodes: released ones, then rogue ones, then debuggable ones."""
         nodes = []
         rogue_config = platform / "rogue-release.json"
@@ -389,7 +395,8 @@ class Cluster:
         rogue_end = released + self.spec.rogue_nodes
         debug_end = rogue_end + self.spec.debug_nodes
         low_end = debug_end + self.spec.low_tcb_nodes
-        total = low_end + self.spec.lying_nodes
+        lying_end = low_end + self.spec.lying_nodes
+        total = lying_end + self.spec.stale_nodes
         for i in range(1, total + 1):
             name = f"enclave-{i}"
             # The node's own entry point: it loads no CLI code (docs/attestation.md).
@@ -400,6 +407,8 @@ class Cluster:
                 str(self._folder(name)),
                 "--key-lifetime",
                 str(self.spec.node_key_lifetime),
+                "--ledger",
+                ledger_url,
             ]
             if self.spec.platform == "sev-snp-emulated":
                 amd = platform / EMULATED_AMD_DIR
@@ -412,8 +421,10 @@ class Cluster:
                 args += ["--debug"]
             elif debug_end < i <= low_end:
                 args += ["--tcb", LOW_TCB]
-            elif i > low_end:
+            elif low_end < i <= lying_end:
                 args += ["--launch-digest", OTHER_LAUNCH_DIGEST]
+            elif i > lying_end:
+                args += ["--checkpoint-refresh", "86400"]
             nodes.append(
                 self._spawn(name, args, free_port(), "/evidence", module="privproc.enclave")
             )

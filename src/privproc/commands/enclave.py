@@ -42,6 +42,12 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Fetched at boot: VCEK DER (sev-snp) or collateral JSON (tdx)."),
         ] = None,
         tsm_root: Annotated[Path | None, typer.Option(help="configfs-tsm report folder.")] = None,
+        ledger: Annotated[
+            str | None, typer.Option(help="Ledger URL: bind its witnessed checkpoints.")
+        ] = None,
+        checkpoint_refresh: Annotated[
+            float, typer.Option(help="Seconds between checkpoint fetches.")
+        ] = 2.0,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
         config: Annotated[Path | None, typer.Option(help="Release config (measured).")] = None,
@@ -72,4 +78,6 @@ def register(app: typer.Typer) -> None:
             launch_digest=launch_digest,
             endorsement=endorsement,
             tsm_root=tsm_root,
+            ledger=ledger,
+            checkpoint_refresh=checkpoint_refresh,
         )

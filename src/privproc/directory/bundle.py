@@ -7,6 +7,7 @@
      "key_configs": [{"config": b64 KeyConfig, "ledger": InclusionBundle | null,
                       "announced": "<first witnessed checkpoint holding it>" | null}],
      "nodes": [{"node", "url"?, "public_key", "key_id", "measurement", "evidence",
+                "witnessed": "<checkpoint note the evidence binds>" | null,
                 "release": InclusionBundle | null}],
      "entries": [b64 entry, ...]}
 
@@ -120,6 +121,7 @@ def build_bundle(
                 "key_id": doc["key_id"],
                 "measurement": doc["measurement"],
                 "evidence": doc["evidence"],
+                "witnessed": doc.get("witnessed"),
                 "release": release,
             }
         )

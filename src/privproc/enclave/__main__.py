@@ -62,6 +62,17 @@ def parser() -> argparse.ArgumentParser:
         help="Fetched at boot: the VCEK (DER, sev-snp) or DCAP collateral (JSON, tdx).",
     )
     p.add_argument(
+        "--ledger",
+        default=None,
+        help="Ledger URL: evidence binds its newest witnessed checkpoint (fresh evidence).",
+    )
+    p.add_argument(
+        "--checkpoint-refresh",
+        type=float,
+        default=2.0,
+        help="Seconds between fetches of the witnessed checkpoint.",
+    )
+    p.add_argument(
         "--tsm-root", type=Path, default=None, help="configfs-tsm report folder (sev-snp, tdx)."
     )
     p.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
@@ -104,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:
             launch_digest=args.launch_digest,
             endorsement=args.endorsement,
             tsm_root=args.tsm_root,
+            ledger=args.ledger,
+            checkpoint_refresh=args.checkpoint_refresh,
         )
     except PrivprocError as exc:
         print(f"privproc.enclave: error: {exc}", file=sys.stderr)

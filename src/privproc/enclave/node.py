@@ -1,10 +1,19 @@
-"""The enclave node service: ``GET /evidence``, ``POST /process`` (docs/e2e.md).
+"""The enclave node service: ``GET /evidence``, ``GET /attestation``, ``POST /process``.
+
+(docs/e2e.md, docs/attestation.md "Fresh evidence".)
 
 The warm parent holds the model and the key ring in memory; every sealed
 request runs in a fresh forked child (:mod:`.worker`) that unwraps the data key,
 runs the feature, seals the answer and exits. Evidence binding the current key
-is remade on rotation and every ``evidence_refresh`` seconds. The node writes
-nothing to disk and logs only allow-listed events (:mod:`.logfilter`).
+is remade on rotation, every ``evidence_refresh`` seconds, and whenever the node
+learns a newer witnessed checkpoint: with a ledger URL, the node fetches the ledger's
+newest witnessed checkpoint (``GET /checkpoint``) every ``checkpoint_refresh``
+seconds and binds SHA-256 of that note into its report data
+(``freshness_value(now, SHA-256(note))``), so its evidence provably is not older than
+a checkpoint the witnesses cosigned: it cannot be signed in advance. ``GET
+/attestation?nonce=HEX`` makes evidence on demand whose freshness carries the
+caller's nonce (16..64 bytes), for auditors. The node writes nothing to disk and
+logs only allow-listed events (:mod:`.logfilter`).
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -30,7 +40,7 @@ from privproc.enclave.features import run_feature
 from privproc.enclave.keys import KeyRing, KeyState
 from privproc.enclave.platform import NodeHardware
 from privproc.enclave.worker import ForkRunner
-from privproc.errors import MediaTypeError, PrivprocError, UnknownKeyError
+from privproc.errors import DecodeError, MediaTypeError, PrivprocError, UnknownKeyError
 from privproc.hpke import PrivateKey
 from privproc.limits import MAX_SEALED_REQUEST
 from privproc.sealed import generate_node_key, open_request, parse_header
@@ -67,8 +77,20 @@ class Node:
         self._clock = clock
         self._evidence: Evidence | None = None
         self._evidence_at = 0.0
+        #: The newest witnessed checkpoint note the node has bound (None: none yet).
+        self.witnessed: bytes | None = None
         self.runner = ForkRunner(timeout=timeout)
         self.tick()
+
+    def _extra(self) -> bytes:
+        return b"" if self.witnessed is None else hashlib.sha256(self.witnessed).digest()
+
+    def bind_checkpoint(self, note: bytes) -> None:
+        """Bind a newly fetched witnessed checkpoint: evidence is remade at once."""
+        if note != self.witnessed:
+            self.witnessed = note
+            self._evidence = None
+            self.tick()
 
     def tick(self) -> None:
         """Apply the key schedule; remake evidence on rotation or when due."""
@@ -83,7 +105,7 @@ class Node:
         if self._evidence is None or now - self._evidence_at >= self._refresh:
             key = self.ring.current()
             self._evidence = self.hardware.evidence(
-                key.public_key, datetime.fromtimestamp(now, UTC)
+                key.public_key, datetime.fromtimestamp(now, UTC), self._extra()
             )
             self._evidence_at = now
             _log.info("evidence refreshed")
@@ -99,6 +121,23 @@ class Node:
                 "node": self.node_id,
                 "public_key": base64.b64encode(key.public_key).decode(),
                 "key_id": key.key_id.hex(),
+                "measurement": self.hardware.measurement.hex(),
+                "evidence": base64.b64encode(evidence.encode()).decode(),
+                "witnessed": None if self.witnessed is None else self.witnessed.decode(),
+            },
+            sort_keys=True,
+        ).encode()
+
+    def attestation_document(self, nonce: bytes) -> bytes:
+        """Evidence made now for the current key, its freshness carrying ``nonce`` (JSON)."""
+        if not 16 <= len(nonce) <= 64:
+            raise DecodeError("nonce must be 16..64 bytes")
+        key = self.ring.current()
+        evidence = self.hardware.evidence(key.public_key, datetime.now(UTC), nonce)
+        return json.dumps(
+            {
+                "node": self.node_id,
+                "public_key": base64.b64encode(key.public_key).decode(),
                 "measurement": self.hardware.measurement.hex(),
                 "evidence": base64.b64encode(evidence.encode()).decode(),
             },
@@ -129,8 +168,37 @@ class Node:
         return await self.runner.run(handle, data)
 
 
-def create_app(node: Node, *, tick_every: float = 1.0) -> Starlette:
-    """The node's ASGI app."""
+async def _checkpoints(node: Node, ledger: str, every: float) -> None:
+    """Fetch the ledger's newest witnessed checkpoint and bind it (supervised loop).
+
+    Until the first success it retries every second; after that every ``every``
+    seconds. A failure is logged and retried, never fatal.
+    """
+    import httpx
+
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        while True:
+            try:
+                r = await client.get(ledger.rstrip("/") + "/checkpoint")
+                if r.status_code == 200:
+                    if r.content != node.witnessed:
+                        node.bind_checkpoint(r.content)
+                        _log.info("checkpoint bound")
+                else:
+                    _log.warning("checkpoint fetch status=%s", r.status_code)
+            except httpx.HTTPError as exc:
+                _log.warning("checkpoint fetch failed=%s", type(exc).__name__.lower())
+            await asyncio.sleep(every if node.witnessed is not None else 1.0)
+
+
+def create_app(
+    node: Node,
+    *,
+    tick_every: float = 1.0,
+    ledger: str | None = None,
+    checkpoint_refresh: float = 2.0,
+) -> Starlette:
+    """The node's ASGI app; with ``ledger``, evidence binds its witnessed checkpoints."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -139,15 +207,18 @@ def create_app(node: Node, *, tick_every: float = 1.0) -> Starlette:
                 await asyncio.sleep(tick_every)
                 node.tick()
 
-        task = asyncio.create_task(ticker())
+        tasks = [asyncio.create_task(ticker())]
+        if ledger is not None:
+            tasks.append(asyncio.create_task(_checkpoints(node, ledger, checkpoint_refresh)))
         _log.info("node started")
         try:
             yield
         finally:
             _log.info("node stopping")
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             node.ring.destroy_all(time.time())
 
     @error_boundary
@@ -172,12 +243,25 @@ def create_app(node: Node, *, tick_every: float = 1.0) -> Starlette:
         _log.info("request done status=%s", 200)
         return Response(answer, media_type=SEALED_MEDIA)
 
+    @error_boundary
+    async def attestation(request: Request) -> Response:
+        try:
+            nonce = bytes.fromhex(request.query_params.get("nonce", ""))
+        except ValueError:
+            raise DecodeError("nonce must be hex") from None
+        return Response(
+            node.attestation_document(nonce),
+            media_type="application/json",
+            headers={"cache-control": "no-store"},
+        )
+
     async def health(_request: Request) -> Response:
         return Response("ok\n", media_type="text/plain")
 
     return Starlette(
         routes=[
             Route("/evidence", evidence, methods=["GET"]),
+            Route("/attestation", attestation, methods=["GET"]),
             Route("/process", process, methods=["POST"]),
             Route("/healthz", health, methods=["GET"]),
         ],

@@ -98,8 +98,10 @@ def run_node(
     launch_digest: str | None = None,
     endorsement: Path | None = None,
     tsm_root: Path | None = None,
+    ledger: str | None = None,
+    checkpoint_refresh: float = 2.0,
 ) -> None:
-    """Run one node until interrupted."""
+    """Run one node until interrupted (``ledger``: bind its witnessed checkpoints)."""
     import logging
 
     from privproc.enclave import logfilter
@@ -140,7 +142,7 @@ def run_node(
         evidence_refresh=evidence_refresh,
     )
     uvicorn.run(
-        create_app(node),
+        create_app(node, ledger=ledger, checkpoint_refresh=checkpoint_refresh),
         host=host,
         port=port,
         log_config=None,
