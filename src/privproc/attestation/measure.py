@@ -61,6 +61,7 @@ ENCLAVE_CODE: tuple[str, ...] = (
     "_xwing.py",
     "sealed.py",
     "limits.py",
+    "keylife.py",
     "problem.py",
     "attestation",
     "enclave",

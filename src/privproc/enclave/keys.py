@@ -1,4 +1,4 @@
-"""The node key lifecycle as a table (STYLE.md §10), and the in-memory key ring.
+"""The node key lifecycle (the one table of :mod:`privproc.keylife`), and the in-memory key ring.
 
 ::
 
@@ -25,37 +25,16 @@ keeps a reference keeps the key alive: nothing in the node does.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from privproc.errors import MisuseError, UnknownKeyError
 from privproc.hpke import PrivateKey
+from privproc.keylife import TRANSITIONS, USABLE, KeyState
+from privproc.keylife import step as _next
 from privproc.sealed import node_key_id
 
 __all__ = ["TRANSITIONS", "KeyRing", "KeyState", "NodeKeyView", "key_id_of"]
-
-
-class KeyState(enum.Enum):
-    """Where a node key is in its life."""
-
-    GENERATED = "generated"
-    PUBLISHED = "published"
-    RETIRING = "retiring"
-    DESTROYED = "destroyed"
-
-
-#: (state, event) -> next state. Anything not listed is a MisuseError.
-TRANSITIONS: dict[tuple[KeyState, str], KeyState] = {
-    (KeyState.GENERATED, "publish"): KeyState.PUBLISHED,
-    (KeyState.GENERATED, "destroy"): KeyState.DESTROYED,
-    (KeyState.PUBLISHED, "retire"): KeyState.RETIRING,
-    (KeyState.PUBLISHED, "destroy"): KeyState.DESTROYED,
-    (KeyState.RETIRING, "destroy"): KeyState.DESTROYED,
-}
-
-#: States in which a key opens requests.
-_USABLE = frozenset({KeyState.PUBLISHED, KeyState.RETIRING})
 
 
 def key_id_of(public_key: bytes) -> bytes:
@@ -88,9 +67,7 @@ class _Key:
         self.changed = now
 
     def step(self, event: str, now: float) -> None:
-        nxt = TRANSITIONS.get((self.state, event))
-        if nxt is None:
-            raise MisuseError(f"key lifecycle: no '{event}' from {self.state.value}")
+        nxt = _next(self.state, event)
         if nxt is KeyState.DESTROYED:
             self.private = None  # the last reference: OpenSSL frees and clears the key
         self.state = nxt
@@ -171,7 +148,7 @@ class KeyRing:
         The ring's own object, not a copy (module docstring); do not keep it.
         """
         for key in self._keys:
-            if key.key_id == key_id and key.state in _USABLE and key.private is not None:
+            if key.key_id == key_id and key.state in USABLE and key.private is not None:
                 return key.private
         raise UnknownKeyError("no usable node key with that id; refetch the node bundle")
 
