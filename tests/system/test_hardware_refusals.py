@@ -57,6 +57,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         lying_nodes=1,
         stale_nodes=1,
         platform="sev-snp-emulated",
+        evidence_refresh=2.0,
+        checkpoint_refresh=1.0,
     )
     cluster = Cluster(home, spec)
     try:

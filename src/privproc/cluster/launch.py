@@ -109,8 +109,12 @@ class ClusterSpec:
     lying_nodes: int = 0
     #: Nodes that fetch the witnessed checkpoint once and never again (stale binding).
     stale_nodes: int = 0
-    #: The device's ``evidence_checkpoint_max_age`` (nodes refresh every 2 s).
+    #: The device's ``evidence_checkpoint_max_age``; it must exceed the nodes'
+    #: ``evidence_refresh + checkpoint_refresh``.
     evidence_checkpoint_max_age: int = 600
+    #: Seconds between a node's fresh evidence, and between its checkpoint fetches.
+    evidence_refresh: float = 300.0
+    checkpoint_refresh: float = 30.0
     platform: str = "simulated"
     k: int = 2
     min_nodes: int = 2
@@ -135,6 +139,11 @@ class ClusterSpec:
             raise ConfigError(
                 f"cluster: at least {self.min_nodes} released nodes (the device's min_nodes),"
                 f" asked for {self.nodes}"
+            )
+        if self.evidence_refresh + self.checkpoint_refresh >= self.evidence_checkpoint_max_age:
+            raise ConfigError(
+                "cluster: nodes must bind a newer checkpoint (evidence_refresh +"
+                " checkpoint_refresh) than the device's evidence_checkpoint_max_age"
             )
         if self.cosignature_max_age + self.cosignature_max_skew > self.gateway_key_announce:
             raise ConfigError(
@@ -409,6 +418,8 @@ class Cluster:
                 str(self.spec.node_key_lifetime),
                 "--ledger",
                 ledger_url,
+                "--evidence-refresh",
+                str(self.spec.evidence_refresh),
             ]
             if self.spec.platform == "sev-snp-emulated":
                 amd = platform / EMULATED_AMD_DIR
@@ -423,8 +434,8 @@ class Cluster:
                 args += ["--tcb", LOW_TCB]
             elif low_end < i <= lying_end:
                 args += ["--launch-digest", OTHER_LAUNCH_DIGEST]
-            elif i > lying_end:
-                args += ["--checkpoint-refresh", "86400"]
+            refresh = 86400.0 if i > lying_end else self.spec.checkpoint_refresh
+            args += ["--checkpoint-refresh", str(refresh)]
             nodes.append(
                 self._spawn(name, args, free_port(), "/evidence", module="privproc.enclave")
             )

@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         checkpoint_refresh: Annotated[
             float, typer.Option(help="Seconds between checkpoint fetches.")
-        ] = 2.0,
+        ] = 30.0,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
         config: Annotated[Path | None, typer.Option(help="Release config (measured).")] = None,

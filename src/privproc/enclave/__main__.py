@@ -69,7 +69,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--checkpoint-refresh",
         type=float,
-        default=2.0,
+        default=30.0,
         help="Seconds between fetches of the witnessed checkpoint.",
     )
     p.add_argument(

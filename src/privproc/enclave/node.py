@@ -6,9 +6,9 @@ The warm parent holds the model and the key ring in memory; every sealed
 request runs in a fresh forked child (:mod:`.worker`) that unwraps the data key,
 runs the feature, seals the answer and exits. Evidence binding the current key
 is remade on rotation, every ``evidence_refresh`` seconds, and whenever the node
-learns a newer witnessed checkpoint: with a ledger URL, the node fetches the ledger's
-newest witnessed checkpoint (``GET /checkpoint``) every ``checkpoint_refresh``
-seconds and binds SHA-256 of that note into its report data
+sees the log grow: with a ledger URL, the node fetches the ledger's newest witnessed
+checkpoint (``GET /checkpoint``) every ``checkpoint_refresh`` seconds and binds
+SHA-256 of the newest note it has into the report data of every evidence it makes
 (``freshness_value(now, SHA-256(note))``), so its evidence provably is not older than
 a checkpoint the witnesses cosigned: it cannot be signed in advance. ``GET
 /attestation?nonce=HEX`` makes evidence on demand whose freshness carries the
@@ -77,18 +77,23 @@ class Node:
         self._clock = clock
         self._evidence: Evidence | None = None
         self._evidence_at = 0.0
-        #: The newest witnessed checkpoint note the node has bound (None: none yet).
+        #: The witnessed checkpoint note the current evidence binds (None: none yet).
         self.witnessed: bytes | None = None
+        #: The newest note fetched; bound the next time evidence is made.
+        self._latest: bytes | None = None
         self.runner = ForkRunner(timeout=timeout)
         self.tick()
 
-    def _extra(self) -> bytes:
-        return b"" if self.witnessed is None else hashlib.sha256(self.witnessed).digest()
-
     def bind_checkpoint(self, note: bytes) -> None:
-        """Bind a newly fetched witnessed checkpoint: evidence is remade at once."""
-        if note != self.witnessed:
-            self.witnessed = note
+        """Take a newly fetched witnessed checkpoint note.
+
+        Evidence is remade at once when the note is of another log size than the one
+        bound (the log grew) or none is bound yet; otherwise (the same checkpoint,
+        cosigned again) it is bound at the next scheduled refresh, so the bound note
+        is never older than ``evidence_refresh`` plus the fetch interval.
+        """
+        self._latest = note
+        if self.witnessed is None or _note_size(note) != _note_size(self.witnessed):
             self._evidence = None
             self.tick()
 
@@ -104,8 +109,10 @@ class Node:
             _log.info("key destroyed")
         if self._evidence is None or now - self._evidence_at >= self._refresh:
             key = self.ring.current()
+            self.witnessed = self._latest
+            extra = b"" if self.witnessed is None else hashlib.sha256(self.witnessed).digest()
             self._evidence = self.hardware.evidence(
-                key.public_key, datetime.fromtimestamp(now, UTC), self._extra()
+                key.public_key, datetime.fromtimestamp(now, UTC), extra
             )
             self._evidence_at = now
             _log.info("evidence refreshed")
@@ -168,6 +175,12 @@ class Node:
         return await self.runner.run(handle, data)
 
 
+def _note_size(note: bytes) -> bytes:
+    """The tree size line of a C2SP checkpoint note (its second line), as bytes."""
+    lines = note.split(b"\n", 2)
+    return lines[1] if len(lines) > 2 else b""
+
+
 async def _checkpoints(node: Node, ledger: str, every: float) -> None:
     """Fetch the ledger's newest witnessed checkpoint and bind it (supervised loop).
 
@@ -183,7 +196,7 @@ async def _checkpoints(node: Node, ledger: str, every: float) -> None:
                 if r.status_code == 200:
                     if r.content != node.witnessed:
                         node.bind_checkpoint(r.content)
-                        _log.info("checkpoint bound")
+                        _log.info("checkpoint fetched")
                 else:
                     _log.warning("checkpoint fetch status=%s", r.status_code)
             except httpx.HTTPError as exc:
@@ -196,7 +209,7 @@ def create_app(
     *,
     tick_every: float = 1.0,
     ledger: str | None = None,
-    checkpoint_refresh: float = 2.0,
+    checkpoint_refresh: float = 30.0,
 ) -> Starlette:
     """The node's ASGI app; with ``ledger``, evidence binds its witnessed checkpoints."""
 

@@ -99,7 +99,7 @@ def run_node(
     endorsement: Path | None = None,
     tsm_root: Path | None = None,
     ledger: str | None = None,
-    checkpoint_refresh: float = 2.0,
+    checkpoint_refresh: float = 30.0,
 ) -> None:
     """Run one node until interrupted (``ledger``: bind its witnessed checkpoints)."""
     import logging

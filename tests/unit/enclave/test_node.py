@@ -90,12 +90,22 @@ def test_evidence_binds_the_witnessed_checkpoint_and_is_remade_for_a_new_one() -
     now = [1_800_000_000.0]
     node, _ = _node(now)
     assert _doc(node)["witnessed"] is None
-    for note in (b"checkpoint one\n", b"checkpoint two\n"):
+    first, grown = b"log\n1\nroot\n\n- sig\n", b"log\n2\nroot\n\n- sig\n"
+    for note in (first, grown):  # a first note, then a larger log: bound at once
         node.bind_checkpoint(note)
         doc = _doc(node)
         evidence = Evidence.decode(base64.b64decode(doc["evidence"]))
         assert doc["witnessed"] == note.decode()
         assert evidence.freshness[8:] == hashlib.sha256(note).digest()
+    recosigned = b"log\n2\nroot\n\n- sig2\n"  # same size: bound at the next refresh
+    node.bind_checkpoint(recosigned)
+    assert _doc(node)["witnessed"] == grown.decode()
+    now[0] += 301  # evidence_refresh (default 300 s) passes
+    node.tick()
+    doc = _doc(node)
+    assert doc["witnessed"] == recosigned.decode()
+    evidence = Evidence.decode(base64.b64decode(doc["evidence"]))
+    assert evidence.freshness[8:] == hashlib.sha256(recosigned).digest()
 
 
 def test_interactive_attestation_binds_the_callers_nonce() -> None:
