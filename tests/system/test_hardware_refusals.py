@@ -12,6 +12,9 @@ not the named attestation check.
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ from privproc.client.session import open_device
 from privproc.cluster.launch import Cluster, ClusterSpec
 from privproc.errors import AttestationError
 from privproc.workloads.chat import Chat
+from tests.system._procs import env
 
 pytestmark = pytest.mark.system
 
@@ -154,3 +158,32 @@ def test_fresh_nodes_pass_a_short_checkpoint_age(world: World) -> None:
     with _device(world, "fresh", evidence_checkpoint_max_age=30) as device:
         verified = device.verify(force=True)
     assert {"enclave-1", "enclave-2"} <= {n.node for n in verified.nodes}
+
+
+def _audit_node(world: World, node: str) -> subprocess.CompletedProcess[str]:
+    ledger = world.cluster.parties["ledger"].url
+    command = [sys.executable, "-m", "privproc", "audit", "--url", ledger, "--json"]
+    command += ["--node", world.cluster.parties[node].url]
+    command += ["--config", str(world.home / "client" / "config.json")]
+    return subprocess.run(
+        command, env=env(), capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_audit_node_verifies_interactive_attestation_for_a_fresh_nonce(world: World) -> None:
+    done = _audit_node(world, "enclave-1")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    attested = [line["attestation"] for line in lines if "attestation" in line]
+    assert len(attested) == 1
+    assert attested[0]["node"] == "enclave-1"
+    assert attested[0]["platform"] == "sev-snp"
+    assert "sevsnp.vcek.chain" in attested[0]["checks"]
+    assert "policy.tcb" in attested[0]["checks"]
+
+
+def test_audit_node_refuses_a_debug_guest(world: World) -> None:
+    done = _audit_node(world, "enclave-3")
+    assert done.returncode == 1
+    last = json.loads(done.stdout.splitlines()[-1])
+    assert last == {"ok": False, "check": "policy.debug", "error": last["error"]}

@@ -93,21 +93,7 @@ class Device:
         self._http = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
         self._verified: VerifiedDirectory | None = None
         self._seen = SeenCheckpointStore(home / "seen-checkpoint")
-        self.trust = Trust.from_keys(
-            vendor_roots=config.roots_der(),
-            log_vkey=config.log_vkey,
-            witness_vkeys=config.witness_vkeys,
-            quorum=config.quorum,
-            publisher_vkey=config.publisher_vkey,
-            evidence_max_age=config.evidence_max_age,
-            cosignature_max_age=config.cosignature_max_age,
-            cosignature_max_skew=config.cosignature_max_skew,
-            min_nodes=config.min_nodes,
-            sevsnp_test_chains=tuple(c.encode() for c in config.test_sevsnp_chains)
-            if config.trust_store == "test"
-            else (),
-            evidence_checkpoint_max_age=config.evidence_checkpoint_max_age,
-        )
+        self.trust = Trust.from_config(config)
 
     def close(self) -> None:
         """Release the network clients."""

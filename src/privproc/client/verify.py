@@ -56,6 +56,7 @@ from typing import Any
 from privproc import ohttp
 from privproc.attestation import Evidence, Platform, Policy, VerifiedNode
 from privproc.attestation import verify as verify_evidence
+from privproc.client.config import ClientConfig
 from privproc.errors import (
     AttestationError,
     DecodeError,
@@ -74,7 +75,7 @@ from privproc.ledger.keyconsistency import (
 )
 from privproc.ledger.merkle import leaf_hash, root_from_leaf_hashes
 from privproc.ledger.note import Ed25519Verifier
-from privproc.ledger.records import ReleaseRecord
+from privproc.ledger.records import ReleaseRecord, RevocationRecord, decode_record
 from privproc.ledger.verifier import (
     InclusionBundle,
     TrustPolicy,
@@ -85,11 +86,13 @@ from privproc.ledger.verifier import (
 )
 
 __all__ = [
+    "AttestedNode",
     "Step",
     "Trust",
     "TrustedKeyConfig",
     "TrustedNode",
     "VerifiedDirectory",
+    "verify_attestation",
     "verify_directory",
 ]
 
@@ -132,6 +135,25 @@ class Trust:
     def test_store(self) -> bool:
         """Whether any root beyond the vendors' pinned ones is trusted."""
         return bool(self.sevsnp_test_chains)
+
+    @classmethod
+    def from_config(cls, config: ClientConfig) -> Trust:
+        """The anchors a device (or an auditor) with ``config`` uses."""
+        return cls.from_keys(
+            vendor_roots=config.roots_der(),
+            log_vkey=config.log_vkey,
+            witness_vkeys=config.witness_vkeys,
+            quorum=config.quorum,
+            publisher_vkey=config.publisher_vkey,
+            evidence_max_age=config.evidence_max_age,
+            cosignature_max_age=config.cosignature_max_age,
+            cosignature_max_skew=config.cosignature_max_skew,
+            min_nodes=config.min_nodes,
+            sevsnp_test_chains=tuple(c.encode() for c in config.test_sevsnp_chains)
+            if config.trust_store == "test"
+            else (),
+            evidence_checkpoint_max_age=config.evidence_checkpoint_max_age,
+        )
 
     @classmethod
     def from_keys(
@@ -465,6 +487,89 @@ def _announcement(doc: dict[str, Any], raw: bytes) -> bytes | None:
     return None
 
 
+def _policy_for(record: ReleaseRecord, released: bytes, evidence: Evidence, trust: Trust) -> Policy:
+    """The attestation policy for a node of ``record``: from the release, never the node.
+
+    ``release.platform`` when the evidence is from another platform than the release's.
+    """
+    expected = _EVIDENCE_PLATFORM[record.cpu_platform]
+    if evidence.platform is not expected:
+        raise AttestationError(
+            "release.platform",
+            "the node's evidence is not from the platform its release names",
+            expected=record.platform,
+            found=evidence.platform.name,
+        )
+    return Policy(
+        measurements=frozenset({released}),
+        min_tcb=record.min_tcb,
+        max_age=trust.evidence_max_age,
+        simulated_roots=trust.vendor_roots,
+        sevsnp_test_chains=trust.sevsnp_test_chains,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AttestedNode:
+    """A node's interactive attestation, verified against a release in the ledger."""
+
+    node: str
+    release_index: int
+    release: ReleaseRecord
+    verified: VerifiedNode
+
+
+def verify_attestation(
+    doc: bytes, *, nonce: bytes, entries: Sequence[bytes], trust: Trust, now: datetime
+) -> AttestedNode:
+    """Verify a node's ``GET /attestation?nonce=`` answer (an auditor's check).
+
+    ``entries``: every log entry up to a checkpoint the caller verified (``privproc
+    audit`` re-derives them from the tiles). The newest publisher-signed release whose
+    platform measurement is the one the node advertises gives the policy
+    (``release.missing`` if none; ``release.revoked`` if a publisher-signed revocation
+    names it), the evidence must be that platform's, chain to a trusted root, meet the
+    release's policy, bind the node's advertised key, and carry ``nonce``
+    (``binding.freshness``): it was made after the caller chose the nonce.
+    """
+    try:
+        obj = json.loads(doc)
+        name = str(obj["node"])
+        measurement = bytes.fromhex(str(obj["measurement"]))
+        evidence = Evidence.decode(base64.b64decode(str(obj["evidence"]), validate=True))
+        advertised = base64.b64decode(str(obj["public_key"]), validate=True)
+    except (KeyError, TypeError, ValueError, DecodeError, RecursionError):
+        raise VerificationError("attestation.decode", "the attestation does not parse") from None
+    found: tuple[int, ReleaseRecord] | None = None
+    revoked: set[bytes] = set()
+    for index, entry in enumerate(entries):
+        try:
+            record = decode_record(entry).verify(trust.publisher)
+        except (DecodeError, LedgerError):
+            continue
+        if isinstance(record, ReleaseRecord):
+            if record.measurement_for(record.cpu_platform) == measurement:
+                found = (index, record)
+        elif isinstance(record, RevocationRecord) and record.kind == "measurement":
+            revoked.add(record.target)
+    if found is None:
+        raise LedgerError(
+            "release.missing",
+            "the node's measurement has no release record in the ledger",
+            found=measurement.hex()[:16] + "...",
+        )
+    index, record = found
+    if measurement in revoked:
+        raise LedgerError("release.revoked", "the node's release is revoked in the ledger")
+    policy = _policy_for(record, measurement, evidence, trust)
+    verified = verify_evidence(evidence, policy=policy, now=now, nonce=nonce)
+    if verified.node_key != advertised:
+        raise VerificationError(
+            "bundle.node_key", "the advertised key is not the key bound in the evidence"
+        )
+    return AttestedNode(name, index, record, verified)
+
+
 def _check_witnessed(note: object, verified: VerifiedNode, trust: Trust, epoch: int) -> str:
     """``binding.checkpoint`` and ``binding.checkpoint.age`` (module docstring)."""
     if not isinstance(note, str):
@@ -535,22 +640,7 @@ def _verify_node(
             f"{record.component} {record.version} at index {result.index}",
         )
     )
-    expected = _EVIDENCE_PLATFORM[record.cpu_platform]
-    if evidence.platform is not expected:
-        raise AttestationError(
-            "release.platform",
-            "the node's evidence is not from the platform its release names",
-            expected=record.platform,
-            found=evidence.platform.name,
-        )
-    # The policy comes from the release record, never from the node's entry.
-    policy = Policy(
-        measurements=frozenset({released}),
-        min_tcb=record.min_tcb,
-        max_age=trust.evidence_max_age,
-        simulated_roots=trust.vendor_roots,
-        sevsnp_test_chains=trust.sevsnp_test_chains,
-    )
+    policy = _policy_for(record, released, evidence, trust)
     verified = verify_evidence(evidence, policy=policy, now=now)
     witnessed = ""
     if trust.evidence_checkpoint_max_age is not None:
