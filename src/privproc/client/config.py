@@ -44,7 +44,8 @@ class ClientConfig:
     ``trust_store``: ``"production"`` (the default) trusts only the vendor roots pinned
     in the package (AMD's ARKs, NVIDIA's device identity root, Intel's root inside
     dcap-qvl) for hardware platforms; ``"test"`` also trusts ``test_sevsnp_chains``
-    (PEM ASK+ARK pairs of emulated AMD hierarchies). Test roots in a production config
+    (PEM ASK+ARK pairs of emulated AMD hierarchies) and ``test_nvidia_roots`` (emulated
+    NVIDIA device identity roots). Test roots in a production config
     are a config error, not silently ignored or used; a device with the test store on
     logs it and shows ``trust.test_store`` in its trail.
     """
@@ -69,6 +70,8 @@ class ClientConfig:
     cosignature_max_skew: int = 300
     trust_store: str = "production"
     test_sevsnp_chains: tuple[str, ...] = ()
+    #: The test store's emulated NVIDIA device identity roots (base64 DER).
+    test_nvidia_roots: tuple[str, ...] = ()
     #: Fresh evidence: the most seconds since the witnesses cosigned the checkpoint a
     #: node's evidence binds (None: not required).
     evidence_checkpoint_max_age: int | None = None
@@ -89,7 +92,7 @@ class ClientConfig:
             raise ConfigError("client config: evidence_checkpoint_max_age must be positive")
         if self.trust_store not in ("production", "test"):
             raise ConfigError("client config: trust_store must be 'production' or 'test'")
-        if self.trust_store == "production" and self.test_sevsnp_chains:
+        if self.trust_store == "production" and (self.test_sevsnp_chains or self.test_nvidia_roots):
             raise ConfigError(
                 "client config: test roots in a production trust store"
                 " (set trust_store to 'test' to use them, never in production)"
@@ -97,7 +100,7 @@ class ClientConfig:
         if not all("BEGIN CERTIFICATE" in c for c in self.test_sevsnp_chains):
             raise ConfigError("client config: test_sevsnp_chains must be PEM ASK+ARK pairs")
         try:
-            for root in self.vendor_roots:
+            for root in (*self.vendor_roots, *self.test_nvidia_roots):
                 base64.b64decode(root, validate=True)
         except ValueError:
             raise ConfigError("client config: vendor roots must be base64 DER") from None
@@ -124,8 +127,9 @@ class ClientConfig:
         try:
             obj["vendor_roots"] = tuple(obj["vendor_roots"])
             obj["witness_vkeys"] = tuple(obj["witness_vkeys"])
-            if "test_sevsnp_chains" in obj:
-                obj["test_sevsnp_chains"] = tuple(obj["test_sevsnp_chains"])
+            for name in ("test_sevsnp_chains", "test_nvidia_roots"):
+                if name in obj:
+                    obj[name] = tuple(obj[name])
             return cls(**obj)
         except (KeyError, TypeError):
             raise ConfigError("client config: missing or unknown fields") from None

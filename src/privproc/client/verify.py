@@ -56,6 +56,12 @@ from typing import Any
 from privproc import ohttp
 from privproc.attestation import Evidence, Platform, Policy, VerifiedNode
 from privproc.attestation import verify as verify_evidence
+from privproc.attestation.nvgpu.verify import (
+    GPU_CHECKS,
+    check_rims,
+    gpu_nonce,
+    verify_gpu_report,
+)
 from privproc.client.config import ClientConfig
 from privproc.errors import (
     AttestationError,
@@ -126,6 +132,8 @@ class Trust:
     #: cosigned at most this many seconds ago (``binding.checkpoint.age``); None: not
     #: required (evidence is then only as fresh as the node's own timestamp).
     evidence_checkpoint_max_age: int | None = None
+    #: The test trust store's emulated NVIDIA device identity roots (DER); empty in production.
+    nvidia_test_roots: tuple[bytes, ...] = ()
 
     def __post_init__(self) -> None:
         if self.min_nodes < 1:
@@ -134,7 +142,7 @@ class Trust:
     @property
     def test_store(self) -> bool:
         """Whether any root beyond the vendors' pinned ones is trusted."""
-        return bool(self.sevsnp_test_chains)
+        return bool(self.sevsnp_test_chains or self.nvidia_test_roots)
 
     @classmethod
     def from_config(cls, config: ClientConfig) -> Trust:
@@ -153,6 +161,9 @@ class Trust:
             if config.trust_store == "test"
             else (),
             evidence_checkpoint_max_age=config.evidence_checkpoint_max_age,
+            nvidia_test_roots=tuple(base64.b64decode(r) for r in config.test_nvidia_roots)
+            if config.trust_store == "test"
+            else (),
         )
 
     @classmethod
@@ -170,6 +181,7 @@ class Trust:
         min_nodes: int = 2,
         sevsnp_test_chains: Sequence[bytes] = (),
         evidence_checkpoint_max_age: int | None = None,
+        nvidia_test_roots: Sequence[bytes] = (),
     ) -> Trust:
         publisher = verifier_from_vkey(publisher_vkey)
         if not isinstance(publisher, Ed25519Verifier):
@@ -189,6 +201,7 @@ class Trust:
             min_nodes,
             tuple(sevsnp_test_chains),
             evidence_checkpoint_max_age,
+            tuple(nvidia_test_roots),
         )
 
 
@@ -277,8 +290,9 @@ def verify_directory(
                 "device",
                 "trust.test_store",
                 True,
-                f"TEST trust store on: {len(trust.sevsnp_test_chains)} emulated AMD root(s)"
-                " trusted besides the pinned vendor roots (never in production)",
+                f"TEST trust store on: {len(trust.sevsnp_test_chains)} emulated AMD root(s),"
+                f" {len(trust.nvidia_test_roots)} emulated NVIDIA root(s) trusted besides the"
+                " pinned vendor roots (never in production)",
             )
         )
     doc = _parse(bundle_doc)
@@ -570,6 +584,32 @@ def verify_attestation(
     return AttestedNode(name, index, record, verified)
 
 
+def _check_gpu(
+    doc: object, cpu: VerifiedNode, record: ReleaseRecord, trust: Trust, now: datetime
+) -> str:
+    """A ``+nvidia-cc`` release: the node's GPU report (``nvgpu.*``, module docstring of
+    :mod:`privproc.attestation.nvgpu.verify`) chains to NVIDIA's pinned root (or a test
+    root), answers the nonce that binds it to the CPU report (``nvgpu.report.nonce``),
+    and each measurement equals the RIM digest the release recorded
+    (``nvgpu.measurement``: CC mode on, devtools off)."""
+    if not isinstance(doc, dict):
+        raise AttestationError("nvgpu.report.format", "the release needs GPU evidence; none")
+    try:
+        report = base64.b64decode(str(doc["report"]), validate=True)
+        chain = str(doc["chain"]).encode("ascii")
+    except (KeyError, ValueError, UnicodeEncodeError):
+        raise AttestationError("nvgpu.report.format", "the GPU evidence does not parse") from None
+    gpu = verify_gpu_report(
+        report,
+        chain,
+        nonce=gpu_nonce(cpu.report_data),
+        now=now,
+        test_roots=trust.nvidia_test_roots,
+    )
+    check_rims(gpu, record.gpu_rims)
+    return f"; GPU {', '.join(GPU_CHECKS)} ({len(record.gpu_rims)} RIM digests)"
+
+
 def _check_witnessed(note: object, verified: VerifiedNode, trust: Trust, epoch: int) -> str:
     """``binding.checkpoint`` and ``binding.checkpoint.age`` (module docstring)."""
     if not isinstance(note, str):
@@ -645,6 +685,8 @@ def _verify_node(
     witnessed = ""
     if trust.evidence_checkpoint_max_age is not None:
         witnessed = _check_witnessed(entry.get("witnessed"), verified, trust, epoch)
+    if record.gpu:
+        witnessed += _check_gpu(entry.get("gpu"), verified, record, trust, now)
     if verified.node_key != advertised:
         raise VerificationError(
             "bundle.node_key", "the advertised key is not the key bound in the evidence"

@@ -8,6 +8,7 @@
                       "announced": "<first witnessed checkpoint holding it>" | null}],
      "nodes": [{"node", "url"?, "public_key", "key_id", "measurement", "evidence",
                 "witnessed": "<checkpoint note the evidence binds>" | null,
+                "gpu": {"report": b64 SPDM transcript, "chain": PEM} | null,
                 "release": InclusionBundle | null}],
      "entries": [b64 entry, ...]}
 
@@ -122,6 +123,7 @@ def build_bundle(
                 "measurement": doc["measurement"],
                 "evidence": doc["evidence"],
                 "witnessed": doc.get("witnessed"),
+                "gpu": doc.get("gpu"),
                 "release": release,
             }
         )

@@ -9,6 +9,7 @@ test trust store.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -125,3 +126,52 @@ def test_a_production_config_cannot_carry_test_roots(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(config.dumps())
     assert ClientConfig.load(tmp_path / "config.json") == config
     assert _config().trust_store == "production"
+
+
+# --- sev-snp+nvidia-cc: the emulated H100 next to the emulated SEV-SNP chip -------------
+
+
+def _gpu(nodes: list[NodeSpec] | None = None, *, trust_test_root: bool = True) -> World:
+    if nodes is None:
+        return World(platform="sev-snp+nvidia-cc", min_tcb=NODE_TCB)
+    return World(
+        platform="sev-snp+nvidia-cc", min_tcb=NODE_TCB, nodes=nodes, trust_test_root=trust_test_root
+    )
+
+
+def test_gpu_release_verifies_cpu_and_gpu_evidence() -> None:
+    result = _verify(_gpu())
+    assert len(result.nodes) == 3
+    detail = next(s.detail for s in result.trail if s.check == "attestation")
+    assert "platform sev-snp+nvidia-cc" in detail
+    for name in ("nvgpu.root.pin", "nvgpu.report.nonce", "nvgpu.measurement", "policy.tcb"):
+        assert name in detail
+    assert "8 RIM digests" in detail
+
+
+def test_gpu_in_devtools_mode() -> None:
+    assert _refused(_gpu([NodeSpec("dev", gpu_devtools=True)])) == "nvgpu.measurement"
+
+
+def test_gpu_report_not_bound_to_the_cpu_report() -> None:
+    assert _refused(_gpu([NodeSpec("unbound", gpu_unbound=True)])) == "nvgpu.report.nonce"
+
+
+def test_gpu_root_not_trusted() -> None:
+    world = _gpu([NodeSpec("n")])
+    keys, bundle = world.documents()
+    trust = dataclasses.replace(world.trust(), nvidia_test_roots=())
+    with pytest.raises(AttestationError) as info:
+        verify_directory(keys, bundle, trust, now=NOW, seen=None)
+    assert info.value.check == "nvgpu.root.pin"
+
+
+def test_gpu_release_without_gpu_evidence() -> None:
+    world = _gpu()
+    keys, bundle = world.documents()
+    doc = json.loads(bundle)
+    for node in doc["nodes"]:
+        node["gpu"] = None
+    with pytest.raises(AttestationError) as info:
+        verify_directory(keys, json.dumps(doc).encode(), world.trust(), now=NOW, seen=None)
+    assert info.value.check == "nvgpu.report.format"
