@@ -24,13 +24,16 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from privproc.attestation.emulated import golden_measurements
 from privproc.client.config import ClientConfig
 from privproc.cluster.release import Release, record_release
 from privproc.enclave.platform import (
     EMULATED_AMD_DIR,
+    EMULATED_NVIDIA_DIR,
     NODE_TCB,
     load_vendor,
     write_emulated_amd,
+    write_emulated_nvidia,
 )
 from privproc.errors import ConfigError
 from privproc.ledger.note import Ed25519Signer
@@ -42,7 +45,7 @@ PUBLISHER = "publisher.privproc.local"
 ISSUER_NAME = "issuer.privproc.local"
 GATEWAY_ORIGIN = "gateway.privproc.local"
 #: The platforms ``privproc up|demo --platform`` can run on loopback.
-CLUSTER_PLATFORMS = ("simulated", "sev-snp-emulated")
+CLUSTER_PLATFORMS = ("simulated", "sev-snp-emulated", "sev-snp+nvidia-cc-emulated")
 #: The TCB of a ``low_tcb_nodes`` node: SNP firmware one below the release's minimum.
 LOW_TCB = "bl=4,tee=0,snp=21,ucode=213"
 #: What a ``lying_nodes`` node's emulated firmware measured (not the released image).
@@ -98,9 +101,11 @@ class ClusterSpec:
     witnessed checkpoint they fetch and never a newer one.
     ``min_nodes`` goes into the device's config; ``nodes`` must reach it (a cluster
     whose device would refuse every bundle is a config error). ``platform``:
-    ``simulated`` or ``sev-snp-emulated`` (the release then names ``sev-snp`` with
+    ``simulated``, ``sev-snp-emulated`` (the release then names ``sev-snp`` with
     minimum TCB :data:`~privproc.enclave.platform.NODE_TCB`, and the device's test
-    trust store holds the emulated AMD chain)."""
+    trust store holds the emulated AMD chain) or ``sev-snp+nvidia-cc-emulated`` (each node
+    also has an emulated H100; the release names ``sev-snp+nvidia-cc`` with the GPU's
+    reference digests, and the test store holds the emulated NVIDIA root)."""
 
     nodes: int = 3
     rogue_nodes: int = 0
@@ -248,11 +253,9 @@ class Cluster:
         if not seed.exists():
             seed.write_bytes(os.urandom(48))
         vendor_root = load_vendor(seed).root_der
-        emulated = self.spec.platform == "sev-snp-emulated"
-        test_chains: tuple[str, ...] = ()
-        if emulated:
-            amd = write_emulated_amd(platform / EMULATED_AMD_DIR)
-            test_chains = (amd.chain_pem().decode("ascii"),)
+        emulated = self.spec.platform != "simulated"
+        gpu = self.spec.platform == "sev-snp+nvidia-cc-emulated"
+        test_chains, nvidia_roots = self._emulated_roots(platform)
         operator = self._folder("operator")
         publisher_file = operator / "publisher.key"
         if not publisher_file.exists():
@@ -315,8 +318,10 @@ class Cluster:
             ledger.url,
             ledger_token,
             (publisher_name, publisher_key),
-            platform="sev-snp" if emulated else "simulated",
+            platform=("sev-snp+nvidia-cc" if gpu else "sev-snp") if emulated else "simulated",
             min_tcb=NODE_TCB if emulated else None,
+            # The RIM digests, recorded at release time (docs/attestation.md, "GPU").
+            gpu_rims=tuple(sorted(golden_measurements().items())) if gpu else (),
         )
         self.progress(
             f"release {self.release.version} recorded at ledger index {self.release.index}"
@@ -387,6 +392,7 @@ class Cluster:
             trust_store="test" if emulated else "production",
             evidence_checkpoint_max_age=self.spec.evidence_checkpoint_max_age,
             test_sevsnp_chains=test_chains,
+            test_nvidia_roots=nvidia_roots,
         )
         client = self._folder("client")
         tmp = client / ".config.json.tmp"
@@ -394,6 +400,18 @@ class Cluster:
         tmp.replace(client / "config.json")
         self.progress(f"client config written to {client / 'config.json'}")
         return config
+
+    def _emulated_roots(self, platform: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Create the emulated vendors once; their roots for the device's test trust store."""
+        test_chains: tuple[str, ...] = ()
+        nvidia_roots: tuple[str, ...] = ()
+        if self.spec.platform != "simulated":
+            amd = write_emulated_amd(platform / EMULATED_AMD_DIR)
+            test_chains = (amd.chain_pem().decode("ascii"),)
+        if self.spec.platform == "sev-snp+nvidia-cc-emulated":
+            root = write_emulated_nvidia(platform / EMULATED_NVIDIA_DIR).root_der()
+            nvidia_roots = (base64.b64encode(root).decode(),)
+        return test_chains, nvidia_roots
 
     def _start_nodes(self, platform: Path, seed: Path, ledger_url: str) -> list[Party]:
         """The enclave nodes: released ones, then rogue ones, then debuggable ones."""
@@ -421,9 +439,11 @@ class Cluster:
                 "--evidence-refresh",
                 str(self.spec.evidence_refresh),
             ]
-            if self.spec.platform == "sev-snp-emulated":
+            if self.spec.platform != "simulated":
                 amd = platform / EMULATED_AMD_DIR
                 args += ["--platform", "sev-snp-emulated", "--emulated-amd", str(amd)]
+            if self.spec.platform == "sev-snp+nvidia-cc-emulated":
+                args += ["--emulated-gpu", str(platform / EMULATED_NVIDIA_DIR)]
             else:
                 args += ["--platform-seed", str(seed)]
             if released < i <= rogue_end:

@@ -68,6 +68,7 @@ def record_release(
     source_revision: str = "0" * 40,
     platform: str = "simulated",
     min_tcb: Tcb | None = None,
+    gpu_rims: tuple[tuple[int, bytes], ...] = (),
 ) -> Release:
     """Measure, sign and append the release record; return its index.
 
@@ -75,6 +76,7 @@ def record_release(
     ``sev-snp`` the measurement is the launch digest the (emulated) AMD-SP reports,
     which for the emulated platform is :func:`measure` of the release
     (docs/attestation.md, "Measurement"). ``min_tcb``: the lowest TCB devices accept.
+    ``gpu_rims``: for ``+nvidia-cc``, the GPU's reference digests (index, SHA-384).
     """
     measurement = measure(config)
     cpu = platform.split("+", 1)[0]
@@ -88,6 +90,7 @@ def record_release(
         issued_at=int(time.time()),
         platform=platform,
         min_tcb=min_tcb,
+        gpu_rims=gpu_rims,
     )
     name, key = publisher
     with LedgerClient(ledger_url, token=ledger_token) as client:

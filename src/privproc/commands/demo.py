@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
         platform: Annotated[
-            str, typer.Option(help="simulated or sev-snp-emulated (real SNP verifier).")
+            str, typer.Option(help="simulated, sev-snp-emulated or sev-snp+nvidia-cc-emulated.")
         ] = "simulated",
     ) -> None:
         """Start everything in a temporary home, summarize a chat, rewrite a draft, fail closed."""

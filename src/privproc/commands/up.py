@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
         nodes: Annotated[int, typer.Option(help="Enclave nodes running the released code.")] = 3,
         k: Annotated[int, typer.Option(help="Candidate nodes per request.")] = 2,
         platform: Annotated[
-            str, typer.Option(help="simulated or sev-snp-emulated (real SNP verifier).")
+            str, typer.Option(help="simulated, sev-snp-emulated or sev-snp+nvidia-cc-emulated.")
         ] = "simulated",
         as_json: Annotated[
             bool,

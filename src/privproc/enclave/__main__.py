@@ -62,6 +62,17 @@ def parser() -> argparse.ArgumentParser:
         help="Fetched at boot: the VCEK (DER, sev-snp) or DCAP collateral (JSON, tdx).",
     )
     p.add_argument(
+        "--emulated-gpu",
+        type=Path,
+        default=None,
+        help="Folder of the emulated NVIDIA root: attach an emulated H100 (sev-snp-emulated).",
+    )
+    p.add_argument(
+        "--gpu-devtools",
+        action="store_true",
+        help="Run the emulated GPU in devtools mode (devices refuse it).",
+    )
+    p.add_argument(
         "--ledger",
         default=None,
         help="Ledger URL: evidence binds its newest witnessed checkpoint (fresh evidence).",
@@ -117,6 +128,8 @@ def main(argv: list[str] | None = None) -> None:
             tsm_root=args.tsm_root,
             ledger=args.ledger,
             checkpoint_refresh=args.checkpoint_refresh,
+            emulated_gpu=args.emulated_gpu,
+            gpu_devtools=args.gpu_devtools,
         )
     except PrivprocError as exc:
         print(f"privproc.enclave: error: {exc}", file=sys.stderr)

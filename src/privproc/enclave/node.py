@@ -76,6 +76,7 @@ class Node:
         self._refresh = evidence_refresh
         self._clock = clock
         self._evidence: Evidence | None = None
+        self._gpu: dict[str, str] | None = None
         self._evidence_at = 0.0
         #: The witnessed checkpoint note the current evidence binds (None: none yet).
         self.witnessed: bytes | None = None
@@ -114,6 +115,7 @@ class Node:
             self._evidence = self.hardware.evidence(
                 key.public_key, datetime.fromtimestamp(now, UTC), extra
             )
+            self._gpu = self.hardware.gpu_document(self._evidence)
             self._evidence_at = now
             _log.info("evidence refreshed")
 
@@ -131,6 +133,7 @@ class Node:
                 "measurement": self.hardware.measurement.hex(),
                 "evidence": base64.b64encode(evidence.encode()).decode(),
                 "witnessed": None if self.witnessed is None else self.witnessed.decode(),
+                "gpu": self._gpu,
             },
             sort_keys=True,
         ).encode()

@@ -10,7 +10,9 @@ Four platforms, one interface (:class:`NodeHardware`):
 * ``sev-snp-emulated`` (:class:`EmulatedSnpHardware`): an emulated AMD secure processor
   (:mod:`privproc.attestation.emulated`) whose ARK/ASK keys live in a folder outside
   the node's code (``platform/sev-snp-emulated/``); at boot it issues this chip's VCEK
-  (what AMD's KDS serves), then signs real-format SNP reports.
+  (what AMD's KDS serves), then signs real-format SNP reports; with ``--emulated-gpu DIR``
+  an emulated H100 (root in ``platform/nvidia-cc-emulated/``) signs an SPDM report per
+  evidence whose nonce is the first 32 bytes of the SNP REPORT_DATA.
 * ``sev-snp`` / ``tdx`` (:class:`TsmHardware`): the Linux configfs-tsm interface of a real
   confidential VM (:mod:`privproc.attestation.sevsnp.configfs`,
   :mod:`privproc.attestation.tdx.configfs`); the VCEK (SNP, when the host supplies no
@@ -24,19 +26,22 @@ verifier's nonce).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from privproc.attestation import Evidence, Tcb, freshness_value
-from privproc.attestation.emulated import EmulatedAmd, EmulatedChip
+from privproc.attestation import Evidence, Tcb, binding, freshness_value
+from privproc.attestation.emulated import EmulatedAmd, EmulatedChip, EmulatedGpu
+from privproc.attestation.nvgpu.verify import gpu_nonce
 from privproc.attestation.simulated import SimulatedMachine, SimulatedVendor
 from privproc.errors import ConfigError, MisuseError
 
 __all__ = [
     "EMULATED_AMD_DIR",
+    "EMULATED_NVIDIA_DIR",
     "NODE_PLATFORMS",
     "NODE_TCB",
     "VENDOR_EPOCH",
@@ -46,9 +51,11 @@ __all__ = [
     "TsmHardware",
     "chip_id_of",
     "load_emulated_amd",
+    "load_emulated_gpu",
     "load_vendor",
     "parse_tcb",
     "write_emulated_amd",
+    "write_emulated_nvidia",
 ]
 
 #: The simulated vendor root's notBefore (fixed, so the same seed gives the same root).
@@ -61,6 +68,10 @@ NODE_PLATFORMS = ("simulated", "sev-snp-emulated", "sev-snp", "tdx")
 EMULATED_AMD_DIR = "sev-snp-emulated"
 _AMD_KEY = "amd.key"
 _AMD_CHAIN = "ask_ark.pem"
+#: The folder under ``$PRIVPROC_HOME/platform/`` holding the emulated NVIDIA root.
+EMULATED_NVIDIA_DIR = "nvidia-cc-emulated"
+_NV_KEY = "root.key"
+_NV_CERT = "root.pem"
 
 
 class NodeHardware(Protocol):
@@ -73,6 +84,10 @@ class NodeHardware(Protocol):
 
     def evidence(self, node_key: bytes, now: datetime, extra: bytes = b"") -> Evidence:
         """Fresh evidence binding ``node_key`` and ``freshness_value(now, extra)``."""
+        ...
+
+    def gpu_document(self, _evidence: Evidence) -> dict[str, str] | None:
+        """The GPU's report for the evidence (its nonce bound to the CPU report), if any."""
         ...
 
 
@@ -150,6 +165,10 @@ class Hardware:
             nonce=extra,
         )
 
+    def gpu_document(self, _evidence: Evidence) -> dict[str, str] | None:
+        """No GPU on the simulated platform."""
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class EmulatedSnpHardware:
@@ -167,6 +186,7 @@ class EmulatedSnpHardware:
     measurement: bytes
     launch_digest: bytes
     debug: bool = False
+    gpu: EmulatedGpu | None = None
 
     @classmethod
     def for_node(
@@ -178,9 +198,10 @@ class EmulatedSnpHardware:
         tcb: Tcb = NODE_TCB,
         launch_digest: bytes | None = None,
         debug: bool = False,
+        gpu: EmulatedGpu | None = None,
     ) -> EmulatedSnpHardware:
         chip = amd.chip(chip_id=chip_id_of(node_id, "sev-snp"), tcb=tcb, not_before=VENDOR_EPOCH)
-        return cls(chip, measurement, launch_digest or measurement, debug)
+        return cls(chip, measurement, launch_digest or measurement, debug, gpu)
 
     def evidence(self, node_key: bytes, now: datetime, extra: bytes = b"") -> Evidence:
         """Fresh evidence: REPORT_DATA binds ``node_key`` and ``freshness_value(now, extra)``."""
@@ -192,6 +213,37 @@ class EmulatedSnpHardware:
             timestamp=now,
             debug=self.debug,
         )
+
+    def gpu_document(self, evidence: Evidence) -> dict[str, str] | None:
+        """The emulated GPU's SPDM report, its nonce the first 32 bytes of REPORT_DATA."""
+        if self.gpu is None:
+            return None
+        nonce = gpu_nonce(binding(evidence.node_key, evidence.freshness))
+        return {
+            "report": base64.b64encode(self.gpu.report(nonce)).decode(),
+            "chain": self.gpu.chain_pem().decode("ascii"),
+        }
+
+
+def write_emulated_nvidia(folder: Path) -> EmulatedGpu:
+    """Create the emulated NVIDIA root in ``folder`` once; a GPU under it (for its root)."""
+    key, cert = folder / _NV_KEY, folder / _NV_CERT
+    if not (key.exists() and cert.exists()):
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        k, c = EmulatedGpu.generate(not_before=VENDOR_EPOCH).root_files()
+        key.touch(mode=0o600)
+        key.write_bytes(k)
+        cert.write_bytes(c)
+    return load_emulated_gpu(folder)
+
+
+def load_emulated_gpu(folder: Path, *, devtools: bool = False) -> EmulatedGpu:
+    """A new emulated GPU identity under the root in ``folder``."""
+    try:
+        key, cert = (folder / _NV_KEY).read_bytes(), (folder / _NV_CERT).read_bytes()
+    except OSError:
+        raise ConfigError(f"emulated NVIDIA root not readable under {folder}") from None
+    return EmulatedGpu.from_root(key, cert, not_before=VENDOR_EPOCH, devtools=devtools)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,3 +293,7 @@ class TsmHardware:
         return tdx_evidence(
             node_key, timestamp=now, collateral=self.endorsement, nonce=extra, root=self.root
         )
+
+    def gpu_document(self, _evidence: Evidence) -> dict[str, str] | None:
+        """GPU evidence on real hardware is not produced yet (docs/attestation.md)."""
+        return None

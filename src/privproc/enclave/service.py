@@ -36,6 +36,8 @@ def make_hardware(
     launch_digest: str | None = None,
     endorsement: Path | None = None,
     tsm_root: Path | None = None,
+    emulated_gpu: Path | None = None,
+    gpu_devtools: bool = False,
 ) -> NodeHardware:
     """The node's hardware for ``platform`` (:data:`~privproc.enclave.platform.NODE_PLATFORMS`)."""
     from privproc.enclave import platform as hw
@@ -64,6 +66,9 @@ def make_hardware(
             tcb=hw.NODE_TCB if tcb is None else hw.parse_tcb(tcb),
             launch_digest=digest,
             debug=debug,
+            gpu=None
+            if emulated_gpu is None
+            else hw.load_emulated_gpu(emulated_gpu, devtools=gpu_devtools),
         )
     if platform in ("sev-snp", "tdx"):
         if debug or tcb is not None or launch_digest is not None:
@@ -100,6 +105,8 @@ def run_node(
     tsm_root: Path | None = None,
     ledger: str | None = None,
     checkpoint_refresh: float = 30.0,
+    emulated_gpu: Path | None = None,
+    gpu_devtools: bool = False,
 ) -> None:
     """Run one node until interrupted (``ledger``: bind its witnessed checkpoints)."""
     import logging
@@ -130,6 +137,8 @@ def run_node(
         launch_digest=launch_digest,
         endorsement=endorsement,
         tsm_root=tsm_root,
+        emulated_gpu=emulated_gpu,
+        gpu_devtools=gpu_devtools,
     )
     backend = load_default_backend()
     logging.getLogger("privproc.enclave").info("model loaded")
