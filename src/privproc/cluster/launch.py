@@ -114,6 +114,8 @@ class ClusterSpec:
     lying_nodes: int = 0
     #: Nodes that fetch the witnessed checkpoint once and never again (stale binding).
     stale_nodes: int = 0
+    #: Nodes whose emulated GPU runs in devtools mode (``sev-snp+nvidia-cc-emulated``).
+    gpu_devtools_nodes: int = 0
     #: The device's ``evidence_checkpoint_max_age``; it must exceed the nodes'
     #: ``evidence_refresh + checkpoint_refresh``.
     evidence_checkpoint_max_age: int = 600
@@ -140,6 +142,8 @@ class ClusterSpec:
             raise ConfigError(f"cluster: platform must be one of {', '.join(CLUSTER_PLATFORMS)}")
         if self.platform == "simulated" and (self.low_tcb_nodes or self.lying_nodes):
             raise ConfigError("cluster: low-TCB and lying nodes need sev-snp-emulated")
+        if self.gpu_devtools_nodes and self.platform != "sev-snp+nvidia-cc-emulated":
+            raise ConfigError("cluster: GPU devtools nodes need sev-snp+nvidia-cc-emulated")
         if self.min_nodes < 1 or self.nodes < self.min_nodes:
             raise ConfigError(
                 f"cluster: at least {self.min_nodes} released nodes (the device's min_nodes),"
@@ -423,7 +427,8 @@ class Cluster:
         debug_end = rogue_end + self.spec.debug_nodes
         low_end = debug_end + self.spec.low_tcb_nodes
         lying_end = low_end + self.spec.lying_nodes
-        total = lying_end + self.spec.stale_nodes
+        stale_end = lying_end + self.spec.stale_nodes
+        total = stale_end + self.spec.gpu_devtools_nodes
         for i in range(1, total + 1):
             name = f"enclave-{i}"
             # The node's own entry point: it loads no CLI code (docs/attestation.md).
@@ -444,6 +449,8 @@ class Cluster:
                 args += ["--platform", "sev-snp-emulated", "--emulated-amd", str(amd)]
             if self.spec.platform == "sev-snp+nvidia-cc-emulated":
                 args += ["--emulated-gpu", str(platform / EMULATED_NVIDIA_DIR)]
+                if i > stale_end:
+                    args += ["--gpu-devtools"]
             else:
                 args += ["--platform-seed", str(seed)]
             if released < i <= rogue_end:
@@ -454,7 +461,7 @@ class Cluster:
                 args += ["--tcb", LOW_TCB]
             elif low_end < i <= lying_end:
                 args += ["--launch-digest", OTHER_LAUNCH_DIGEST]
-            refresh = 86400.0 if i > lying_end else self.spec.checkpoint_refresh
+            refresh = 86400.0 if lying_end < i <= stale_end else self.spec.checkpoint_refresh
             args += ["--checkpoint-refresh", str(refresh)]
             nodes.append(
                 self._spawn(name, args, free_port(), "/evidence", module="privproc.enclave")
