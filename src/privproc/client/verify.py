@@ -69,6 +69,7 @@ from privproc.errors import (
     LedgerError,
     MisuseError,
     PrivprocError,
+    ProofError,
     VerificationError,
 )
 from privproc.ledger.checkpoint import Checkpoint
@@ -81,14 +82,13 @@ from privproc.ledger.keyconsistency import (
 )
 from privproc.ledger.merkle import leaf_hash, root_from_leaf_hashes
 from privproc.ledger.note import Ed25519Verifier
-from privproc.ledger.records import ReleaseRecord, RevocationRecord, decode_record
+from privproc.ledger.records import Record, ReleaseRecord, RevocationRecord, decode_record
 from privproc.ledger.verifier import (
     InclusionBundle,
     TrustPolicy,
     check_consistency,
     verify_checkpoint,
     verify_not_revoked,
-    verify_record,
 )
 
 __all__ = [
@@ -370,12 +370,36 @@ class _Log:
     Remembers the targets found not revoked, so nodes of one release cost one pass.
     """
 
-    __slots__ = ("_clear", "checkpoint", "entries")
+    __slots__ = ("_clear", "_records", "checkpoint", "entries")
 
     def __init__(self, checkpoint: Checkpoint, entries: tuple[bytes, ...]) -> None:
         self.checkpoint = checkpoint
         self.entries = entries
         self._clear: set[tuple[str, bytes]] = set()
+        self._records: dict[int, Record] = {}
+
+    def record(self, trust: Trust, bundle: InclusionBundle) -> tuple[Record, int]:
+        """The publisher-signed record a node's proof names, and its index.
+
+        The bundle is against the checkpoint already verified (``_same_checkpoint``) and
+        the device holds every entry of it, hashed to its root, so inclusion is the
+        entry at that index being the proof's entry (``merkle.inclusion.root`` if not);
+        the record's signature is checked once per index (nodes of one release share it).
+        """
+        index = bundle.index
+        if not 0 <= index < len(self.entries) or self.entries[index] != bundle.entry:
+            raise ProofError(
+                "merkle.inclusion.root",
+                "the proof's entry is not the log's entry at its index",
+                expected=f"entry {index} of {len(self.entries)}",
+            )
+        if index not in self._records:
+            try:
+                signed = decode_record(bundle.entry)
+            except DecodeError as exc:
+                raise LedgerError("record.decode", f"entry is not a record: {exc}") from None
+            self._records[index] = signed.verify(trust.publisher)
+        return self._records[index], index
 
     def not_revoked(self, trust: Trust, *, kind: str, target: bytes, check: str) -> None:
         """Raise LedgerError ``check`` when a publisher-signed revocation names ``target``."""
@@ -665,7 +689,7 @@ def _verify_node(
         )
     bundle = _bundle_of(entry["release"], "release proof")
     _same_checkpoint(bundle, note)
-    record, result = verify_record(bundle, trust.ledger, trust.publisher, now=epoch, seen=None)
+    record, index = log.record(trust, bundle)
     if not isinstance(record, ReleaseRecord):
         raise LedgerError("release.record", "the ledger entry is not a release record")
     released = record.measurement_for(record.cpu_platform)
@@ -677,7 +701,7 @@ def _verify_node(
             name,
             "release.ledger",
             True,
-            f"{record.component} {record.version} at index {result.index}",
+            f"{record.component} {record.version} at index {index}",
         )
     )
     policy = _policy_for(record, released, evidence, trust)
@@ -705,5 +729,5 @@ def _verify_node(
         )
     )
     return TrustedNode(
-        name, verified.node_key, verified.measurement, result.index, record.version, verified
+        name, verified.node_key, verified.measurement, index, record.version, verified
     )
