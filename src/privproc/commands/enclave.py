@@ -48,6 +48,12 @@ def register(app: typer.Typer) -> None:
         checkpoint_refresh: Annotated[
             float, typer.Option(help="Seconds between checkpoint fetches.")
         ] = 30.0,
+        emulated_gpu: Annotated[
+            Path | None, typer.Option(help="Folder of the emulated NVIDIA root: attach an H100.")
+        ] = None,
+        gpu_devtools: Annotated[
+            bool, typer.Option("--gpu-devtools", help="Emulated GPU in devtools mode.")
+        ] = False,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
         config: Annotated[Path | None, typer.Option(help="Release config (measured).")] = None,
@@ -80,4 +86,6 @@ def register(app: typer.Typer) -> None:
             tsm_root=tsm_root,
             ledger=ledger,
             checkpoint_refresh=checkpoint_refresh,
+            emulated_gpu=emulated_gpu,
+            gpu_devtools=gpu_devtools,
         )
