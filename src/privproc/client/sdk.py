@@ -97,17 +97,7 @@ class Device:
         )
         self._verified: VerifiedDirectory | None = None
         self._seen = SeenCheckpointStore(home / "seen-checkpoint")
-        self.trust = Trust.from_keys(
-            vendor_roots=config.roots_der(),
-            log_vkey=config.log_vkey,
-            witness_vkeys=config.witness_vkeys,
-            quorum=config.quorum,
-            publisher_vkey=config.publisher_vkey,
-            evidence_max_age=config.evidence_max_age,
-            cosignature_max_age=config.cosignature_max_age,
-            cosignature_max_skew=config.cosignature_max_skew,
-            min_nodes=config.min_nodes,
-        )
+        self.trust = Trust.from_config(config)
 
     def close(self) -> None:
         """Release the network clients."""

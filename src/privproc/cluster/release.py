@@ -21,7 +21,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from privproc import __version__
-from privproc.attestation import measure_release
+from privproc.attestation import Tcb, measure_release
 from privproc.attestation.measure import model_digest
 from privproc.errors import MisuseError
 from privproc.ledger.records import ReleaseRecord, RevocationRecord, encode_record, sign_record
@@ -64,19 +64,34 @@ def record_release(
     *,
     config: bytes = b"",
     source_revision: str = "0" * 40,
+    platform: str = "simulated",
+    min_tcb: Tcb | None = None,
+    gpu_rims: tuple[tuple[int, bytes], ...] = (),
     generative_model: Path | None = None,
 ) -> Release:
-    """Measure, sign and append the release record; return its index. With
-    ``generative_model`` (a GGUF file) the record's ``model_digest`` is its SHA-256."""
+    """Measure, sign and append the release record; return its index.
+
+    ``platform``: the release record's platform (``simulated`` or ``sev-snp``); for
+    ``sev-snp`` the measurement is the launch digest the (emulated) AMD-SP reports,
+    which for the emulated platform is :func:`measure` of the release
+    (docs/attestation.md, "Measurement"). ``min_tcb``: the lowest TCB devices accept.
+    ``gpu_rims``: for ``+nvidia-cc``, the GPU's reference digests (index, SHA-384).
+    ``generative_model``: the GGUF file the release's nodes serve (``--model``): measured,
+    and the record's ``model_digest`` is its SHA-256.
+    """
     measurement = measure(config, generative_model)
+    cpu = platform.split("+", 1)[0]
     record = ReleaseRecord(
         component=COMPONENT,
         version=__version__,
-        measurements=(("simulated", measurement),),
+        measurements=((cpu, measurement),),
         source_revision=source_revision,
         recipe_digest=hashlib.sha256(_RECIPE).digest(),
         model_digest=_model_digest(generative_model),
         issued_at=int(time.time()),
+        platform=platform,
+        min_tcb=min_tcb,
+        gpu_rims=gpu_rims,
     )
     name, key = publisher
     with LedgerClient(ledger_url, token=ledger_token) as client:

@@ -23,8 +23,37 @@ def register(app: typer.Typer) -> None:
         node_id: Annotated[str, typer.Option("--node-id", help="This node's name.")],
         home: Annotated[Path, typer.Option(help="The node's folder (the node writes nothing).")],
         platform_seed: Annotated[
-            Path, typer.Option(help="Seed file of the simulated hardware vendor.")
-        ],
+            Path | None, typer.Option(help="Seed file of the simulated hardware vendor.")
+        ] = None,
+        platform: Annotated[
+            str, typer.Option(help="simulated, sev-snp-emulated, sev-snp or tdx.")
+        ] = "simulated",
+        emulated_amd: Annotated[
+            Path | None, typer.Option(help="Folder of the emulated AMD's keys.")
+        ] = None,
+        tcb: Annotated[
+            str | None, typer.Option(help="Emulated TCB, e.g. bl=4,tee=0,snp=22,ucode=213.")
+        ] = None,
+        launch_digest: Annotated[
+            str | None, typer.Option(help="Emulated launch digest (hex, 48 bytes).")
+        ] = None,
+        endorsement: Annotated[
+            Path | None,
+            typer.Option(help="Fetched at boot: VCEK DER (sev-snp) or collateral JSON (tdx)."),
+        ] = None,
+        tsm_root: Annotated[Path | None, typer.Option(help="configfs-tsm report folder.")] = None,
+        ledger: Annotated[
+            str | None, typer.Option(help="Ledger URL: bind its witnessed checkpoints.")
+        ] = None,
+        checkpoint_refresh: Annotated[
+            float, typer.Option(help="Seconds between checkpoint fetches.")
+        ] = 30.0,
+        emulated_gpu: Annotated[
+            Path | None, typer.Option(help="Folder of the emulated NVIDIA root: attach an H100.")
+        ] = None,
+        gpu_devtools: Annotated[
+            bool, typer.Option("--gpu-devtools", help="Emulated GPU in devtools mode.")
+        ] = False,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
         config: Annotated[Path | None, typer.Option(help="Release config (measured).")] = None,
@@ -67,4 +96,14 @@ def register(app: typer.Typer) -> None:
             inference_model=inference_model,
             llama_python=llama_python,
             timeout=timeout,
+            platform=platform,
+            emulated_amd=emulated_amd,
+            tcb=tcb,
+            launch_digest=launch_digest,
+            endorsement=endorsement,
+            tsm_root=tsm_root,
+            ledger=ledger,
+            checkpoint_refresh=checkpoint_refresh,
+            emulated_gpu=emulated_gpu,
+            gpu_devtools=gpu_devtools,
         )

@@ -17,6 +17,9 @@ def register(app: typer.Typer) -> None:
         *,
         nodes: Annotated[int, typer.Option(help="Enclave nodes running the released code.")] = 3,
         k: Annotated[int, typer.Option(help="Candidate nodes per request.")] = 2,
+        platform: Annotated[
+            str, typer.Option(help="simulated, sev-snp-emulated or sev-snp+nvidia-cc-emulated.")
+        ] = "simulated",
         as_json: Annotated[
             bool,
             typer.Option(
@@ -50,6 +53,7 @@ def register(app: typer.Typer) -> None:
         spec = ClusterSpec(
             nodes=nodes,
             k=k,
+            platform=platform,
             model=model,
             llama_python=llama_python,
             request_timeout=60.0 if model is None else 600.0,
@@ -64,6 +68,7 @@ def register(app: typer.Typer) -> None:
                     "home": str(home),
                     "client_config": str(home / "client" / "config.json"),
                     "parties": parties,
+                    "platform": platform,
                     "release": None
                     if release is None
                     else {

@@ -1,10 +1,19 @@
-"""The enclave node service: ``GET /evidence``, ``POST /process`` (docs/e2e.md).
+"""The enclave node service: ``GET /evidence``, ``GET /attestation``, ``POST /process``.
+
+(docs/e2e.md, docs/attestation.md "Fresh evidence".)
 
 The warm parent holds the model and the key ring in memory; every sealed
 request runs in a fresh forked child (:mod:`.worker`) that unwraps the data key,
 runs the feature, seals the answer and exits. Evidence binding the current key
-is remade on rotation and every ``evidence_refresh`` seconds. The node writes
-nothing to disk and logs only allow-listed events (:mod:`.logfilter`).
+is remade on rotation, every ``evidence_refresh`` seconds, and whenever the node
+sees the log grow: with a ledger URL, the node fetches the ledger's newest witnessed
+checkpoint (``GET /checkpoint``) every ``checkpoint_refresh`` seconds and binds
+SHA-256 of the newest note it has into the report data of every evidence it makes
+(``freshness_value(now, SHA-256(note))``), so its evidence provably is not older than
+a checkpoint the witnesses cosigned: it cannot be signed in advance. ``GET
+/attestation?nonce=HEX`` makes evidence on demand whose freshness carries the
+caller's nonce (16..64 bytes), for auditors. The node writes nothing to disk and
+logs only allow-listed events (:mod:`.logfilter`).
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -28,9 +38,9 @@ from privproc._http import error_boundary, read_body
 from privproc.attestation import Evidence
 from privproc.enclave.features import run_feature
 from privproc.enclave.keys import KeyRing, KeyState
-from privproc.enclave.platform import Hardware
+from privproc.enclave.platform import NodeHardware
 from privproc.enclave.worker import ForkRunner
-from privproc.errors import MediaTypeError, PrivprocError, UnknownKeyError
+from privproc.errors import DecodeError, MediaTypeError, PrivprocError, UnknownKeyError
 from privproc.hpke import PrivateKey
 from privproc.limits import MAX_SEALED_REQUEST
 from privproc.sealed import generate_node_key, open_request, parse_header
@@ -50,7 +60,7 @@ class Node:
     def __init__(
         self,
         node_id: str,
-        hardware: Hardware,
+        hardware: NodeHardware,
         backend: Backend,
         *,
         key_lifetime: float = 3600.0,
@@ -71,9 +81,27 @@ class Node:
         self._refresh = evidence_refresh
         self._clock = clock
         self._evidence: Evidence | None = None
+        self._gpu: dict[str, str] | None = None
         self._evidence_at = 0.0
+        #: The witnessed checkpoint note the current evidence binds (None: none yet).
+        self.witnessed: bytes | None = None
+        #: The newest note fetched; bound the next time evidence is made.
+        self._latest: bytes | None = None
         self.runner = ForkRunner(timeout=timeout)
         self.tick()
+
+    def bind_checkpoint(self, note: bytes) -> None:
+        """Take a newly fetched witnessed checkpoint note.
+
+        Evidence is remade at once when the note is of another log size than the one
+        bound (the log grew) or none is bound yet; otherwise (the same checkpoint,
+        cosigned again) it is bound at the next scheduled refresh, so the bound note
+        is never older than ``evidence_refresh`` plus the fetch interval.
+        """
+        self._latest = note
+        if self.witnessed is None or _note_size(note) != _note_size(self.witnessed):
+            self._evidence = None
+            self.tick()
 
     def tick(self) -> None:
         """Apply the key schedule; remake evidence on rotation or when due."""
@@ -87,9 +115,12 @@ class Node:
             _log.info("key destroyed")
         if self._evidence is None or now - self._evidence_at >= self._refresh:
             key = self.ring.current()
+            self.witnessed = self._latest
+            extra = b"" if self.witnessed is None else hashlib.sha256(self.witnessed).digest()
             self._evidence = self.hardware.evidence(
-                key.public_key, datetime.fromtimestamp(now, UTC)
+                key.public_key, datetime.fromtimestamp(now, UTC), extra
             )
+            self._gpu = self.hardware.gpu_document(self._evidence)
             self._evidence_at = now
             _log.info("evidence refreshed")
 
@@ -107,6 +138,24 @@ class Node:
                 "measurement": self.hardware.measurement.hex(),
                 "evidence": base64.b64encode(evidence.encode()).decode(),
                 "model_digest": self.model_digest.hex(),
+                "witnessed": None if self.witnessed is None else self.witnessed.decode(),
+                "gpu": self._gpu,
+            },
+            sort_keys=True,
+        ).encode()
+
+    def attestation_document(self, nonce: bytes) -> bytes:
+        """Evidence made now for the current key, its freshness carrying ``nonce`` (JSON)."""
+        if not 16 <= len(nonce) <= 64:
+            raise DecodeError("nonce must be 16..64 bytes")
+        key = self.ring.current()
+        evidence = self.hardware.evidence(key.public_key, datetime.now(UTC), nonce)
+        return json.dumps(
+            {
+                "node": self.node_id,
+                "public_key": base64.b64encode(key.public_key).decode(),
+                "measurement": self.hardware.measurement.hex(),
+                "evidence": base64.b64encode(evidence.encode()).decode(),
             },
             sort_keys=True,
         ).encode()
@@ -135,8 +184,43 @@ class Node:
         return await self.runner.run(handle, data)
 
 
-def create_app(node: Node, *, tick_every: float = 1.0) -> Starlette:
-    """The node's ASGI app."""
+def _note_size(note: bytes) -> bytes:
+    """The tree size line of a C2SP checkpoint note (its second line), as bytes."""
+    lines = note.split(b"\n", 2)
+    return lines[1] if len(lines) > 2 else b""
+
+
+async def _checkpoints(node: Node, ledger: str, every: float) -> None:
+    """Fetch the ledger's newest witnessed checkpoint and bind it (supervised loop).
+
+    Until the first success it retries every second; after that every ``every``
+    seconds. A failure is logged and retried, never fatal.
+    """
+    import httpx
+
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        while True:
+            try:
+                r = await client.get(ledger.rstrip("/") + "/checkpoint")
+                if r.status_code == 200:
+                    if r.content != node.witnessed:
+                        node.bind_checkpoint(r.content)
+                        _log.info("checkpoint fetched")
+                else:
+                    _log.warning("checkpoint fetch status=%s", r.status_code)
+            except httpx.HTTPError as exc:
+                _log.warning("checkpoint fetch failed=%s", type(exc).__name__.lower())
+            await asyncio.sleep(every if node.witnessed is not None else 1.0)
+
+
+def create_app(
+    node: Node,
+    *,
+    tick_every: float = 1.0,
+    ledger: str | None = None,
+    checkpoint_refresh: float = 30.0,
+) -> Starlette:
+    """The node's ASGI app; with ``ledger``, evidence binds its witnessed checkpoints."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -145,15 +229,18 @@ def create_app(node: Node, *, tick_every: float = 1.0) -> Starlette:
                 await asyncio.sleep(tick_every)
                 node.tick()
 
-        task = asyncio.create_task(ticker())
+        tasks = [asyncio.create_task(ticker())]
+        if ledger is not None:
+            tasks.append(asyncio.create_task(_checkpoints(node, ledger, checkpoint_refresh)))
         _log.info("node started")
         try:
             yield
         finally:
             _log.info("node stopping")
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             node.ring.destroy_all(time.time())
 
     @error_boundary
@@ -178,12 +265,25 @@ def create_app(node: Node, *, tick_every: float = 1.0) -> Starlette:
         _log.info("request done status=%s", 200)
         return Response(answer, media_type=SEALED_MEDIA)
 
+    @error_boundary
+    async def attestation(request: Request) -> Response:
+        try:
+            nonce = bytes.fromhex(request.query_params.get("nonce", ""))
+        except ValueError:
+            raise DecodeError("nonce must be hex") from None
+        return Response(
+            node.attestation_document(nonce),
+            media_type="application/json",
+            headers={"cache-control": "no-store"},
+        )
+
     async def health(_request: Request) -> Response:
         return Response("ok\n", media_type="text/plain")
 
     return Starlette(
         routes=[
             Route("/evidence", evidence, methods=["GET"]),
+            Route("/attestation", attestation, methods=["GET"]),
             Route("/process", process, methods=["POST"]),
             Route("/healthz", health, methods=["GET"]),
         ],
