@@ -74,6 +74,7 @@ from privproc.client.tokens import IssuerTokens
 from privproc.cluster.demo import GROUP_CHAT
 from privproc.cluster.launch import Cluster, ClusterSpec, free_port
 from privproc.enclave.features import run_feature
+from privproc.enclave.hugepages import place_on_huge_pages
 from privproc.enclave.node import Node
 from privproc.enclave.platform import Hardware, load_vendor
 from privproc.enclave.worker import ForkRunner
@@ -432,6 +433,7 @@ def _node_costs(root: Path, backend: Any, payloads: dict[str, bytes]) -> dict[st
 def run() -> list[Row]:
     rows: list[Row] = []
     backend = load_default_backend()
+    place_on_huge_pages(backend)  # as the node does (enclave.service)
     chats = {name: _workload(name) for name in SEQUENTIAL}
     payloads = {name: _payload(chat) for name, chat in chats.items()}
     expected = {name: json.loads(run_feature(p, backend)) for name, p in payloads.items()}

@@ -46,6 +46,7 @@ def run_node(
     import uvicorn
 
     from privproc.attestation import measure_release
+    from privproc.enclave.hugepages import place_on_huge_pages
     from privproc.enclave.node import Node, create_app
     from privproc.enclave.platform import Hardware, load_vendor
     from privproc.workloads import load_default_backend
@@ -54,6 +55,7 @@ def run_node(
     measurement = measure_release(model_dir=model_dir(), config=release_config(config))
     hardware = Hardware.for_node(load_vendor(platform_seed), node_id, measurement, debug=debug)
     backend = load_default_backend()
+    place_on_huge_pages(backend)  # cheap forks of the warm parent (enclave.hugepages)
     logging.getLogger("privproc.enclave").info("model loaded")
     node = Node(
         node_id,
