@@ -3,8 +3,11 @@
 (docs/e2e.md, docs/attestation.md "Fresh evidence".)
 
 The warm parent holds the model and the key ring in memory; every sealed
-request runs in a fresh forked child (:mod:`.worker`) that unwraps the data key,
-runs the feature, seals the answer and exits. Evidence binding the current key
+request runs in a fresh child that unwraps the data key, runs the feature, seals
+the answer and exits. Children are forked ahead of their request, per node key
+(:mod:`.prefork`; which children a key's state allows is the table
+:data:`~privproc.enclave.keys.POOL_POLICY`), so the fork and the reap are off the
+request's path; each child serves exactly one request. Evidence binding the current key
 is remade on rotation, every ``evidence_refresh`` seconds, and whenever the node
 sees the log grow: with a ledger URL, the node fetches the ledger's newest witnessed
 checkpoint (``GET /checkpoint``) every ``checkpoint_refresh`` seconds and binds
@@ -37,9 +40,10 @@ from starlette.routing import Route
 from privproc._http import error_boundary, read_body
 from privproc.attestation import Evidence
 from privproc.enclave.features import run_feature
-from privproc.enclave.keys import KeyRing, KeyState
+from privproc.enclave.keys import POOL_POLICY, KeyRing, KeyState, PoolPolicy
 from privproc.enclave.platform import NodeHardware
-from privproc.enclave.worker import ForkRunner
+from privproc.enclave.prefork import PreforkPool
+from privproc.enclave.worker import Handler
 from privproc.errors import DecodeError, MediaTypeError, PrivprocError, UnknownKeyError
 from privproc.hpke import PrivateKey
 from privproc.limits import MAX_SEALED_REQUEST
@@ -52,6 +56,7 @@ __all__ = ["SEALED_MEDIA", "Node", "create_app"]
 SEALED_MEDIA = "application/privproc-sealed"
 
 _log = logging.getLogger("privproc.enclave")
+_USABLE = (KeyState.PUBLISHED, KeyState.RETIRING)
 
 
 class Node:
@@ -67,6 +72,8 @@ class Node:
         key_grace: float = 600.0,
         evidence_refresh: float = 300.0,
         timeout: float = 60.0,
+        prefork: int = 2,
+        max_children: int = 8,
         clock: Callable[[], float] = time.time,
         model_digest: bytes = bytes(32),
     ) -> None:
@@ -87,7 +94,11 @@ class Node:
         self.witnessed: bytes | None = None
         #: The newest note fetched; bound the next time evidence is made.
         self._latest: bytes | None = None
-        self.runner = ForkRunner(timeout=timeout)
+        self._timeout = timeout
+        self._prefork = prefork
+        self._limit = asyncio.Semaphore(max_children)
+        #: key id -> the request children forked for that key (module docstring).
+        self.pools: dict[bytes, PreforkPool] = {}
         self.tick()
 
     def bind_checkpoint(self, note: bytes) -> None:
@@ -123,6 +134,46 @@ class Node:
             self._gpu = self.hardware.gpu_document(self._evidence)
             self._evidence_at = now
             _log.info("evidence refreshed")
+        self._sync_pools()
+
+    def _sync_pools(self) -> None:
+        """Make the request children match :data:`POOL_POLICY` for every key's state."""
+        states = {v.key_id: v.state for v in self.ring.views()}
+        for key_id in [k for k in self.pools if k not in states]:
+            self.pools.pop(key_id).close()
+        for key_id, state in states.items():
+            policy = POOL_POLICY[state]
+            pool = self.pools.get(key_id)
+            if policy is PoolPolicy.NONE:
+                if pool is not None:
+                    self.pools.pop(key_id).close()
+            elif pool is None:
+                if policy is PoolPolicy.PREFORK:
+                    self.pools[key_id] = self._pool(key_id, self._prefork)
+            else:
+                pool.set_target(self._prefork if policy is PoolPolicy.PREFORK else 0)
+
+    def _pool(self, key_id: bytes, target: int) -> PreforkPool:
+        def prepare() -> Handler:
+            # In the child, right after its fork: drop every other key of its ring copy.
+            self.ring.keep_only(key_id, self._clock())
+            backend = self.backend
+
+            def handle(sealed: bytes) -> bytes:
+                private, public = self._key_for(sealed)
+                opened = open_request(sealed, private, public)
+                return opened.seal_response(run_feature(opened.payload, backend))
+
+            return handle
+
+        pool = PreforkPool(prepare, target=target, timeout=self._timeout)
+        pool.refill()
+        return pool
+
+    def close(self) -> None:
+        """Destroy every key and kill every request child (shutdown)."""
+        self.ring.destroy_all(self._clock())
+        self._sync_pools()
 
     def evidence_document(self) -> bytes:
         """The node's public self-description: its key, evidence and measurement (JSON)."""
@@ -173,15 +224,25 @@ class Node:
         raise UnknownKeyError("no wrap for a key this node holds; refetch the node bundle")
 
     async def process(self, data: bytes) -> bytes:
-        """Open, run and seal one request in a fresh child process."""
-        private, public = self._key_for(data)
-        backend = self.backend
+        """Open, run and seal one request in a fresh child holding only its key."""
+        key_id = self._key_id_for(data)
+        pool = self.pools.get(key_id)
+        if pool is None:  # a retiring key whose idle children were replaced
+            pool = self.pools[key_id] = self._pool(key_id, 0)
+        async with self._limit:
+            return await pool.run(data)
 
-        def handle(sealed: bytes) -> bytes:
-            opened = open_request(sealed, private, public)
-            return opened.seal_response(run_feature(opened.payload, backend))
-
-        return await self.runner.run(handle, data)
+    def _key_id_for(self, data: bytes) -> bytes:
+        header = parse_header(data)
+        usable = {
+            v.key_id
+            for v in self.ring.views()
+            if v.state in (KeyState.PUBLISHED, KeyState.RETIRING)
+        }
+        for key_id in header.key_ids:
+            if key_id in usable:
+                return key_id
+        raise UnknownKeyError("no wrap for a key this node holds; refetch the node bundle")
 
 
 def _note_size(note: bytes) -> bytes:
@@ -241,7 +302,7 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            node.ring.destroy_all(time.time())
+            node.close()
 
     @error_boundary
     async def evidence(_request: Request) -> Response:

@@ -131,6 +131,7 @@ def run_node(
 
     from privproc.attestation import measure_release
     from privproc.attestation.measure import model_digest
+    from privproc.enclave.hugepages import place_on_huge_pages
     from privproc.enclave.node import Node, create_app
     from privproc.workloads import Backend, load_default_backend, model_files
     from privproc.workloads.minilm import model_dir
@@ -155,6 +156,7 @@ def run_node(
         gpu_devtools=gpu_devtools,
     )
     embedded = load_default_backend()
+    place_on_huge_pages(embedded)  # cheap forks of the warm parent (enclave.hugepages)
     backend: Backend = embedded
     generative = None
     if model is not None:
