@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from privproc.consent.home import ConsentHome
+from privproc.consent_service.home import ConsentHome
 
 _real_fdopen = os.fdopen
 

@@ -48,6 +48,7 @@ CORES = (
     "limits.py",
     "problem.py",
     "canonical.py",
+    "keylife.py",
     "attestation",
     "ledger",
     "tokens",

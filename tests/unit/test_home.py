@@ -10,7 +10,7 @@ from privproc import _home
 from privproc._home import default_home, party_home
 from privproc.client import config as client_config
 from privproc.commands import issuer, ledger
-from privproc.consent.home import ConsentHome
+from privproc.consent_service.home import ConsentHome
 
 
 @pytest.mark.parametrize("value", ["", None])

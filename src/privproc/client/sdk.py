@@ -78,7 +78,7 @@ class Device:
         local_address: str | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
-        timeout: float = 60.0,
+        timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.config = config
@@ -90,20 +90,14 @@ class Device:
             raise MisuseError("Device: give a transport or a local address, not both")
         if transport is None and local_address:
             transport = httpx.HTTPTransport(local_address=local_address)
-        self._http = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=config.request_timeout if timeout is None else timeout,
+            follow_redirects=False,
+        )
         self._verified: VerifiedDirectory | None = None
         self._seen = SeenCheckpointStore(home / "seen-checkpoint")
-        self.trust = Trust.from_keys(
-            vendor_roots=config.roots_der(),
-            log_vkey=config.log_vkey,
-            witness_vkeys=config.witness_vkeys,
-            quorum=config.quorum,
-            publisher_vkey=config.publisher_vkey,
-            evidence_max_age=config.evidence_max_age,
-            cosignature_max_age=config.cosignature_max_age,
-            cosignature_max_skew=config.cosignature_max_skew,
-            min_nodes=config.min_nodes,
-        )
+        self.trust = Trust.from_config(config)
 
     def close(self) -> None:
         """Release the network clients."""
@@ -230,6 +224,7 @@ class Device:
             checkpoint_size=verified.checkpoint.size,
             key_config_id=config.key_id,
             key_config_index=verified.key_config.ledger_index,
+            model_digest=node.model_digest.hex(),
         )
         append_report(self.home, entry)
         return Answer(result, entry)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from privproc.client.issuer_http import DeviceIdentity, HttpIssuer
@@ -30,9 +31,17 @@ class IssuerTokens:
     """A token source backed by the issuer: ``take()`` gives one ``Authorization`` value."""
 
     def __init__(
-        self, issuer_url: str, account: str, challenge: TokenChallenge, home: Path
+        self,
+        issuer_url: str,
+        account: str,
+        challenge: TokenChallenge,
+        home: Path,
+        *,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """``transport`` stands in for the network to the issuer (an in-memory harness)."""
         self._home = home
+        self._transport = transport
         self._url = issuer_url
         self._account = account
         self._challenge = challenge
@@ -52,7 +61,9 @@ class IssuerTokens:
                 key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(path.read_text().strip()))
         except (OSError, ValueError):
             raise ConfigError(f"device key unreadable: {path}") from None
-        self._issuer = HttpIssuer(self._url, identity=DeviceIdentity(self._account, key))
+        client = None if self._transport is None else httpx.Client(transport=self._transport)
+        identity = DeviceIdentity(self._account, key)
+        self._issuer = HttpIssuer(self._url, identity=identity, client=client)
         if fresh:
             self._issuer.register()
             self._home.mkdir(parents=True, exist_ok=True)

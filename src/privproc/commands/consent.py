@@ -23,11 +23,11 @@ from privproc.errors import ConfigError
 
 if TYPE_CHECKING:
     from privproc.consent.events import ConsentEvent
-    from privproc.consent.home import ConsentHome
     from privproc.consent.receipt import Receipt
     from privproc.consent.regions import RegionPolicy
     from privproc.consent.store import ConsentStore
     from privproc.consent_service.client import ConsentClient
+    from privproc.consent_service.home import ConsentHome
 
 
 class _Default(StrEnum):
@@ -57,7 +57,7 @@ _DEFAULT = typer.Option(
 
 
 def _home(home: Path | None) -> ConsentHome:
-    from privproc.consent.home import ConsentHome
+    from privproc.consent_service.home import ConsentHome
 
     return ConsentHome.at(home)
 
@@ -156,8 +156,8 @@ def register_account(
             reg = client.register(account, region)
         event, secret = reg.event, reg.secret
     else:
-        from privproc.consent.home import new_secret
         from privproc.consent_service.app import hash_secret
+        from privproc.consent_service.home import new_secret
 
         secret = new_secret()
         with _opened(db, home) as store:

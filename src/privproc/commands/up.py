@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,12 +17,25 @@ def register(app: typer.Typer) -> None:
         *,
         nodes: Annotated[int, typer.Option(help="Enclave nodes running the released code.")] = 3,
         k: Annotated[int, typer.Option(help="Candidate nodes per request.")] = 2,
+        platform: Annotated[
+            str, typer.Option(help="simulated, sev-snp-emulated or sev-snp+nvidia-cc-emulated.")
+        ] = "simulated",
         as_json: Annotated[
             bool,
             typer.Option(
                 "--json", help="Once up, print one JSON line: the home and every party's URL."
             ),
         ] = False,
+        model: Annotated[
+            Path | None,
+            typer.Option(
+                help="A GGUF file every node serves with its own llama.cpp server "
+                "(measured; its SHA-256 is the release's model digest)."
+            ),
+        ] = None,
+        llama_python: Annotated[
+            str | None, typer.Option(help="The Python with llama-cpp-python.")
+        ] = None,
     ) -> None:
         """Start the ledger, 2 witnesses, issuer, nodes, gateway, directory and relay."""
         import signal
@@ -36,7 +50,15 @@ def register(app: typer.Typer) -> None:
         home = privproc_home()
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        cluster = Cluster(home, ClusterSpec(nodes=nodes, k=k), progress=console.print)
+        spec = ClusterSpec(
+            nodes=nodes,
+            k=k,
+            platform=platform,
+            model=model,
+            llama_python=llama_python,
+            request_timeout=60.0 if model is None else 600.0,
+        )
+        cluster = Cluster(home, spec, progress=console.print)
         try:
             cluster.start()
             if as_json:
@@ -46,9 +68,14 @@ def register(app: typer.Typer) -> None:
                     "home": str(home),
                     "client_config": str(home / "client" / "config.json"),
                     "parties": parties,
+                    "platform": platform,
                     "release": None
                     if release is None
-                    else {"measurement": release.measurement.hex(), "index": release.index},
+                    else {
+                        "measurement": release.measurement.hex(),
+                        "index": release.index,
+                        "model_digest": release.model_digest.hex(),
+                    },
                 }
                 typer.echo(json.dumps(up_doc, sort_keys=True))
             console.print(f"[bold green]privproc is up[/] under {home}; Ctrl-C stops every party")

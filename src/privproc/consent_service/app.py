@@ -45,10 +45,10 @@ from privproc.consent.events import (
     format_time,
     loads_strict,
 )
-from privproc.consent.home import new_secret
 from privproc.consent.receipt import b64url, issue_receipt, key_id
 from privproc.consent.regions import ASK_REQUIRED, RegionPolicy
 from privproc.consent.store import ConsentStore
+from privproc.consent_service.home import new_secret
 from privproc.errors import AuthError, DecodeError, NotFoundError
 
 __all__ = ["MAX_LOOKUP", "create_app", "hash_secret", "status_json"]

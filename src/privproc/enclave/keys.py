@@ -1,4 +1,4 @@
-"""The node key lifecycle as a table (STYLE.md §10), and the in-memory key ring.
+"""The node key lifecycle (the one table of :mod:`privproc.keylife`), and the in-memory key ring.
 
 ::
 
@@ -21,6 +21,30 @@ its bytes (tests/unit/enclave/test_key_destruction.py scans the process for them
 Python ``bytes`` cannot be wiped, which is why the ring refuses them. The only other
 copy is a forked request child's (it inherits the object and exits). A caller that
 keeps a reference keeps the key alive: nothing in the node does.
+
+Request children forked ahead of their request (:mod:`.prefork`, issue 18) hold keys
+too, so their life is tied to the key's here, in two more tables:
+
+=========== ============================================================================
+key state   request children holding it (:data:`POOL_POLICY`)
+=========== ============================================================================
+generated   none: no child is forked for a key that is not yet published
+published   ``prefork`` idle children, each forked *after* the key was published; a
+            child holds this one node key (it drops every other right after its fork)
+retiring    none idle: rotation kills the idle children (children forked before a
+            rotation never serve the new key); a request sealed to the old key forks
+            its own child holding only that key
+destroyed   none: every child holding it is killed, serving ones included
+=========== ============================================================================
+
+A child's own life (:data:`CHILD_TRANSITIONS`)::
+
+    forked --ready--> ready --take--> serving --answer--> exited
+       \\____________take_____________^    \\--fail--> killed
+    forked --fail--> killed    forked|ready --retire|destroy--> killed
+    serving --destroy--> killed
+
+It serves exactly one request: ``take`` leaves ``ready`` once and nothing leads back.
 """
 
 from __future__ import annotations
@@ -31,31 +55,64 @@ from dataclasses import dataclass
 
 from privproc.errors import MisuseError, UnknownKeyError
 from privproc.hpke import PrivateKey
+from privproc.keylife import TRANSITIONS, USABLE, KeyState
+from privproc.keylife import step as _next
 from privproc.sealed import node_key_id
 
-__all__ = ["TRANSITIONS", "KeyRing", "KeyState", "NodeKeyView", "key_id_of"]
+__all__ = [
+    "CHILD_TRANSITIONS",
+    "POOL_POLICY",
+    "TRANSITIONS",
+    "ChildState",
+    "KeyRing",
+    "KeyState",
+    "NodeKeyView",
+    "PoolPolicy",
+    "key_id_of",
+]
 
 
-class KeyState(enum.Enum):
-    """Where a node key is in its life."""
+class PoolPolicy(enum.Enum):
+    """Which request children may hold a key in a given state."""
 
-    GENERATED = "generated"
-    PUBLISHED = "published"
-    RETIRING = "retiring"
-    DESTROYED = "destroyed"
+    NONE = "none"
+    PREFORK = "prefork"
+    ON_DEMAND = "on-demand"
 
 
-#: (state, event) -> next state. Anything not listed is a MisuseError.
-TRANSITIONS: dict[tuple[KeyState, str], KeyState] = {
-    (KeyState.GENERATED, "publish"): KeyState.PUBLISHED,
-    (KeyState.GENERATED, "destroy"): KeyState.DESTROYED,
-    (KeyState.PUBLISHED, "retire"): KeyState.RETIRING,
-    (KeyState.PUBLISHED, "destroy"): KeyState.DESTROYED,
-    (KeyState.RETIRING, "destroy"): KeyState.DESTROYED,
+#: key state -> request children allowed to hold the key (module docstring).
+POOL_POLICY: dict[KeyState, PoolPolicy] = {
+    KeyState.GENERATED: PoolPolicy.NONE,
+    KeyState.PUBLISHED: PoolPolicy.PREFORK,
+    KeyState.RETIRING: PoolPolicy.ON_DEMAND,
+    KeyState.DESTROYED: PoolPolicy.NONE,
 }
 
-#: States in which a key opens requests.
-_USABLE = frozenset({KeyState.PUBLISHED, KeyState.RETIRING})
+
+class ChildState(enum.Enum):
+    """Where a request child forked ahead of its request is in its life."""
+
+    FORKED = "forked"
+    READY = "ready"
+    SERVING = "serving"
+    EXITED = "exited"
+    KILLED = "killed"
+
+
+#: (child state, event) -> next state; anything else is a MisuseError (module docstring).
+CHILD_TRANSITIONS: dict[tuple[ChildState, str], ChildState] = {
+    (ChildState.FORKED, "ready"): ChildState.READY,
+    (ChildState.FORKED, "take"): ChildState.SERVING,
+    (ChildState.READY, "take"): ChildState.SERVING,
+    (ChildState.SERVING, "answer"): ChildState.EXITED,
+    (ChildState.SERVING, "fail"): ChildState.KILLED,
+    (ChildState.SERVING, "destroy"): ChildState.KILLED,
+    (ChildState.FORKED, "fail"): ChildState.KILLED,
+    (ChildState.FORKED, "retire"): ChildState.KILLED,
+    (ChildState.READY, "retire"): ChildState.KILLED,
+    (ChildState.FORKED, "destroy"): ChildState.KILLED,
+    (ChildState.READY, "destroy"): ChildState.KILLED,
+}
 
 
 def key_id_of(public_key: bytes) -> bytes:
@@ -88,9 +145,7 @@ class _Key:
         self.changed = now
 
     def step(self, event: str, now: float) -> None:
-        nxt = TRANSITIONS.get((self.state, event))
-        if nxt is None:
-            raise MisuseError(f"key lifecycle: no '{event}' from {self.state.value}")
+        nxt = _next(self.state, event)
         if nxt is KeyState.DESTROYED:
             self.private = None  # the last reference: OpenSSL frees and clears the key
         self.state = nxt
@@ -146,6 +201,13 @@ class KeyRing:
         ][-8:]
         return changed
 
+    def keep_only(self, key_id: bytes, now: float) -> None:
+        """Destroy every key but ``key_id`` (a request child's copy of the ring, right
+        after its fork: the child holds no key it does not need)."""
+        for key in self._keys:
+            if key.key_id != key_id and key.state is not KeyState.DESTROYED:
+                key.step("destroy", now)
+
     def destroy_all(self, now: float) -> None:
         """Destroy every key (shutdown)."""
         for key in self._keys:
@@ -171,7 +233,7 @@ class KeyRing:
         The ring's own object, not a copy (module docstring); do not keep it.
         """
         for key in self._keys:
-            if key.key_id == key_id and key.state in _USABLE and key.private is not None:
+            if key.key_id == key_id and key.state in USABLE and key.private is not None:
                 return key.private
         raise UnknownKeyError("no usable node key with that id; refetch the node bundle")
 

@@ -9,10 +9,11 @@ seconds before it starts, which must exceed the devices' cosignature max age plu
 clock skew (rule 4); if recording is late, the next key starts later, never with a
 shorter announcement. Key ids count up modulo 256. Pure: time comes in as ``now``.
 
-Lifecycle of one key, by time::
+Lifecycle of one key, by time (the gateway column of :mod:`privproc.keylife`)::
 
-    made+recorded --(not_before)--> current --(next not_before)--> previous
-        --(not_after)--> dropped (its private key goes with the ServerKey object)
+    generated --(recorded)--> published: announced, current from not_before
+        --(next not_before)--> retiring --(not_after)--> destroyed
+        (dropped; its private key goes with the ServerKey object)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from privproc.errors import MisuseError
+from privproc.keylife import KeyState, window_state
 from privproc.ohttp import KeyConfig, ServerKey, encode_list
 
 __all__ = ["ActiveKey", "GatewayKeys"]
@@ -83,7 +85,7 @@ class GatewayKeys:
         An ``on_new`` that raises leaves the keys as they were (retried next tick).
         """
         self._now = now
-        kept = [k for k in self._keys if k.not_after > now]
+        kept = [k for k, state in self.states(now) if state is not KeyState.DESTROYED]
         changed = len(kept) != len(self._keys)
         # Request handlers read the keys from another thread: replace, never mutate.
         self._keys = kept
@@ -121,6 +123,14 @@ class GatewayKeys:
     def encoded(self) -> bytes:
         """``application/ohttp-keys`` (RFC 9458 §3.2)."""
         return encode_list(self.configs)
+
+    def states(self, now: int) -> list[tuple[ActiveKey, KeyState]]:
+        """Each key with its lifecycle state at ``now`` (:func:`privproc.keylife.window_state`)."""
+        nexts = [*(k.not_before for k in self._keys[1:]), None][: len(self._keys)]
+        return [
+            (k, window_state(now, k.not_before, k.not_after, superseded_at=n))
+            for k, n in zip(self._keys, nexts, strict=True)
+        ]
 
     @property
     def entries(self) -> list[ActiveKey]:

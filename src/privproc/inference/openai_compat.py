@@ -12,6 +12,7 @@ set, else from ``embedder`` (by default the embedded MiniLM).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
@@ -60,16 +61,27 @@ class OpenAICompatible:
         self._embedder = embedder
         self._embedding_model = embedding_model
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._settings = (headers, httpx.Timeout(timeout, connect=connect_timeout), transport)
+        self._pid = 0
+        self._pool: httpx.Client | None = None
+
+    @property
+    def _client(self) -> httpx.Client:
+        """This process's connection pool: a forked request child makes its own rather
+        than share the parent's sockets (an answer could reach the wrong process)."""
+        if self._pool is None or self._pid != os.getpid():
+            headers, timeout, transport = self._settings
+            self._pool = httpx.Client(
+                headers=headers, timeout=timeout, transport=transport, follow_redirects=False
+            )
+            self._pid = os.getpid()
+        return self._pool
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._client.close()
+        if self._pool is not None and self._pid == os.getpid():
+            self._pool.close()
+        self._pool = None
 
     def __enter__(self) -> OpenAICompatible:
         return self

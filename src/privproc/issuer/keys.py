@@ -3,7 +3,8 @@
 Each key lives in ``<home>/keys/<key-id-hex>.pem`` (PKCS#8, mode 0600) next to
 ``<key-id-hex>.json`` (``not-before``, ``not-after``). A key is *active* from its
 ``not-before`` until its ``not-after``; the issuer signs with the newest active
-key and accepts requests for every active one. A new key is made when the newest
+key and accepts requests for every active one (published or retiring in the one
+lifecycle table, :mod:`privproc.keylife`). A new key is made when the newest
 one has less than ``overlap`` seconds left, so for ``overlap`` seconds two keys are
 active and listed: clients holding the old key's directory keep working and
 gateways fetch the new key before the old one retires. Keys whose truncated key
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from privproc.errors import ConfigError, MisuseError
+from privproc.keylife import USABLE, KeyState, window_state
 from privproc.tokens.blind_rsa import PrivateKey
 from privproc.tokens.issuance import IssuerKeyPair
 from privproc.tokens.protocol import TOKEN_TYPE_BLIND_RSA, DirectoryKey
@@ -51,9 +53,15 @@ class IssuerKey:
         """SHA-256 of the token key's SPKI."""
         return self.pair.token_key.key_id
 
+    def state(self, now: float, *, superseded_at: float | None = None) -> KeyState:
+        """Its lifecycle state (the issuer column of :mod:`privproc.keylife`)."""
+        if now < self.not_before:
+            return KeyState.GENERATED
+        return window_state(now, self.not_before, self.not_after, superseded_at=superseded_at)
+
     def active(self, now: float) -> bool:
-        """True while requests for this key are accepted."""
-        return self.not_before <= now < self.not_after
+        """True while requests for this key are accepted (published or retiring)."""
+        return self.state(now) in USABLE
 
     def directory_entry(self) -> DirectoryKey:
         """Its ``token-keys`` entry (RFC 9578 §4)."""
@@ -168,7 +176,7 @@ class KeyRing:
 
     def _prune(self, now: float) -> None:
         """Delete retired keys: their tokens are refused anyway, and a deleted key leaks nothing."""
-        for key in [k for k in self._keys if k.not_after <= now]:
+        for key in [k for k in self._keys if k.state(now) is KeyState.DESTROYED]:
             name = key.key_id.hex()
             for suffix in (".json", ".pem"):
                 with contextlib.suppress(FileNotFoundError):
@@ -188,6 +196,13 @@ class KeyRing:
         """Active keys, newest first (the directory's order of preference)."""
         with self._lock:
             return tuple(k for k in reversed(self._keys) if k.active(now))
+
+    def states(self, now: float) -> list[tuple[IssuerKey, KeyState]]:
+        """Each key on disk with its lifecycle state at ``now``, oldest first."""
+        with self._lock:
+            keys = list(self._keys)
+        nexts = [*(k.not_before for k in keys[1:]), None][: len(keys)]
+        return [(k, k.state(now, superseded_at=n)) for k, n in zip(keys, nexts, strict=True)]
 
     def pairs(self, now: float) -> tuple[IssuerKeyPair, ...]:
         """The key pairs requests may be signed with at ``now``."""
