@@ -79,6 +79,43 @@ def test_happy_path_summary_and_rewrite_through_every_party(path: Harness) -> No
         assert set(rewrites.result["rewrites"]["rewrites"]) == {"professional"}
 
 
+def test_summary_points_carry_their_source_message_indices(path: Harness) -> None:
+    """Issue 14: each point of the answer names the chat messages it came from (what
+    ``privproc summarize --json`` prints under details.points), so the device can show them."""
+    with path.device() as device:
+        summary = device.summarize(Chat.from_json(CHAT)).result["summary"]
+    points = summary["points"]
+    assert points
+    for point in points:
+        assert set(point) == {"sender", "text", "message", "messages", "kind"}
+        assert point["message"] in point["messages"]
+        assert all(CHAT["messages"][i]["unread"] for i in point["messages"])  # type: ignore[index]
+    friday = next(p for p in points if "Friday" in p["text"])
+    assert friday["messages"] == [2]
+    assert friday["sender"] == "Cleo"
+
+
+def test_rewrite_for_an_ai_blocked_chat_is_refused_before_anything_is_sent(path: Harness) -> None:
+    sent: list[bytes] = []
+
+    async def record(request: httpx.Request, onward: Onward) -> httpx.Response:
+        sent.append(request.content)
+        return await onward(request)
+
+    path.relay_to(record)
+    blocked = Chat.from_json({**CHAT, "ai_blocked": True})
+    with path.device() as device, pytest.raises(PolicyError) as info:
+        device.rewrite("can u send me the notes tmrw", ["professional"], chat=blocked)
+    assert info.value.check == "client.ai_blocked"
+    assert sent == []
+    with path.device() as device:  # the same draft for an open chat goes through
+        answer = device.rewrite(
+            "can u send me the notes", ["professional"], chat=Chat.from_json(CHAT)
+        )
+    assert sent
+    assert "professional" in answer.result["rewrites"]["rewrites"]
+
+
 def test_ai_blocked_chat_is_refused_before_anything_is_sent(path: Harness) -> None:
     sent: list[bytes] = []
 

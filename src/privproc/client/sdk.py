@@ -154,8 +154,21 @@ class Device:
             )
         return self._request("summarize", {"feature": "summarize", "chat": chat.to_json()})
 
-    def rewrite(self, draft: str, tones: Sequence[str], language: str | None = None) -> Answer:
-        """Writing suggestions for ``draft`` in each of ``tones``."""
+    def rewrite(
+        self,
+        draft: str,
+        tones: Sequence[str],
+        language: str | None = None,
+        *,
+        chat: Chat | None = None,
+    ) -> Answer:
+        """Writing suggestions for ``draft`` in each of ``tones``. ``chat``, the chat the
+        draft is for, is not sent; if it has Advanced Chat Privacy on (``ai_blocked``) the
+        rewrite is refused before anything leaves the device, as a summary is."""
+        if chat is not None and chat.ai_blocked:
+            raise PolicyError(
+                "client.ai_blocked", "this chat has Advanced Chat Privacy on; nothing was sent"
+            )
         payload = {"feature": "rewrite", "draft": draft, "tones": list(tones), "language": language}
         return self._request("rewrite", payload)
 

@@ -53,13 +53,20 @@ def register(app: typer.Typer) -> None:
         *,
         draft: Annotated[str, typer.Option(help="The draft message.")],
         tone: Annotated[list[str], typer.Option(help="Tone (repeat): professional, friendly, ...")],
+        chat: Annotated[
+            Path | None,
+            typer.Option(
+                help="The chat JSON the draft is for (not sent): refused if ai_blocked is on."
+            ),
+        ] = None,
         as_json: _Json = False,
     ) -> None:
         """Writing suggestions for a draft, privately."""
         from privproc.client.session import open_device
 
+        parsed = _load_chat(chat) if chat is not None else None
         with open_device() as device:
-            answer = device.rewrite(draft, tone)
+            answer = device.rewrite(draft, tone, chat=parsed)
         rewrites = answer.result["rewrites"]
         if as_json:
             typer.echo(
