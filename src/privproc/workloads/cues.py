@@ -26,7 +26,7 @@ from typing import Any
 
 from privproc.errors import ConfigError
 
-__all__ = ["Cues", "all_cues", "cues_for", "languages", "union"]
+__all__ = ["Cues", "all_cues", "cues_for", "languages", "rewrite_tables", "union"]
 
 _WORD_CHARS = r"[\w'\u2019-]+"
 _APOSTROPHE = "['\u2019]"
@@ -196,6 +196,30 @@ def all_cues() -> Mapping[str, Cues]:
             raise ConfigError(f"cue file {entry.name}: language field says {cues.language!r}")
         out[cues.language] = cues
     return out
+
+
+@cache
+def _raw(language: str) -> Mapping[str, Any]:
+    folder = resources.files("privproc.workloads") / "lang"
+    entry = folder / f"{language}.json"
+    if not entry.is_file():
+        return {}
+    try:
+        data = json.loads(entry.read_text(encoding="utf-8"))
+    except ValueError:
+        raise ConfigError(f"cue file is not JSON: {entry.name}") from None
+    return data if isinstance(data, dict) else {}
+
+
+def rewrite_tables(language: str) -> Mapping[str, Any]:
+    """The ``rewrite`` section of ``language``'s cue file (shorthand, slang, contractions,
+    fillers, greetings, polite forms, sign-offs, strings), or {} for a language without
+    one: its rewrites are then the proofread text plus what needs no words."""
+    code = language.split("-", 1)[0].lower()
+    if not code.isalpha():
+        return {}
+    section = _raw(code).get("rewrite", {})
+    return section if isinstance(section, dict) else {}
 
 
 def languages() -> tuple[str, ...]:

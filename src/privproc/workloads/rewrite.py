@@ -2,19 +2,28 @@
 
 The embedded default is rule-based and deterministic, so it keeps the draft's
 meaning, names, numbers and language by construction: it never touches a
-capitalised word (a name), a word with a digit, a link, a mention or an emoji.
+capitalised word inside a sentence (a name), a word with a digit, a link, a mention
+or an emoji (text-speak like "b4" is replaced only as a whole token). Every word list
+is data: the ``rewrite`` section of the language's cue file, ``workloads/lang/xx.json``
+(:func:`privproc.workloads.cues.rewrite_tables`); a language without one gets the
+proofread and the tone rules that need no words.
 
-* **proofread**: spelling (pyspellchecker's word-frequency lists for the draft's
-  language, edit distance 1, lower-case words of 3+ letters only), common
-  apostrophe-less contractions ("dont"), "i" -> "I", doubled words, spaces before
-  punctuation (English), capital at sentence start, a final full stop.
-* **professional**: proofread, chat shorthand expanded ("pls" -> "please",
-  "stp" -> "s'il te plaît"), contractions written out (English), laughter and
-  emoji removed, "!" calmed to ".".
-* **friendly**: proofread, contractions (English), a greeting when there is none,
-  a warm ending.
-* **concise**: proofread, fillers and hedges removed ("just", "I think that",
-  "en fait", "du coup"), greetings and emoji dropped.
+* **proofread**: only errors: spelling (pyspellchecker's word-frequency lists for the
+  draft's language, edit distance 1, lower-case words of 3+ letters only), missing
+  apostrophes ("dont", "im") and accents ("deja"), "i" -> "I", doubled words, spaces
+  before punctuation (English), capitals at sentence starts, a final full stop.
+  Slang and shorthand stay: they are a choice, not an error.
+* **professional**: no text-speak or slang ("u", "pls", "tmrw", "gonna", "guys"),
+  contractions written out, laughter and emoji removed, "!" calmed to "."; complete
+  sentences (a request after a comma becomes its own sentence, a missing subject is
+  restored by the file's ``sentence_fixes``); polite requests ("can you" -> "could
+  you", a trailing "please" set off, a question mark); a greeting ("Hello everyone,")
+  and a sign-off ("Thank you.") only where the draft had them.
+* **friendly**: proofread, text-speak expanded, contractions, a greeting when there
+  is none, a warm ending.
+* **concise**: never longer than the proofread draft: greeting, sign-off, fillers,
+  hedges, "please", laughter and emoji dropped, "I'm" dropped before a verb in -ing;
+  text-speak expanded only while the result stays shorter.
 * **playful**: friendly, with exclamation and an emoji that fits the topic.
 
 A backend that can ``generate`` writes each tone instead; a rewrite that names a
@@ -31,6 +40,7 @@ from typing import Any
 
 from privproc.errors import MisuseError
 from privproc.workloads.backend import Backend, Generator
+from privproc.workloads.cues import rewrite_tables
 from privproc.workloads.text import names_and_numbers, words
 
 __all__ = ["TONES", "Rewrite", "Rewrites", "detect_language", "proofread", "suggest_rewrites"]
@@ -93,165 +103,9 @@ _PROTECTED = re.compile(r"https?://|www\.|@|#|\d|[^\w'\u2019.,!?;:()\"«»-]", r
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\ufe0f\u200d]+", re.UNICODE
 )
-
-_SHORTHAND = {
-    "en": {
-        "u": "you",
-        "ur": "your",
-        "r": "are",
-        "pls": "please",
-        "plz": "please",
-        "thx": "thanks",
-        "ty": "thank you",
-        "gonna": "going to",
-        "wanna": "want to",
-        "gotta": "have to",
-        "kinda": "somewhat",
-        "yeah": "yes",
-        "yep": "yes",
-        "yup": "yes",
-        "nope": "no",
-        "btw": "by the way",
-        "asap": "as soon as possible",
-        "idk": "I don't know",
-        "imo": "in my opinion",
-        "tmrw": "tomorrow",
-        "tmr": "tomorrow",
-        "cuz": "because",
-        "coz": "because",
-        "msg": "message",
-        "b4": "before",
-        "w/": "with",
-        "bc": "because",
-    },
-    "fr": {
-        "stp": "s'il te plaît",
-        "svp": "s'il vous plaît",
-        "bcp": "beaucoup",
-        "pk": "pourquoi",
-        "pq": "pourquoi",
-        "pcq": "parce que",
-        "jsp": "je ne sais pas",
-        "tkt": "ne t'inquiète pas",
-        "dsl": "désolé",
-        "slt": "salut",
-        "bjr": "bonjour",
-        "ouais": "oui",
-        "auj": "aujourd'hui",
-        "rdv": "rendez-vous",
-        "qd": "quand",
-        "tjrs": "toujours",
-        "pr": "pour",
-        "vrmt": "vraiment",
-        "mtn": "maintenant",
-        "qqn": "quelqu'un",
-        "qqch": "quelque chose",
-        "ds": "dans",
-    },
-}
 _LAUGHTER_WORDS = r"lol|lmao|haha+|hehe+|omg|mdr|ptdr|xd"
 _LAUGHTER = re.compile(rf"(?i)\s*\b(?:{_LAUGHTER_WORDS})\b")
-_MISSING_APOSTROPHE = {
-    "dont": "don't",
-    "cant": "can't",
-    "wont": "won't",
-    "didnt": "didn't",
-    "doesnt": "doesn't",
-    "isnt": "isn't",
-    "arent": "aren't",
-    "wasnt": "wasn't",
-    "couldnt": "couldn't",
-    "shouldnt": "shouldn't",
-    "wouldnt": "wouldn't",
-    "im": "I'm",
-    "ive": "I've",
-    "id": "I'd",
-    "thats": "that's",
-    "whats": "what's",
-    "lets": "let's",
-    "theyre": "they're",
-}
-_MISSING_ACCENT = {
-    "ca": "ça",
-    "deja": "déjà",
-    "tres": "très",
-    "apres": "après",
-    "voila": "voilà",
-    "bientot": "bientôt",
-    "reunion": "réunion",
-    "etre": "être",
-    "meme": "même",
-}
-_EXPAND = {
-    "don't": "do not",
-    "can't": "cannot",
-    "won't": "will not",
-    "didn't": "did not",
-    "doesn't": "does not",
-    "isn't": "is not",
-    "aren't": "are not",
-    "wasn't": "was not",
-    "couldn't": "could not",
-    "shouldn't": "should not",
-    "wouldn't": "would not",
-    "i'm": "I am",
-    "i've": "I have",
-    "i'll": "I will",
-    "i'd": "I would",
-    "it's": "it is",
-    "that's": "that is",
-    "we're": "we are",
-    "we'll": "we will",
-    "you're": "you are",
-    "you'll": "you will",
-    "they're": "they are",
-    "there's": "there is",
-    "let's": "let us",
-    "what's": "what is",
-}
-_CONTRACT = {v.lower(): k for k, v in _EXPAND.items() if k not in ("let's", "what's")}
-_FILLERS = {
-    "en": (
-        r"\bi was wondering if you could\b",
-        r"\bi (?:just )?wanted to (?:say|tell you) that\b",
-        r"\bi think that\b",
-        r"\bi think\b",
-        r"\bi guess\b",
-        r"\bjust\b",
-        r"\breally\b",
-        r"\bactually\b",
-        r"\bbasically\b",
-        r"\bliterally\b",
-        r"\bvery\b",
-        r"\bkind of\b",
-        r"\bsort of\b",
-        r"\ba little bit\b",
-        r"\byou know,?",
-        r"\bto be honest,?",
-        r"\bplease note that\b",
-        r"\bin order to\b",
-    ),
-    "fr": (
-        r"\ben fait,?",
-        r"\bdu coup,?",
-        r"\bgenre,?",
-        r"\bfranchement,?",
-        r"\bvraiment\b",
-        r"\bjuste\b",
-        r"\bun peu\b",
-        r"\bje pense que\b",
-        r"\bje crois que\b",
-        r"\bbon,",
-        r"\bbref,?",
-        r"\bhonnêtement,?",
-    ),
-}
-_FILLER_REPLACE = {"en": {"i was wondering if you could": "could you", "in order to": "to"}}
-_GREETING = re.compile(
-    r"^(?:hi|hey|hello|hiya|yo|dear \w+|salut|coucou|bonjour|bonsoir|cc|slt|bjr)\b[\s,!.]*",
-    re.IGNORECASE,
-)
-_GREETINGS = {"en": ("Hi!", "Hey!"), "fr": ("Coucou !", "Hé !")}
+_APOSTROPHE = "['\u2019]"
 _PLAYFUL_EMOJI = (
     (r"(?i)\b(?:dinner|lunch|pizza|restaurant|eat|food|dîner|déjeuner|manger|resto)\b", "🍽️"),
     (r"(?i)\b(?:party|birthday|celebrate|anniversaire|fête|soirée)\b", "🎉"),
@@ -259,6 +113,44 @@ _PLAYFUL_EMOJI = (
     (r"(?i)\b(?:late|retard|hurry|vite)\b", "🏃"),
     (r"(?i)\b(?:meet|meeting|réunion|call|appel)\b", "🙌"),
 )
+
+
+def _table(language: str, key: str) -> dict[str, str]:
+    value = rewrite_tables(language).get(key, {})
+    return {str(k).lower(): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _list(language: str, key: str) -> list[Any]:
+    value = rewrite_tables(language).get(key, [])
+    return list(value) if isinstance(value, list) else []
+
+
+def _string(language: str, key: str) -> str:
+    strings = rewrite_tables(language).get("strings") or rewrite_tables("en").get("strings", {})
+    return str(strings.get(key, "")) if isinstance(strings, dict) else ""
+
+
+def _words_pattern(entries: Sequence[str]) -> str:
+    ordered = sorted({e.lower() for e in entries}, key=len, reverse=True)
+    return "|".join(re.escape(e).replace("\\ ", r"\s+").replace("'", _APOSTROPHE) for e in ordered)
+
+
+@lru_cache(maxsize=16)
+def _greeting(language: str) -> re.Pattern[str]:
+    """A greeting that opens a draft: greeting word, then a group word or a name."""
+    greet = _words_pattern(_list(language, "greeting_words")) or r"(?!x)x"
+    group = _words_pattern(_list(language, "group_words")) or r"(?!x)x"
+    return re.compile(
+        rf"^(?P<greet>{greet})\b(?:\s+(?P<group>{group})\b|\s+(?!\S*://)(?P<name>(?-i:[A-ZÀ-Þ])[\w'\u2019-]*))?"
+        r"(?P<stop>\s*[,!.]+)?\s*",
+        re.IGNORECASE,
+    )
+
+
+@lru_cache(maxsize=16)
+def _sign_off(language: str) -> re.Pattern[str]:
+    closing = _words_pattern(_list(language, "sign_offs")) or r"(?!x)x"
+    return re.compile(rf"(?i)(?:^|[\s,.;!-]+)(?:{closing})(?:\s+(?:so\s+much|a\s+lot))?[\s.!]*$")
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -350,18 +242,23 @@ def _map_words(text: str, fn: Callable[[str, bool], str]) -> str:
 
 
 def proofread(text: str, language: str) -> str:
-    """Spelling, contractions, doubled words, spacing, capitals and a final stop."""
+    """Only errors: spelling, missing apostrophes and accents, "i" -> "I", doubled words,
+    spacing, capitals at sentence starts and a final stop. Slang, shorthand, names,
+    numbers, links and mentions stay as written."""
     text = re.sub(r"[ \t]+", " ", text.strip())
     speller = _speller(language)
+    apostrophes = _table(language, "missing_apostrophe")
+    accents = _table(language, "missing_accent")
+    informal = {**_table(language, "shorthand"), **_table(language, "slang")}
 
     def fix(word: str, at_start: bool) -> str:
         lower = word.lower()
         if word != lower and not at_start:
             return word  # a capitalised word inside a sentence: a name, left alone
-        if language == "en" and lower in _MISSING_APOSTROPHE:
-            return _case_like(word, _MISSING_APOSTROPHE[lower])
-        if language == "fr" and lower in _MISSING_ACCENT:
-            return _case_like(word, _MISSING_ACCENT[lower])
+        if lower in apostrophes:
+            return _case_like(word, apostrophes[lower])
+        if lower in accents:
+            return _case_like(word, accents[lower])
         if language == "en" and lower == "i":
             return "I"
         if (
@@ -370,7 +267,7 @@ def proofread(text: str, language: str) -> str:
             and lower.isalpha()
             and len(lower) >= 3
             and lower not in speller
-            and lower not in _SHORTHAND.get(language, {})
+            and lower not in informal
             and not re.fullmatch(_LAUGHTER_WORDS, lower)
         ):
             candidate = speller.correction(lower)
@@ -382,25 +279,41 @@ def proofread(text: str, language: str) -> str:
     text = re.sub(r"(?i)\b(\w+)(\s+\1\b)+", r"\1", text)
     if language != "fr":
         text = re.sub(r"\s+([,.!?;:])", r"\1", text)
-    text = re.sub(r"(^|[.!?]\s+)([a-zà-ÿ])", lambda m: m.group(1) + m.group(2).upper(), text)
+    text = _capitalise_starts(text)
     if text and (text[-1].isalnum() or text[-1] in "'\u2019"):
         text += "."
     return text
 
 
-def _expand_shorthand(text: str, language: str) -> str:
-    table = _SHORTHAND.get(language, {})
+def _capitalise_starts(text: str) -> str:
+    """A capital at each sentence start, except on a link ("https://", "www.")."""
+    return re.sub(
+        r"(^|[.!?]\s+)([a-zà-ÿ])(?!\S*://)(?!ww\.)",
+        lambda m: m.group(1) + m.group(2).upper(),
+        text,
+    )
+
+
+def _expand_words(text: str, table: dict[str, str]) -> str:
+    """Replace whole words (and phrases) of ``table``; protected tokens never change."""
+    if not table:
+        return text
+    # Phrases, and shorthand with a digit or a slash ("b4", "w/"): whole tokens only, so
+    # a number, a link or a mention is never touched.
+    phrases = {k: v for k, v in table.items() if " " in k or not k.isalpha()}
+    text = _replace_phrases(text, phrases)
 
     def fix(word: str, _at_start: bool) -> str:
         replacement = table.get(word.lower())
-        return _case_like(word, replacement) if replacement else word
+        return _case_like(word, replacement) if replacement is not None else word
 
     return _map_words(text, fix)
 
 
 def _replace_phrases(text: str, table: dict[str, str]) -> str:
     for source, target in table.items():
-        pattern = re.compile(r"(?i)\b" + re.escape(source).replace("'", "['\u2019]") + r"\b")
+        body = re.escape(source).replace("'", _APOSTROPHE).replace("\\ ", r"\s+")
+        pattern = re.compile(r"(?i)(?<![\w@#/.:])" + body + r"(?![\w'\u2019/.:]\S)(?![\w'\u2019])")
 
         def swap(match: re.Match[str], target: str = target) -> str:
             return _case_like(match.group(0), target)
@@ -413,29 +326,102 @@ def _tidy(text: str, language: str) -> str:
     text = re.sub(r"[ \t]+", " ", text).strip()
     text = re.sub(r"\s+([,.!?;:])", r"\1", text) if language != "fr" else text
     text = re.sub(r"([,.!?])\1+", r"\1", text)
-    text = re.sub(r"^[,;:\s]+", "", text)
-    return re.sub(r"(^|[.!?]\s+)([a-zà-ÿ])", lambda m: m.group(1) + m.group(2).upper(), text)
+    text = re.sub(r",([.!?])", r"\1", text)
+    text = re.sub(r"^[,;:.\s]+", "", text)
+    return _capitalise_starts(text)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
+
+
+def _politely(sentence: str, language: str) -> str:
+    """A request becomes a polite question: "can you" -> "could you", a trailing
+    "please" set off by a comma, a question mark."""
+    sentence = _replace_phrases(sentence, dict(_list(language, "polite")))
+    openers = _words_pattern(_list(language, "request_openers"))
+    if not openers or not re.match(rf"(?i)^(?:[^,]*,\s*)?(?:{openers})\b", sentence):
+        return sentence
+    body = sentence.rstrip(" .!?")
+    please = _table(language, "shorthand").get("pls", "please")
+    body = re.sub(rf"(?i)[\s,]+{re.escape(please)}$", f", {please}", body)
+    return body + (" ?" if language == "fr" else "?")
+
+
+def _questioned(sentence: str, language: str) -> str:
+    """A sentence that opens with a request ("can you ...") ends with a question mark."""
+    openers = _words_pattern(_list(language, "request_openers"))
+    if openers and re.match(rf"(?i)^(?:[^,]*,\s*)?(?:{openers})\b", sentence):
+        return sentence.rstrip(" .!?") + (" ?" if language == "fr" else "?")
+    return sentence
 
 
 def _professional(draft: str, language: str) -> str:
-    text = _LAUGHTER.sub("", _EMOJI.sub("", draft))
-    text = _expand_shorthand(text, language)
-    text = proofread(text, language)
-    if language == "en":
-        text = _replace_phrases(text, _EXPAND)
-        text = re.sub(r"^(?:hey|hi)\b", "Hello", text, flags=re.IGNORECASE)
-    else:
-        text = re.sub(r"(?i)^(?:salut|coucou|slt|cc)\b", "Bonjour", text)
+    """No slang or text-speak, complete sentences, polite requests; a greeting and a
+    sign-off only where the draft has them."""
+    text = _LAUGHTER.sub("", _EMOJI.sub("", draft)).strip()
+    text = _expand_words(text, {**_table(language, "shorthand"), **_table(language, "slang")})
+    for pattern in _list(language, "professional_drop"):
+        text = re.sub(r"(?i)" + str(pattern), "", text, count=1)
+    greeting = _greeting(language).match(text)
+    opening = ""
+    if greeting and greeting.group(0).strip():
+        if greeting.group("group"):
+            opening = _string(language, "greeting_group")
+        elif greeting.group("name"):
+            opening = f"{_string(language, 'greeting')} {greeting.group('name')}"
+        else:
+            opening = _string(language, "greeting")
+        text = text[greeting.end() :]
+    lowercase_start = text[:1].islower()
+    closing = ""
+    signed = _sign_off(language).search(text)
+    if signed and text[: signed.start()].strip():
+        closing = _string(language, "sign_off")
+        text = text[: signed.start()]
+    text = proofread(text, language) if text.strip() else ""
+    text = _replace_phrases(text, _table(language, "expand"))
+    openers = _words_pattern(_list(language, "request_openers"))
+    polite = [p for _, p in _list(language, "polite")]
+    if openers:  # "..., can you wait" -> "... . Could you wait"
+        starts = _words_pattern([*_list(language, "request_openers"), *polite])
+        text = re.sub(
+            rf"(?i),\s+(?:and\s+)?(?=(?:{starts})\b)",
+            ". ",
+            text,
+        )
+        text = _tidy(text, language)
+    fixes = [
+        (re.compile(str(a), re.IGNORECASE), str(b)) for a, b in _list(language, "sentence_fixes")
+    ]
+    sentences = []
+    for said in _sentences(text):
+        fixed = said
+        for pattern, replacement in fixes:
+            fixed = pattern.sub(replacement, fixed, count=1)
+        sentences.append(_politely(fixed, language))
+    text = " ".join(sentences)
     text = re.sub(r"!+", ".", text)
-    return _tidy(text, language)
+    text = _tidy(text, language)
+    if opening and text:
+        first = text.split(maxsplit=1)[0]
+        if lowercase_start and first not in {"I", "I'm"}:
+            text = text[0].lower() + text[1:]
+        text = f"{opening}, {text}"
+    elif opening:
+        text = f"{opening}."
+    if closing:
+        text = f"{text} {closing}".strip()
+    return text if opening else _tidy(text, language)
 
 
 def _friendly(draft: str, language: str) -> str:
-    text = proofread(_expand_shorthand(draft, language), language)
-    if language == "en":
-        text = _replace_phrases(text, _CONTRACT)
-    if not _GREETING.match(text):
-        text = f"{_GREETINGS.get(language, _GREETINGS['en'])[0]} {text}"
+    text = proofread(_expand_words(draft, _table(language, "shorthand")), language)
+    contract = {v.lower(): k for k, v in _table(language, "expand").items()}
+    contract = {k: v for k, v in contract.items() if v not in ("let's", "what's")}
+    text = _replace_phrases(text, contract)
+    if not _greeting(language).match(text):
+        text = f"{_string(language, 'friendly')} {text}"
     text = re.sub(r"\.$", " !" if language == "fr" else "!", text)
     if not _EMOJI.search(text):
         text += " 🙂"
@@ -443,22 +429,40 @@ def _friendly(draft: str, language: str) -> str:
 
 
 def _concise(draft: str, language: str) -> str:
-    text = _LAUGHTER.sub("", _EMOJI.sub("", draft))
-    text = _expand_shorthand(text, language)
-    text = _GREETING.sub("", text.strip())
-    text = _replace_phrases(text, _FILLER_REPLACE.get(language, {}))
-    for filler in _FILLERS.get(language, ()):
-        text = re.sub(r"(?i)" + filler, "", text)
-    text = proofread(_tidy(text, language), language)
-    return _tidy(text, language)
+    """Shorter than the draft, every fact kept: greeting, sign-off, laughter, emoji,
+    fillers and "please" dropped; text-speak expanded only while it stays shorter."""
+    bound = len(proofread(draft, language))
+    best = ""
+    for expand in (True, False):
+        text = _LAUGHTER.sub("", _EMOJI.sub("", draft)).strip()
+        if expand:
+            text = _expand_words(text, _table(language, "shorthand"))
+        greeting = _greeting(language).match(text)
+        if greeting and not greeting.group("name"):
+            text = text[greeting.end() :]
+        elif greeting:
+            text = text[greeting.start("name") :]
+        signed = _sign_off(language).search(text)
+        if signed and text[: signed.start()].strip():
+            text = text[: signed.start()]
+        text = _replace_phrases(text, _table(language, "filler_replace"))
+        for pattern in [*_list(language, "fillers"), *_list(language, "concise_drop")]:
+            text = re.sub(r"(?i)" + str(pattern), "", text)
+        text = _tidy(proofread(_tidy(text, language), language), language)
+        text = " ".join(_questioned(s, language) for s in _sentences(text))
+        if text and len(text) <= bound:
+            return text
+        best = best or text
+    return proofread(draft, language) if len(best) > bound else best
 
 
 def _playful(draft: str, language: str) -> str:
-    text = proofread(_expand_shorthand(_EMOJI.sub("", draft), language), language)
-    if language == "en":
-        text = _replace_phrases(text, _CONTRACT)
-    if not _GREETING.match(text):
-        text = f"{_GREETINGS.get(language, _GREETINGS['en'])[1]} {text}"
+    text = proofread(_expand_words(_EMOJI.sub("", draft), _table(language, "shorthand")), language)
+    contract = {v.lower(): k for k, v in _table(language, "expand").items()}
+    contract = {k: v for k, v in contract.items() if v not in ("let's", "what's")}
+    text = _replace_phrases(text, contract)
+    if not _greeting(language).match(text):
+        text = f"{_string(language, 'playful')} {text}"
     text = re.sub(r"\.$", " !" if language == "fr" else "!", text)
     emoji = next((e for pattern, e in _PLAYFUL_EMOJI if re.search(pattern, text)), "😄")
     return _tidy(f"{text} {emoji}", language)

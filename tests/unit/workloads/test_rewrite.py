@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from privproc.errors import MisuseError
 from privproc.workloads import TONES, suggest_rewrites
+from privproc.workloads.cues import rewrite_tables
 from privproc.workloads.rewrite import detect_language, proofread
 
 DRAFT_EN = (
@@ -110,3 +115,126 @@ def test_rewrites_as_json() -> None:
     assert set(data["rewrites"]) == {"concise", "playful"}
     assert data["language"] == "en"
     assert "Priya" in data["proofread"]
+
+
+# -- issue 14 item 2: rewrites that read as the tone says -------------------------------
+
+
+def test_issue_14_professional_example() -> None:
+    result = suggest_rewrites("hey guys im running late tmrw, can u wait 10 min pls", TONES)
+    assert result.get("professional") == (
+        "Hello everyone, I am running late tomorrow. Could you wait 10 minutes, please?"
+    )
+    assert result.get("concise") == "Running late tomorrow, can you wait 10 min?"
+
+
+def _informal_words(language: str) -> set[str]:
+    tables = rewrite_tables(language)
+    return {k.lower() for k in (*tables["shorthand"], *tables["slang"]) if " " not in k}
+
+
+PROFESSIONAL_DRAFTS = [
+    "hey guys im running late tmrw, can u wait 10 min pls",
+    "yo Priya can u send me the report b4 Friday thx",
+    "ok gonna call @sam at 5, see https://ex.com/a?b=1",
+    "idk if we wanna go, its kinda far lol",
+    "btw the meeting is moved to 3pm cuz Omar is sick",
+    "Please send the invoice by Monday.",
+]
+
+
+@pytest.mark.parametrize("draft", PROFESSIONAL_DRAFTS)
+def test_professional_has_no_text_speak_and_greets_only_if_the_draft_did(draft: str) -> None:
+    text = suggest_rewrites(draft, ["professional"]).get("professional")
+    tokens = {w.lower().strip(".,!?") for w in text.split()}
+    tokens -= {w.lower().strip(".,!?") for w in re.findall(r"@\S+|https?://\S+", text)}
+    assert not tokens & _informal_words("en"), text
+    assert "lol" not in tokens
+    assert "!" not in text
+    greeted = re.match(r"(?i)(hey|hi|yo|hello)\b", draft) is not None
+    assert text.startswith(("Hello", "Hi")) == greeted
+    assert text.endswith("Thank you.") == ("thx" in draft)
+    assert text[-1] in ".?"
+    assert text[0].isupper()
+
+
+def test_professional_requests_are_polite_questions() -> None:
+    text = suggest_rewrites("can u move it to Friday", ["professional"]).get("professional")
+    assert text == "Could you move it to Friday?"
+    text = suggest_rewrites("hi Ana, can we meet at 4", ["professional"]).get("professional")
+    assert text == "Hello Ana, could we meet at 4?"
+
+
+def test_proofread_fixes_only_errors() -> None:
+    # Shorthand and slang are the writer's choice: the proofread leaves them.
+    assert proofread("hey guys im running late tmrw", "en") == "Hey guys I'm running late tmrw."
+    correct = "The report is due on Friday at 5 pm, see https://ex.com/r."
+    assert proofread(correct, "en") == correct
+
+
+@settings(max_examples=40)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "hey",
+                "guys",
+                "im",
+                "gonna",
+                "send",
+                "the",
+                "notes",
+                "tmrw",
+                "pls",
+                "thx",
+                "can",
+                "u",
+                "just",
+                "really",
+                "lol",
+                "Priya",
+                "Omar",
+                "@sam",
+                "#ops",
+                "https://ex.com/a?b=1",
+                "www.example.org",
+                "b4",
+                "10",
+                "3pm",
+                "12:30",
+                "42",
+                "5€",
+                ",",
+                ".",
+                "?",
+                "!",
+            ]
+        ),
+        min_size=1,
+        max_size=20,
+    ).map(" ".join)
+)
+def test_names_numbers_links_and_mentions_never_change(draft: str) -> None:
+    kept = re.findall(r"@\S+|#\S+|https?://\S+|www\.\S+|(?<!\w)\d[\d:€]*\w*|Priya|Omar", draft)
+    result = suggest_rewrites(draft, TONES, language="en")
+    for text in [result.proofread, *(r.text for r in result.rewrites)]:
+        for item in kept:
+            assert item.rstrip(".,?!") in text, (item, text)
+    assert len(result.get("concise")) <= len(result.proofread)
+
+
+def test_concise_is_shorter_than_the_draft_with_every_fact() -> None:
+    draft = "Hi all, I just wanted to say that the demo is on 12 March at 10:30 in room 4, thanks!"
+    text = suggest_rewrites(draft, ["concise"]).get("concise")
+    assert len(text) < len(draft)
+    for fact in ("demo", "12 March", "10:30", "room 4"):
+        assert fact in text
+
+
+def test_a_language_without_rewrite_tables_is_proofread_only() -> None:
+    assert rewrite_tables("de") == {}
+    result = suggest_rewrites("Wir treffen uns um 18 Uhr bei Anna", TONES, language="de")
+    assert result.language == "de"
+    for r in result.rewrites:
+        assert "18 Uhr" in r.text
+        assert "Anna" in r.text
