@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -31,9 +32,12 @@ from typing import Any
 from _common import Row, row
 from privproc.workloads import Chat, load_default_backend, summarize_unread
 from privproc.workloads.backend import Backend
+from privproc.workloads.cues import cues_for, languages
 from privproc.workloads.text import names_and_numbers, words
 
 DATA = Path(__file__).resolve().parent / "data" / "quality" / "chats.json"
+#: Held out for issue 14: written after the embedded summarizer was frozen (its "about").
+HELDOUT14 = Path(__file__).resolve().parent / "data" / "quality" / "heldout14.json"
 
 
 def _lower(text: str) -> str:
@@ -46,9 +50,48 @@ def _recall(summary: str, key_points: list[list[str]]) -> float:
     return hits / len(key_points)
 
 
-def _superseded(summary: str, absent: list[str]) -> tuple[int, int]:
-    text = _lower(summary)
+def _notes_removed(summary: str, language: str) -> str:
+    """The summary without its "(moved from ...)" / "(was ...)" notes, the one place a
+    superseded fact may appear (issue 14)."""
+    cues = cues_for(language)
+    if cues is None:
+        return summary
+    prefixes = [cues.strings[k].split("{old}")[0].strip() for k in ("moved_from", "was")]
+    alternation = "|".join(re.escape(p) for p in prefixes if p)
+    return re.sub(rf"\((?:{alternation})[^)]*\)", " ", summary, flags=re.IGNORECASE)
+
+
+def _superseded(summary: str, absent: list[str], language: str = "en") -> tuple[int, int]:
+    text = _lower(_notes_removed(summary, language))
     return sum(_lower(a) in text for a in absent), len(absent)
+
+
+def _wrong_person(summary: str, tasks: list[dict[str, str]]) -> tuple[int, int]:
+    """Tasks whose summary sentence does not name the one who took them: (wrong, total).
+    A task the summary leaves out is a recall miss, not a wrong person."""
+    sentences = [s for s in re.split(r"(?<=[.?!])\s+|\n", summary) if s.strip()]
+    wrong = 0
+    for task in tasks:
+        holding = [s for s in sentences if _lower(task["term"]) in _lower(s)]
+        wrong += any(_lower(task["taker"]) not in _lower(s) for s in holding)
+    return wrong, len(tasks)
+
+
+def _own_words(language: str) -> set[str]:
+    cues = cues_for(language)
+    if cues is None:
+        return set()
+    texts = [*cues.strings.values(), *(t for _, t in cues.first_person)]
+    return {w.lower() for t in texts for w in words(re.sub(r"\{\w+\}", " ", t))}
+
+
+def _language_kept(summary: str, source: str, language: str) -> float:
+    """1.0 when every word the summarizer added (absent from the unread messages) is one of
+    the chat language's own summary words and none is only another language's."""
+    added = {w.lower() for w in words(summary)} - {w.lower() for w in words(source)}
+    mine = _own_words(language)
+    others = set().union(*(_own_words(c) for c in languages() if c != language)) - mine
+    return float(not (added & others) and (bool(mine) or not added))
 
 
 def _unsupported(summary: str, source: str) -> int:
@@ -74,8 +117,8 @@ def _summarizer(backend: Backend) -> Callable[[Chat], str]:
 
 
 def _evaluate(cases: list[dict[str, Any]], summarize: Callable[[Chat], str]) -> dict[str, float]:
-    recall, unsupported, ratio, latency = [], [], [], []
-    stated = total = 0
+    recall, unsupported, ratio, latency, kept = [], [], [], [], []
+    stated = total = wrong = tasks = 0
     lines = []
     for case in cases:
         chat = case["chat_value"]
@@ -84,8 +127,12 @@ def _evaluate(cases: list[dict[str, Any]], summarize: Callable[[Chat], str]) -> 
         latency.append(time.perf_counter() - start)
         source = "\n".join(f"{m.sender}: {m.text}" for m in chat.unread)
         recall.append(_recall(text, case["key_points"]))
-        s, t = _superseded(text, case["absent"])
+        language = chat.base_language
+        s, t = _superseded(text, case["absent"], language)
         stated, total = stated + s, total + t
+        w, n = _wrong_person(text, case.get("tasks", []))
+        wrong, tasks = wrong + w, tasks + n
+        kept.append(_language_kept(text, source, language))
         unsupported.append(_unsupported(text, source))
         ratio.append(len(text) / max(1, len(source)))
         lines.append(len(text.splitlines()))
@@ -94,6 +141,9 @@ def _evaluate(cases: list[dict[str, Any]], summarize: Callable[[Chat], str]) -> 
         "superseded": stated / max(1, total),
         "unsupported": statistics.mean(unsupported),
         "compression": statistics.mean(ratio),
+        "wrong_person": wrong / max(1, tasks),
+        "tasks": float(tasks),
+        "language_kept": statistics.mean(kept),
         "latency": statistics.mean(latency),
         "lines": statistics.mean(lines),
     }
@@ -173,6 +223,59 @@ def _openai_rows(cases: list[dict[str, Any]]) -> list[Row]:
             "includes the extractive pass",
         ),
     ]
+
+
+def _heldout14() -> list[dict[str, Any]]:
+    cases = json.loads(HELDOUT14.read_text(encoding="utf-8"))["chats"]
+    for case in cases:
+        messages = [
+            {"sender": sender, "time": f"2026-12-03T10:{i:02d}:00Z", "text": text, "unread": True}
+            for i, (sender, text) in enumerate(case["messages"])
+        ]
+        case["chat_value"] = Chat.from_json(
+            {"chat": case["title"], "language": case["language"], "messages": messages}
+        )
+    return cases
+
+
+def _issue14_rows(
+    name: str, backend: Backend, project: tuple[int, dict[str, float], dict[str, float]]
+) -> list[Row]:
+    """Issue 14's figures for the embedded default, on the project's chat set (already
+    measured: its size, the summarizer's and lead-3's figures) and on the held-out set
+    (heldout14.json), each next to lead-3 on the same chats."""
+    out: list[Row] = []
+    heldout = _heldout14()
+    measured = {
+        "project set": project,
+        "held-out 14": (
+            len(heldout),
+            _evaluate(heldout, _summarizer(backend)),
+            _evaluate(heldout, lambda c: _lead(c, 3)),
+        ),
+    }
+    for label, (size, got, base) in measured.items():
+        note = f"{size} chats, {label}"
+        figures = (
+            ("key-point recall", "recall", "fraction", note),
+            (
+                "superseded facts stated",
+                "superseded",
+                "fraction",
+                "outside 'moved from'; lower is better",
+            ),
+            ("unsupported names+numbers", "unsupported", "per chat", "absent from the unread"),
+            ("wrong-person tasks", "wrong_person", "fraction", f"{int(got['tasks'])} tasks"),
+            ("compression", "compression", "summary/unread chars", ""),
+            ("language kept", "language_kept", "fraction", "added words in the chat's language"),
+        )
+        for title, key, unit, text in figures:
+            out.append(
+                row(
+                    "quality", f"{name} {title}, {label}", got[key], unit, "lead-3", base[key], text
+                )
+            )
+    return out
 
 
 def run() -> list[Row]:
@@ -256,6 +359,7 @@ def run() -> list[Row]:
                 "mean over chats; baseline: the MiniLM forward pass alone",
             ),
         ]
+        rows += _issue14_rows(name, backend, (len(cases), got, lead3))
     return rows + _openai_rows(cases)
 
 

@@ -61,6 +61,7 @@ _MAX_CONTEXT = 2
 #: How far back (in clauses) a clause looks for what it answers, repeats or changes.
 _WINDOW = 12
 _ANSWER_WINDOW = 4
+_CHANGE_WINDOW = 80
 _DUPLICATE = 0.85
 _REPEAT = 0.8
 _BARE_WORDS = 5
@@ -318,6 +319,15 @@ def _bound(
         for r in reversed(recent):
             if _changes(topics[r.topic], clauses, c, cues):
                 return r.topic
+        if c.cues & {"corrections", "acceptances", "proposals"}:
+            # A change of plan may come long after the plan, with chatter between: look
+            # back over the plans of the last _CHANGE_WINDOW clauses, newest first.
+            for t in sorted(
+                {clauses[i].topic for i in range(max(0, c.position - _CHANGE_WINDOW), c.position)},
+                key=lambda t: -(topics[t].plan or -1),
+            ):
+                if topics[t].plan is not None and _changes(topics[t], clauses, c, cues):
+                    return t
     if "ack" in c.cues and recent:
         return recent[-1].topic
     mine_words = _content(c.text, cues)
@@ -332,16 +342,19 @@ def _correct_numbers(topic: _Topic, clauses: list[_Clause], c: _Clause, cues: Cu
     the number of an earlier fact of its topic about the same thing (a shared content
     word, said by the corrector or bare): that fact is superseded, its number stale, and
     the correction says "(was 45,000)". A plan's numbers are handled by :func:`_move_plan`.
+    Facts of other topics in the last _CHANGE_WINDOW clauses count when about the same thing.
     """
     mine = set(c.facts.numbers)
-    for i in topic.clauses:
+    nearby = range(max(0, c.position - _CHANGE_WINDOW), c.position)
+    for i in dict.fromkeys([*topic.clauses, *nearby]):
         e = clauses[i]
         if e is c or e.message == c.message or e.superseded or not e.facts.numbers:
             continue
         if e.position == topic.plan:
             continue
         about = bool(_residue(c.text, cues) & _residue(e.text, cues))
-        if not about and not (e.sender == c.sender and len(_residue(c.text, cues)) <= 1):
+        bare = e.topic == c.topic and e.sender == c.sender and len(_residue(c.text, cues)) <= 1
+        if not about and not bare:
             continue
         units = {_unit(c.text, n) for n in mine} - {""}
         old = [
