@@ -226,7 +226,7 @@ def _openai_rows(cases: list[dict[str, Any]]) -> list[Row]:
 
 
 def _heldout14() -> list[dict[str, Any]]:
-    cases = json.loads(HELDOUT14.read_text(encoding="utf-8"))["chats"]
+    cases: list[dict[str, Any]] = json.loads(HELDOUT14.read_text(encoding="utf-8"))["chats"]
     for case in cases:
         messages = [
             {"sender": sender, "time": f"2026-12-03T10:{i:02d}:00Z", "text": text, "unread": True}
