@@ -48,7 +48,7 @@ from privproc.workloads.chat import Chat
 from privproc.workloads.cues import Cues
 from privproc.workloads.text import Facts, facts, is_chitchat, split_sentences, strip_quoted, words
 
-__all__ = ["RATIO", "SHORT_CHAT", "Statement", "digest"]
+__all__ = ["RATIO", "SHORT_CHAT", "Statement", "budget", "digest"]
 
 #: Above this many unread messages a summary is at most RATIO of their characters.
 SHORT_CHAT = 10
