@@ -468,12 +468,30 @@ def _compress(text: str, cues: Cues, sender: str | None = None) -> str:
 
 
 def _third_person(text: str, cues: Cues, sender: str) -> str:
+    """ "I'm driving, I have 3 seats" -> "Nadia is driving, has 3 seats": the opening
+    first-person form gets the sender's name, a later clause's the verb alone."""
+    said = _person_at(text, cues, sender)
+    if said is None:
+        return text
+    out, rest = said
+    while True:
+        clause = re.search(r",\s+", rest)
+        if clause is None:
+            return out + rest
+        tail = _person_at(rest[clause.end() :], cues, "")
+        if tail is None:
+            return out + rest
+        out, rest = out + rest[: clause.end()] + tail[0].lstrip(), tail[1]
+
+
+def _person_at(text: str, cues: Cues, sender: str) -> tuple[str, str] | None:
+    """The first-person opening of ``text`` in the third person, and the rest; or None."""
     for pattern, template in cues.first_person:
         match = pattern.match(text)
         if match:
             said = match.expand(template.replace("{name}", "\x00")).replace("\x00", sender)
-            return said + text[match.end() :]
-    return text
+            return said, text[match.end() :]
+    return None
 
 
 def _first_person(text: str, cues: Cues) -> bool:

@@ -316,3 +316,14 @@ def test_issue_14_family_chat_is_a_summary_not_a_quote_list(minilm: MiniLM) -> N
     task = next(p for p in summary.points if "station" in p.text)
     assert set(task.messages) == {8, 9}
     assert all(m.text not in text for m in c.unread)
+
+
+def test_an_offer_in_the_first_person_names_its_sender_once(minilm: MiniLM) -> None:
+    messages = [
+        ("Sam", "Can anyone drive to the match on Saturday?"),
+        ("Nadia", "I'm driving, I have 3 seats"),
+    ]
+    summary = summarize_unread(chat(messages, title="Team"), backend=minilm)
+    assert "Nadia is driving, has 3 seats" in summary.text
+    assert "Nadia: " not in summary.text
+    assert summary.text.count("Nadia") == 1
