@@ -13,35 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.system._procs import env
+from tests.system._procs import FAMILY_CHAT, cli, env
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
-
-CHAT = {
-    "chat": "Family",
-    "language": "en",
-    "ai_blocked": False,
-    "messages": [
-        {
-            "sender": "Ana",
-            "time": "2026-11-20T18:04:00Z",
-            "unread": True,
-            "text": "Dinner is at 7 on Saturday, can someone bring dessert?",
-        },
-        {"sender": "Ben", "time": "2026-11-20T18:06:00Z", "unread": True, "text": "I will."},
-    ],
-}
-
-
-def _cli(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "privproc", *args],
-        env=env(PRIVPROC_HOME=str(home)),
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
 
 
 def _pid(home: Path, party: str) -> int:
@@ -74,8 +48,8 @@ def test_killed_parties_are_restarted_and_requests_work_again(tmp_path: Path) ->
             line = up.stdout.readline()
             assert line, "privproc up stopped before it printed its endpoints"
         chat = tmp_path / "chat.json"
-        chat.write_text(json.dumps(CHAT))
-        assert _cli(["summarize", "--chat", str(chat)], home).returncode == 0
+        chat.write_text(json.dumps(FAMILY_CHAT))
+        assert cli(["summarize", "--chat", str(chat)], home).returncode == 0
         for party in ("relay", "enclave-1"):
             old = _pid(home, party)
             os.kill(old, signal.SIGKILL)
@@ -85,7 +59,7 @@ def test_killed_parties_are_restarted_and_requests_work_again(tmp_path: Path) ->
         # polled; the device's one refetch-and-retry covers a bundle cached before.
         deadline = time.monotonic() + 60
         while True:
-            done = _cli(["summarize", "--chat", str(chat), "--json"], home)
+            done = cli(["summarize", "--chat", str(chat), "--json"], home)
             if done.returncode == 0 or time.monotonic() > deadline:
                 break
             time.sleep(1)
