@@ -272,7 +272,7 @@ class _Receiver:
             size = 1 << (buf[0] >> 6)  # RFC 9000 §16: the two high bits give the size
             if len(buf) < size:
                 break
-            n = Reader(bytes(buf[:size])).read_varint("chunk length")
+            n = int.from_bytes(buf[:size], "big") & ((1 << (8 * size - 2)) - 1)
             if n == 0:  # §4/§5: the Final Chunk Indicator
                 del buf[:size]
                 self._final = True
