@@ -14,6 +14,7 @@ Layers, inside out::
     inner message    Binary HTTP (RFC 9292 §3): control data, headers, length fields
     encapsulated     OHTTP request  (RFC 9458 §4.3): 7-byte header, enc, AEAD tag
                      OHTTP response (RFC 9458 §4.4): nonce max(Nn, Nk), AEAD tag
+    chunked OHTTP    draft-ietf-ohai-chunked-ohttp §3, §7.3: chunk and message sizes
 
 This module is a core: numbers only, no imports, so even the relay (which must hold no
 decryption code) can read it.
