@@ -31,7 +31,8 @@ The binary HTTP inside may use either framing (§3); the indeterminate-length on
 built incrementally. Chunk boundaries need not align with it (§1.1, §6).
 
 A receiver that raised stays failed (every later call raises MisuseError), so a caller
-cannot go on after a forged chunk. A receiver buffers at most one sealed chunk.
+cannot go on after a forged chunk. Between calls a receiver holds at most one sealed
+chunk (plus what a single ``feed`` passed in).
 """
 
 from __future__ import annotations
@@ -214,9 +215,9 @@ class _Receiver:
     """What both receivers share: the header, then varint-framed sealed chunks, then the
     final chunk (after a zero length) which runs to :meth:`end`.
 
-    At most one sealed chunk is buffered: a length prefix over ``chunk_size`` plus the
-    AEAD tag is refused before its bytes are held, and so is a final chunk that grows
-    past it.
+    Between calls at most one sealed chunk is buffered: a length prefix over
+    ``chunk_size`` plus the AEAD tag is refused before its bytes are held, and so is a
+    final chunk that grows past it.
     """
 
     __slots__ = ("_buf", "_chunk_size", "_failed", "_final", "_have_header", "_state", "_total")
@@ -268,22 +269,26 @@ class _Receiver:
             if not self._read_header():
                 return out
             self._have_header = True
-        while not self._final and buf:
-            size = 1 << (buf[0] >> 6)  # RFC 9000 §16: the two high bits give the size
-            if len(buf) < size:
-                break
-            n = int.from_bytes(buf[:size], "big") & ((1 << (8 * size - 2)) - 1)
-            if n == 0:  # §4/§5: the Final Chunk Indicator
-                del buf[:size]
-                self._final = True
-                break
-            if n > self._max_sealed():
-                raise DecodeError(f"chunk length {n} over limit {self._max_sealed()}")
-            if len(buf) < size + n:
-                break
-            sealed = bytes(buf[size : size + n])
-            del buf[: size + n]
-            out.append(self._plaintext(self._open_one(sealed, b""), final=False))
+        pos, end, limit = 0, len(buf), self._max_sealed()
+        try:
+            while not self._final and pos < end:
+                size = 1 << (buf[pos] >> 6)  # RFC 9000 §16: the two high bits give the size
+                if end - pos < size:
+                    break
+                n = int.from_bytes(buf[pos : pos + size], "big") & ((1 << (8 * size - 2)) - 1)
+                if n == 0:  # §4/§5: the Final Chunk Indicator
+                    pos += size
+                    self._final = True
+                    break
+                if n > limit:
+                    raise DecodeError(f"chunk length {n} over limit {limit}")
+                if end - pos < size + n:
+                    break
+                sealed = bytes(buf[pos + size : pos + size + n])
+                pos += size + n
+                out.append(self._plaintext(self._open_one(sealed, b""), final=False))
+        finally:
+            del buf[:pos]  # one move per feed, however many chunks it completed
         if self._final and len(buf) > self._max_sealed():
             raise DecodeError(f"final chunk over limit {self._max_sealed()} bytes")
         return out
