@@ -455,7 +455,8 @@ class Cluster:
             cosignature_max_age=self.spec.cosignature_max_age,
             cosignature_max_skew=self.spec.cosignature_max_skew,
             request_timeout=self.spec.request_timeout + 10,
-            trust_store="test" if emulated else "production",
+            # Simulated and emulated roots are test keys: only a test store trusts them.
+            trust_store="test",
             evidence_checkpoint_max_age=self.spec.evidence_checkpoint_max_age,
             test_sevsnp_chains=test_chains,
             test_nvidia_roots=nvidia_roots,
