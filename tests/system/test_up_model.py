@@ -23,22 +23,11 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from privproc.openai import private_http_client
 from tests.interop._llama import PYTHON, smollm2_model
-from tests.system._procs import env
+from tests.system._procs import cli, env
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 
 CANARY = "CANARYq9z"
-
-
-def _cli(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "privproc", *args],
-        env=env(PRIVPROC_HOME=str(home)),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_up_with_a_model_names_it_in_trail_and_report(tmp_path: Path) -> None:
@@ -63,12 +52,14 @@ def test_up_with_a_model_names_it_in_trail_and_report(tmp_path: Path) -> None:
         endpoints = json.loads(line)
         assert endpoints["release"]["model_digest"] == digest
         draft = f"hey {CANARY} im running late tmrw, can u wait 10 min pls"
-        rewrite = _cli(["rewrite", "--draft", draft, "--tone", "professional", "--json"], home)
+        rewrite = cli(
+            ["rewrite", "--draft", draft, "--tone", "professional", "--json"], home, timeout=300
+        )
         assert rewrite.returncode == 0, rewrite.stderr
         out = json.loads(rewrite.stdout)
         assert out["report"]["model_digest"] == digest
         assert "generated" in out["rewrites"]["method"]
-        verify = _cli(["verify", "--json"], home)
+        verify = cli(["verify", "--json"], home, timeout=300)
         assert verify.returncode == 0, verify.stderr
         trail = json.loads(verify.stdout)["trail"]
         model_steps = [s for s in trail if s["check"] == "release.model"]

@@ -44,6 +44,7 @@ CORES = (
     "_xwing.py",
     "bhttp.py",
     "ohttp.py",
+    "ohttp_chunked.py",
     "sealed.py",
     "limits.py",
     "problem.py",
@@ -58,7 +59,13 @@ CORES = (
 
 RULES = {
     # The relay cannot decrypt and never sees a token: it does not even hold the code.
-    "relay": ("privproc.hpke", "privproc.ohttp", "privproc.tokens", "privproc.sealed"),
+    "relay": (
+        "privproc.hpke",
+        "privproc.ohttp",
+        "privproc.ohttp_chunked",
+        "privproc.tokens",
+        "privproc.sealed",
+    ),
     # The operator's gateway never runs the AI and knows nodes only by address.
     "gateway": ("privproc.workloads", "privproc.enclave"),
     # Device code never imports server code.

@@ -37,7 +37,10 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="The Python with llama-cpp-python.")
         ] = None,
     ) -> None:
-        """Start the ledger, 2 witnesses, issuer, nodes, gateway, directory and relay."""
+        """Start the ledger, 2 witnesses, issuer, nodes, gateway, directory and relay.
+
+        A party that exits is reported and restarted on its port while the others keep
+        serving; one that exits 3 times within a minute stops everything."""
         import signal
         import threading
 
@@ -45,6 +48,7 @@ def register(app: typer.Typer) -> None:
 
         from privproc.client.config import privproc_home
         from privproc.cluster.launch import Cluster, ClusterSpec
+        from privproc.errors import ConfigError
 
         console = Console(stderr=True)
         home = privproc_home()
@@ -80,10 +84,11 @@ def register(app: typer.Typer) -> None:
                 typer.echo(json.dumps(up_doc, sort_keys=True))
             console.print(f"[bold green]privproc is up[/] under {home}; Ctrl-C stops every party")
             while not stop.wait(0.5):
-                for party in cluster.parties.values():
-                    if party.process.poll() is not None:
-                        console.print(f"[red]{party.name} exited; stopping[/]")
-                        stop.set()
+                try:
+                    cluster.supervise(lambda line: console.print(f"[yellow]{line}[/]"))
+                except ConfigError as exc:
+                    console.print(f"[red]{exc}; stopping[/]")
+                    stop.set()
         except KeyboardInterrupt:
             pass
         finally:
