@@ -149,6 +149,8 @@ class TrustedNode:
     release_index: int
     release_version: str
     verified: VerifiedNode
+    #: The release record's model digest (SHA-256 of the model files), for the user's view.
+    model_digest: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,8 @@ class VerifiedDirectory:
     verified_at: datetime
     expires: datetime
     trail: tuple[Step, ...] = field(default=())
+    #: The names of the witnesses whose cosignatures on ``checkpoint`` verified.
+    cosigners: tuple[str, ...] = ()
 
 
 def _bundle_of(obj: object, what: str) -> InclusionBundle:
@@ -273,6 +277,7 @@ def verify_directory(
         now,
         min(expires, now + timedelta(minutes=10)),
         tuple(trail),
+        tuple(names),
     )
 
 
@@ -476,5 +481,11 @@ def _verify_node(
         )
     )
     return TrustedNode(
-        name, verified.node_key, verified.measurement, result.index, record.version, verified
+        name,
+        verified.node_key,
+        verified.measurement,
+        result.index,
+        record.version,
+        verified,
+        record.model_digest,
     )
