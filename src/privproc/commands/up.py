@@ -16,6 +16,10 @@ def register(app: typer.Typer) -> None:
         *,
         nodes: Annotated[int, typer.Option(help="Enclave nodes running the released code.")] = 3,
         k: Annotated[int, typer.Option(help="Candidate nodes per request.")] = 2,
+        rogue_nodes: Annotated[
+            int,
+            typer.Option(help="Extra nodes running a build not in the ledger (demos, tests)."),
+        ] = 0,
         as_json: Annotated[
             bool,
             typer.Option(
@@ -36,7 +40,9 @@ def register(app: typer.Typer) -> None:
         home = privproc_home()
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        cluster = Cluster(home, ClusterSpec(nodes=nodes, k=k), progress=console.print)
+        cluster = Cluster(
+            home, ClusterSpec(nodes=nodes, rogue_nodes=rogue_nodes, k=k), progress=console.print
+        )
         try:
             cluster.start()
             if as_json:

@@ -7,3 +7,5 @@ verification trail in plain words (:mod:`.plain`), the release in the ledger, an
 on-device report of what was sent where. :mod:`.server` holds the HTTP side and its
 guards (loopback, ``Host`` check, per-launch token, Content Security Policy).
 """
+
+__all__: list[str] = []
