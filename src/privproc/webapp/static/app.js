@@ -38,9 +38,10 @@
   }
   function clearError() { $("error").hidden = true; }
 
-  function highlight(index, on) {
+  // Hover shows a point's source message ("hover"); a click pins it ("highlight").
+  function mark(index, cls, on) {
     const m = $("m-" + index);
-    if (m) m.classList.toggle("highlight", on);
+    if (m) m.classList.toggle(cls, on);
   }
 
   async function summarize() {
@@ -53,11 +54,13 @@
       for (const p of doc.points) {
         const link = el("a", { href: "#m-" + p.message, "data-message": p.message },
                         p.sender + ": " + p.text);
-        link.addEventListener("mouseenter", () => highlight(p.message, true));
-        link.addEventListener("mouseleave", () => highlight(p.message, false));
+        link.addEventListener("mouseenter", () => mark(p.message, "hover", true));
+        link.addEventListener("mouseleave", () => mark(p.message, "hover", false));
+        link.addEventListener("focus", () => mark(p.message, "hover", true));
+        link.addEventListener("blur", () => mark(p.message, "hover", false));
         link.addEventListener("click", () => {
           document.querySelectorAll(".msg.highlight").forEach((m) => m.classList.remove("highlight"));
-          highlight(p.message, true);
+          mark(p.message, "highlight", true);
         });
         list.append(el("li", { class: "point " + p.kind }, link));
       }
@@ -70,6 +73,7 @@
     clearError();
     const tones = [...document.querySelectorAll('input[name="tone"]:checked')].map((t) => t.value);
     const region = $("suggestions");
+    region.replaceChildren(el("p", { class: "hint" }, "Sending to a verified node…"));
     try {
       const doc = await call("/api/suggest", { chat, draft: $("draft").value, tones });
       const list = el("ul", {});
