@@ -168,7 +168,7 @@ def test_summarize_a_chat_and_see_the_summary_linked_to_its_messages(
     browser: WebDriver, deployment: Deployment
 ) -> None:
     _open(browser, deployment, "01-family")
-    unread = browser.find_element(By.CSS_SELECTOR, "nav a[aria-current] + .unread")
+    unread = browser.find_element(By.CSS_SELECTOR, "nav a[aria-current] + .badge")
     assert unread.accessible_name == "4 unread"
     assert len(browser.find_elements(By.CSS_SELECTOR, "#messages .msg.unread")) == 4
     _named(browser, "Summarize unread").click()
@@ -225,6 +225,7 @@ def test_verification_panel_shows_the_checks_and_the_refused_node(
     root = panel.find_element(By.CSS_SELECTOR, "details dd code")
     assert not root.is_displayed()
     assert "Named 2 nodes" in panel.text  # the summarize test's request
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", refused[0])
     _shot(browser, "verification")
 
 

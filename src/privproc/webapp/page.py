@@ -25,12 +25,10 @@ def _chat_list(chats: list[StoredChat], current: str) -> str:
     for stored in chats:
         unread = len(stored.chat.unread)
         badge = (
-            f' <span class="unread" aria-label="{unread} unread">{unread}</span>' if unread else ""
+            f' <span class="badge" aria-label="{unread} unread">{unread}</span>' if unread else ""
         )
         here = ' aria-current="page"' if stored.id == current else ""
-        shield = ' <span class="shield" title="Advanced Chat Privacy on">&#128274;</span>' * (
-            stored.chat.ai_blocked
-        )
+        shield = ' <span class="shield">private</span>' * stored.chat.ai_blocked
         items.append(
             f'<li><a href="/?chat={escape(stored.id)}"{here}>{escape(stored.chat.chat)}</a>'
             f"{badge}{shield}</li>"
@@ -45,7 +43,8 @@ def _messages(stored: StoredChat) -> str:
         mark = ' <span class="new">unread</span>' if message.unread else ""
         rows.append(
             f'<li id="m-{i}" class="{cls}"><span class="who">{escape(message.sender)}</span>'
-            f" <time>{escape(message.time.isoformat(timespec='minutes'))}</time>{mark}"
+            f' <time datetime="{escape(message.time.isoformat())}">'
+            f"{escape(message.time.strftime('%d %b %H:%M'))}</time>{mark}"
             f'<p lang="{escape(stored.chat.language)}">{escape(message.text)}</p></li>'
         )
     return "\n".join(rows)

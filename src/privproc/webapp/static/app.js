@@ -127,8 +127,8 @@
       const v = await call("/api/verification");
       const cp = v.checkpoint;
       const parts = [el("h2", {}, "Verification"),
-        el("h3", {}, "Public ledger"),
-        el("p", {}, `The ledger holds ${cp.size} entries; its checkpoint was cosigned by `
+        el("h3", {}, "Checkpoint"),
+        el("p", {}, `The public ledger holds ${cp.size} entries; its checkpoint was cosigned by `
           + `${cp.cosigners.length} independent witness${cp.cosigners.length === 1 ? "" : "es"}: `
           + cp.cosigners.join(", ") + "."),
         details("details", el("dl", {}, el("dt", {}, "origin"), el("dd", {}, cp.origin),
@@ -166,7 +166,7 @@
     try {
       const rows = await call("/api/requests");
       $("request-rows").replaceChildren(...rows.map((r) => el("tr", {},
-        el("td", {}, r.time), el("td", {}, r.feature), el("td", {}, r.bytes),
+        el("td", {}, String(r.time).slice(11, 19)), el("td", {}, r.feature), el("td", {}, r.bytes),
         el("td", {}, r.named.join(", ")), el("td", {}, r.answered_by),
         el("td", {}, "index " + r.release_index))));
     } catch (err) { showError(err); }
