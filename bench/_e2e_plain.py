@@ -5,7 +5,7 @@ the device seals, answer: the same JSON the node seals back) and ``GET /healthz`
 It loads the same embedded backend as a node and calls the same function the node's
 per-request child calls (``privproc.enclave.features.run_feature``), in-process: no
 token, no OHTTP, no sealing, no relay, no gateway, no fork. Same uvicorn settings as
-the node.
+the node, and the weights on huge pages as in the node (``enclave.hugepages``).
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from privproc.enclave.features import run_feature
+from privproc.enclave.hugepages import place_on_huge_pages
 from privproc.workloads import load_default_backend
 
 
 def main(port: int) -> None:
     backend = load_default_backend()
+    place_on_huge_pages(backend)
 
     async def run(request: Request) -> Response:
         return Response(run_feature(await request.body(), backend), media_type="application/json")

@@ -25,11 +25,12 @@ Figures, per workload:
    measured just before) next to the server-side crypto floor (the X25519, HKDF,
    AES-GCM, SHA-256 and RSA-PSS-verify operations one request needs, straight from
    ``cryptography``) and next to the plain server's CPU per request;
-3. the fork-per-request design: one sealed request through ``Node.process`` (a
-   child forked from the warm parent by ``ForkRunner``) next to the same open + run +
-   seal in-process; a fork of an identity handler next to calling it; and two
-   bench-only sketches of cheaper forking (not the node's code): a child forked ahead
-   of its request, and ``os.fork`` without ``multiprocessing``.
+3. the fresh process per request: one sealed request through ``Node.process`` (a
+   child forked ahead of its request by the node's pool, ``enclave.prefork``) next
+   to the same open + run + seal in-process, and next to ``ForkRunner`` (a child
+   forked per request, what the node did before issue 18); a fork of an identity
+   handler next to calling it; and a bench-only sketch, ``os.fork`` without
+   ``multiprocessing``.
 
 Tokens are fetched before the timed loops (issuance is batched ahead on a device,
 DESIGN.md step 1; ``bench/tokens.py`` measures it); the device's directory
@@ -73,6 +74,7 @@ from privproc.client.tokens import IssuerTokens
 from privproc.cluster.demo import GROUP_CHAT
 from privproc.cluster.launch import Cluster, ClusterSpec, free_port
 from privproc.enclave.features import run_feature
+from privproc.enclave.hugepages import place_on_huge_pages
 from privproc.enclave.node import Node
 from privproc.enclave.platform import Hardware, load_vendor
 from privproc.enclave.worker import ForkRunner
@@ -345,68 +347,6 @@ def _os_fork(handler: Callable[[bytes], bytes], data: bytes) -> bytes:
     return b"".join(chunks)
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-class _PreForked:
-    """A bench-only sketch, not the node's code: each request's child is forked *before*
-    the request arrives and waits on a pipe; it runs exactly one request, closes its
-    end and exits. Forking the next child and reaping the last happen off the request's
-    path (``refill``). Still one fresh process per request."""
-
-    def __init__(self, handler: Callable[[bytes], bytes]) -> None:
-        self._handler = handler
-        self._done: int | None = None
-        self._next = self._spawn()
-
-    def _spawn(self) -> tuple[int, int, int]:
-        req_r, req_w = os.pipe()
-        res_r, res_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child
-            try:
-                os.close(req_w)
-                os.close(res_r)
-                view = memoryview(self._handler(_read_all(req_r)))
-                while view:
-                    view = view[os.write(res_w, view) :]
-                os.close(res_w)
-            finally:
-                os._exit(0)
-        os.close(req_r)
-        os.close(res_w)
-        return pid, req_w, res_r
-
-    def run(self, data: bytes) -> bytes:
-        pid, req_w, res_r = self._next
-        view = memoryview(data)
-        while view:
-            view = view[os.write(req_w, view) :]
-        os.close(req_w)
-        out = _read_all(res_r)
-        os.close(res_r)
-        self._done = pid
-        return out
-
-    def refill(self) -> None:
-        if self._done is not None:
-            os.waitpid(self._done, 0)
-            self._done = None
-        self._next = self._spawn()
-
-    def close(self) -> None:
-        pid, req_w, res_r = self._next
-        os.close(req_w)  # the waiting child reads an empty request and exits
-        os.close(res_r)
-        os.waitpid(pid, 0)
-        if self._done is not None:
-            os.waitpid(self._done, 0)
-
-
 def _node_costs(root: Path, backend: Any, payloads: dict[str, bytes]) -> dict[str, list[float]]:
     """Per-request seconds through ``Node.process`` (forked child) and in-process."""
     seed = root / "vendor.seed"
@@ -439,6 +379,8 @@ def _node_costs(root: Path, backend: Any, payloads: dict[str, bytes]) -> dict[st
                 t0 = time.perf_counter()
                 await node.process(s)
                 forked.append(time.perf_counter() - t0)
+                await asyncio.sleep(0)  # the pool forks the next child (a server does it
+                # while the answer travels back), outside the timed request
                 t0 = time.perf_counter()
                 in_process(s)
                 inline.append(time.perf_counter() - t0)
@@ -467,22 +409,19 @@ def _node_costs(root: Path, backend: Any, payloads: dict[str, bytes]) -> dict[st
             _os_fork(identity, b"x" * 1024)
             plain_fork.append(time.perf_counter() - t0)
         out["identity/runner"], out["identity/os.fork"] = runner, plain_fork
-        for name, payload in payloads.items():  # ForkRunner vs a pre-forked child
+        for name, payload in payloads.items():  # the pool vs a fork per request (before)
             sealed = [seal_request(payload, [key.public_key])[0] for _ in range(NODE_RUNS[name])]
-            pre = _PreForked(in_process)
-            try:
-                via_runner, via_pre = [], []
-                for s in sealed:
-                    t0 = time.perf_counter()
-                    await node.process(s)
-                    via_runner.append(time.perf_counter() - t0)
-                    t0 = time.perf_counter()
-                    pre.run(s)
-                    via_pre.append(time.perf_counter() - t0)
-                    pre.refill()  # off the request's path
-            finally:
-                pre.close()
-            out[f"{name}/runner"], out[f"{name}/preforked"] = via_runner, via_pre
+            via_runner, via_pool = [], []
+            for s in sealed:
+                t0 = time.perf_counter()
+                await identity_runner.run(in_process, s)
+                via_runner.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                await node.process(s)
+                via_pool.append(time.perf_counter() - t0)
+                await asyncio.sleep(0)  # the next child forks here, off the request's path
+            out[f"{name}/runner"], out[f"{name}/preforked"] = via_runner, via_pool
+        node.close()
         return out
 
     return asyncio.run(measure())
@@ -494,6 +433,7 @@ def _node_costs(root: Path, backend: Any, payloads: dict[str, bytes]) -> dict[st
 def run() -> list[Row]:
     rows: list[Row] = []
     backend = load_default_backend()
+    place_on_huge_pages(backend)  # as the node does (enclave.service)
     chats = {name: _workload(name) for name in SEQUENTIAL}
     payloads = {name: _payload(chat) for name, chat in chats.items()}
     expected = {name: json.loads(run_feature(p, backend)) for name, p in payloads.items()}
@@ -663,12 +603,12 @@ def _node_rows(node: dict[str, list[float]]) -> list[Row]:
         rows.append(
             row(
                 BENCH,
-                f"node: one sealed request, fresh forked child ({name}) p50",
+                f"node: one sealed request, child forked ahead ({name}) p50",
                 _pct(fork, 50),
                 "s",
                 "same open + run + seal in-process p50",
                 _pct(inline, 50),
-                f"Node.process via ForkRunner, n={len(fork)}; p99 {_ms(_pct(fork, 99))} "
+                f"Node.process (pre-forked pool), n={len(fork)}; p99 {_ms(_pct(fork, 99))} "
                 f"vs {_ms(_pct(inline, 99))}; "
                 f"{node[f'{name}/faults'][0]:.0f} minor page faults per child",
             )
@@ -692,10 +632,10 @@ def _node_rows(node: dict[str, list[float]]) -> list[Row]:
         rows.append(
             row(
                 BENCH,
-                f"node: request in a child forked ahead of it ({name}) p50 (bench-only sketch)",
+                f"node: Node.process, pre-forked pool ({name}) p50",
                 _pct(pre, 50),
                 "s",
-                "Node.process via ForkRunner p50",
+                "ForkRunner: a child forked per request (the node before issue 18) p50",
                 _pct(runner, 50),
                 f"interleaved, n={len(pre)}: fork and reap moved off the request's path; "
                 "one fresh child per request still",

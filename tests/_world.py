@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -19,11 +20,14 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from privproc import ohttp
-from privproc.attestation import Evidence
+from privproc.attestation import Evidence, Tcb
+from privproc.attestation.emulated import EmulatedAmd, EmulatedGpu, golden_measurements
+from privproc.attestation.nvgpu.verify import gpu_nonce
+from privproc.attestation.sevsnp.report import parse_report
 from privproc.attestation.simulated import SimulatedVendor
 from privproc.client.verify import Trust
 from privproc.directory.bundle import LogView, build_bundle
-from privproc.enclave.platform import VENDOR_EPOCH, Hardware
+from privproc.enclave.platform import NODE_TCB, VENDOR_EPOCH, EmulatedSnpHardware, Hardware
 from privproc.errors import PrivprocError
 from privproc.ledger.checkpoint import Checkpoint, sign_checkpoint
 from privproc.ledger.cosignature import Cosigner
@@ -45,6 +49,27 @@ GOOD = hashlib.sha384(b"release 1.0.0").digest()
 ROGUE = hashlib.sha384(b"rogue build").digest()
 
 
+@functools.cache
+def emulated_amd() -> EmulatedAmd:
+    """One emulated AMD hierarchy per test process (RSA-4096 key generation is slow)."""
+    return EmulatedAmd.generate(not_before=VENDOR_EPOCH)
+
+
+@functools.cache
+def emulated_gpu(devtools: bool = False) -> EmulatedGpu:
+    """One emulated NVIDIA root and GPU per test process (and one in devtools mode)."""
+    base = _base_gpu()
+    if not devtools:
+        return base
+    key, cert = base.root_files()
+    return EmulatedGpu.from_root(key, cert, not_before=VENDOR_EPOCH, devtools=True)
+
+
+@functools.cache
+def _base_gpu() -> EmulatedGpu:
+    return EmulatedGpu.generate(not_before=VENDOR_EPOCH)
+
+
 def _key(seed: int) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32)
 
@@ -56,6 +81,12 @@ class NodeSpec:
     debug: bool = False
     age: timedelta = timedelta(0)
     swap_key: bool = False  # advertise a key other than the bound one
+    tcb: Tcb = NODE_TCB  # the emulated SEV-SNP chip's TCB
+    launch_digest: bytes | None = None  # what the emulated firmware measured, if not GOOD
+    gpu_devtools: bool = False  # the emulated GPU runs in devtools mode
+    gpu_unbound: bool = False  # the GPU report answers a nonce not bound to the CPU report
+    # The model the node names (the release's: zeros); None: the node names none.
+    model_digest: bytes | None = bytes(32)
     private_key: bytes = b""
     public_key: bytes = b""
 
@@ -81,6 +112,13 @@ class World:
     announce_lead: int | None = 4000
     #: The configs the gateway serves; default: the gateway's own.
     served: list[ohttp.KeyConfig] | None = None
+    #: The release's platform: "simulated", "sev-snp" (nodes then run emulated SNP) or
+    #: "sev-snp+nvidia-cc" (and an emulated GPU).
+    platform: str = "simulated"
+    #: The release's minimum TCB (sev-snp worlds default to the nodes' TCB).
+    min_tcb: Tcb | None = None
+    #: Whether the device's test trust store holds the emulated AMD chain.
+    trust_test_root: bool = True
 
     def __post_init__(self) -> None:
         self.vendor = SimulatedVendor.from_seed(b"v" * 32, not_before=VENDOR_EPOCH)
@@ -101,6 +139,12 @@ class World:
             publisher_vkey=self.publisher.verifier().vkey(),
             evidence_max_age=3600,
             cosignature_max_age=3600,
+            sevsnp_test_chains=(emulated_amd().chain_pem(),)
+            if self.platform.startswith("sev-snp") and self.trust_test_root
+            else (),
+            nvidia_test_roots=(emulated_gpu().root_der(),)
+            if self.platform.endswith("+nvidia-cc") and self.trust_test_root
+            else (),
         )
 
     def entries(self) -> list[bytes]:
@@ -110,11 +154,16 @@ class World:
             release = ReleaseRecord(
                 component="privproc-enclave",
                 version="1.0.0",
-                measurements=(("simulated", GOOD),),
+                measurements=((self.platform.split("+")[0], GOOD),),
                 source_revision="0" * 40,
                 recipe_digest=bytes(32),
                 model_digest=bytes(32),
                 issued_at=int(NOW.timestamp()) - 60,
+                platform=self.platform,
+                min_tcb=self.min_tcb,
+                gpu_rims=tuple(sorted(golden_measurements().items()))
+                if self.platform.endswith("+nvidia-cc")
+                else (),
             )
             out.append(encode_record(sign_record(release, "publisher.test", pub)))
         if self.record_key_config:
@@ -144,19 +193,41 @@ class World:
         return Note(note.text, note.signatures).with_signatures(*cosigs).encode()
 
     def node_doc(self, spec: NodeSpec) -> dict[str, Any]:
-        hw = Hardware.for_node(self.vendor, spec.name, spec.measurement, debug=spec.debug)
+        if self.platform.startswith("sev-snp"):
+            hw: Hardware | EmulatedSnpHardware = EmulatedSnpHardware.for_node(
+                emulated_amd(),
+                spec.name,
+                spec.measurement,
+                tcb=spec.tcb,
+                launch_digest=spec.launch_digest,
+                debug=spec.debug,
+            )
+        else:
+            hw = Hardware.for_node(self.vendor, spec.name, spec.measurement, debug=spec.debug)
         evidence: Evidence = hw.evidence(spec.public_key, NOW - spec.age)
         advertised = spec.public_key
         if spec.swap_key:
             advertised = SUITE.kem.derive_key_pair(b"x" * 32)[1]
             evidence = dataclasses.replace(evidence, node_key=advertised)
-        return {
+        doc: dict[str, Any] = {
             "node": spec.name,
             "public_key": base64.b64encode(advertised).decode(),
             "key_id": node_key_id(advertised).hex(),
             "measurement": spec.measurement.hex(),
             "evidence": base64.b64encode(evidence.encode()).decode(),
         }
+        if spec.model_digest is not None:
+            doc["model_digest"] = spec.model_digest.hex()
+        if self.platform.endswith("+nvidia-cc"):
+            gpu = emulated_gpu(spec.gpu_devtools)
+            nonce = gpu_nonce(parse_report(evidence.report).report_data)
+            if spec.gpu_unbound:
+                nonce = hashlib.sha256(b"another nonce").digest()
+            doc["gpu"] = {
+                "report": base64.b64encode(gpu.report(nonce)).decode(),
+                "chain": gpu.chain_pem().decode(),
+            }
+        return doc
 
     def announcements(self, entries: list[bytes]) -> dict[int, bytes]:
         """For each key-config record: a checkpoint of the log up to it, cosigned

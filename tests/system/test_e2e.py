@@ -441,7 +441,9 @@ def test_canary_reaches_no_server_file_or_log(world: World) -> None:
         ]
         assert events
         assert all(
-            e.startswith(("node ", "key ", "evidence ", "request ", "model ", "child "))
+            e.startswith(
+                ("node ", "key ", "evidence ", "request ", "model ", "child ", "checkpoint ")
+            )
             for e in events
         )
 

@@ -35,9 +35,11 @@ __all__ = [
     "ENCLAVE_CODE",
     "MEASUREMENT_SIZE",
     "enclave_code_files",
+    "file_sha256",
     "measure",
     "measure_release",
     "measure_tree",
+    "model_digest",
 ]
 
 #: Bytes in a measurement (SHA-384).
@@ -50,7 +52,9 @@ MEASUREMENT_SIZE = 48
 #: ``commands`` are not measured and a change to a CLI command leaves the
 #: measurement alone. tests/unit/enclave/test_measured_closure.py starts a node
 #: and fails if any ``privproc`` module it loads is not listed here, or if it
-#: loads the CLI.
+#: loads the CLI. ``inference`` holds the OpenAI-compatible client the request
+#: child calls and the llama.cpp server (:mod:`privproc.inference.llama_server`)
+#: a node started with ``--model`` runs inside the same image.
 ENCLAVE_CODE: tuple[str, ...] = (
     "__init__.py",
     "errors.py",
@@ -65,6 +69,7 @@ ENCLAVE_CODE: tuple[str, ...] = (
     "problem.py",
     "attestation",
     "enclave",
+    "inference",
     "workloads",
 )
 
@@ -153,11 +158,13 @@ def measure_tree(
     *,
     code_parts: Iterable[str] | None = None,
     model_dir: Path | None = None,
+    extra_models: Mapping[str, Path] | None = None,
     config: bytes = b"",
 ) -> bytes:
     """Measure files on disk: code under ``code_root`` (optionally only ``code_parts``),
-    every file under ``model_dir``, and ``config``. Same result as :func:`measure`
-    over the same content. Model files are hashed in chunks (they can be large).
+    every file under ``model_dir`` plus ``extra_models`` (measured path -> file), and
+    ``config``. Same result as :func:`measure` over the same content. Model files are
+    hashed in chunks (they can be large).
     """
     if not code_root.is_dir():
         raise ConfigError(f"code root is not a directory: {code_root}")
@@ -170,6 +177,10 @@ def measure_tree(
         models = {
             f.relative_to(model_dir).as_posix(): f for f in model_dir.rglob("*") if f.is_file()
         }
+    for name, path in (extra_models or {}).items():
+        if not path.is_file():
+            raise ConfigError(f"model file is not a file: {path}")
+        models[name] = path
     _hash_files(m, "model", models)
     m.section("config", 1)
     m.entry_head("config", len(config))
@@ -184,11 +195,53 @@ def enclave_code_files(package_root: Path | None = None) -> dict[str, Path]:
 
 
 def measure_release(
-    *, model_dir: Path | None = None, config: bytes = b"", package_root: Path | None = None
+    *,
+    model_dir: Path | None = None,
+    config: bytes = b"",
+    package_root: Path | None = None,
+    generative_model: Path | None = None,
 ) -> bytes:
     """The measurement of an enclave release: the installed ``privproc`` enclave code
-    (:data:`ENCLAVE_CODE`), the model files and the config. ``privproc release``
-    records this value in the ledger; simulated nodes report it.
+    (:data:`ENCLAVE_CODE`), the model files (the embedded model under ``model_dir``,
+    and the GGUF file a node serves with ``--model``, measured as
+    ``generative/<file name>``) and the config. ``privproc release`` records this
+    value in the ledger; simulated nodes report it.
     """
     root = package_root or Path(privproc.__file__).resolve().parent
-    return measure_tree(root, code_parts=ENCLAVE_CODE, model_dir=model_dir, config=config)
+    extra = (
+        {}
+        if generative_model is None
+        else {f"generative/{generative_model.name}": generative_model}
+    )
+    return measure_tree(
+        root, code_parts=ENCLAVE_CODE, model_dir=model_dir, extra_models=extra, config=config
+    )
+
+
+def _feed_file(h: hashes.Hash, path: Path) -> None:
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                h.update(chunk)
+    except OSError as exc:
+        raise ConfigError(f"model file not readable: {path} ({exc.strerror})") from None
+
+
+def file_sha256(path: Path) -> bytes:
+    """SHA-256 of one file, read in chunks (what ``sha256sum`` prints, as bytes)."""
+    h = hashes.Hash(hashes.SHA256())
+    _feed_file(h, path)
+    return h.finalize()
+
+
+def model_digest(files: Iterable[Path], generative_model: Path | None = None) -> bytes:
+    """The release record's ``model_digest``: the SHA-256 of the GGUF file a generative
+    node serves, or (embedded model) SHA-256 over each file's name, a zero byte and its
+    content, in name order."""
+    if generative_model is not None:
+        return file_sha256(generative_model)
+    h = hashes.Hash(hashes.SHA256())
+    for path in sorted(files):
+        h.update(path.name.encode() + b"\x00")
+        _feed_file(h, path)
+    return h.finalize()

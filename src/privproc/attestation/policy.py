@@ -47,6 +47,10 @@ class Policy:
     empty (the default) refuses all simulated evidence. ``tdx_tcb_status``: the
     Intel TCB statuses accepted for TDX (whose TCB is judged by Intel's signed
     TCB info, not by ``min_tcb``, which applies to SEV-SNP-shaped TCBs).
+    ``sevsnp_test_chains``: the **test trust store** for SEV-SNP: PEM ASK+ARK pairs of
+    emulated AMD hierarchies (:mod:`privproc.attestation.emulated`) trusted besides
+    AMD's pinned roots; empty (the default, and every production config) trusts AMD
+    only. A device that sets it says so in its trail (``trust.test_store``).
     """
 
     measurements: frozenset[bytes]
@@ -56,6 +60,7 @@ class Policy:
     allow_debug: bool = False
     simulated_roots: tuple[bytes, ...] = field(default=())
     tdx_tcb_status: frozenset[str] = frozenset({"UpToDate"})
+    sevsnp_test_chains: tuple[bytes, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if not isinstance(self.measurements, frozenset) or not all(
@@ -76,6 +81,10 @@ class Policy:
             isinstance(s, str) for s in self.tdx_tcb_status
         ):
             raise MisuseError("tdx_tcb_status must be a frozenset of status names")
+        if not isinstance(self.sevsnp_test_chains, tuple) or not all(
+            isinstance(c, bytes) for c in self.sevsnp_test_chains
+        ):
+            raise MisuseError("sevsnp_test_chains must be a tuple of PEM bytes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +97,9 @@ class VerifiedNode:
     ``chip_id`` identifies the machine (SEV-SNP CHIP_ID; TDX PPID, may be empty).
     ``timestamp`` is covered by the report signature (through the
     freshness value), so ``timestamp + policy.max_age`` is when to re-verify.
+    ``checks`` names every check that ran and passed, in order (the device's trail
+    shows them); a check skipped for lack of input (``policy.tcb`` without a
+    minimum) is not named.
     """
 
     platform: Platform
@@ -99,6 +111,7 @@ class VerifiedNode:
     freshness: bytes
     timestamp: datetime
     report_data: bytes
+    checks: tuple[str, ...] = ()
 
 
 def check_debug(debug: bool, policy: Policy) -> None:
@@ -198,6 +211,7 @@ def accept(
     policy: Policy,
     now: datetime,
     nonce: bytes | None = None,
+    checks: tuple[str, ...] = (),
 ) -> VerifiedNode:
     """The checks every platform ends with, then the :class:`VerifiedNode`.
 
@@ -205,16 +219,21 @@ def accept(
     endorsement, never the report's self-description). In order: ``binding.freshness``,
     ``binding.report_data`` (:func:`check_binding`), ``policy.debug``, ``policy.tcb``
     (skipped when ``tcb`` is ``None``: TDX, whose TCB Intel's collateral judged),
-    ``policy.measurement``, ``policy.freshness``.
+    ``policy.measurement``, ``policy.freshness``. ``checks``: what the platform
+    verified before (its signature checks); the result names those and these.
     """
     check_binding(
         report_data, evidence.node_key, evidence.freshness, evidence.timestamp, nonce=nonce
     )
+    ran = [*checks, "binding.freshness", "binding.report_data"]
     check_debug(debug, policy)
-    if tcb is not None:
+    ran.append("policy.debug")
+    if tcb is not None and policy.min_tcb is not None:
         check_tcb(tcb, policy)
+        ran.append("policy.tcb")
     check_measurement(measurement, policy)
     check_freshness(evidence.timestamp, policy, now)
+    ran += ["policy.measurement", "policy.freshness"]
     return VerifiedNode(
         platform=evidence.platform,
         node_key=evidence.node_key,
@@ -225,4 +244,5 @@ def accept(
         freshness=evidence.freshness,
         timestamp=evidence.timestamp,
         report_data=report_data,
+        checks=tuple(ran),
     )

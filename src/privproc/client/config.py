@@ -40,6 +40,14 @@ class ClientConfig:
     gateway accepts (RFC 9577 §2.1). ``k``: candidate nodes per request. ``min_nodes``:
     the fewest verified nodes a bundle must yield (``bundle.too_few_nodes``; default 2,
     so K never silently falls to 1). Ages in seconds.
+
+    ``trust_store``: ``"production"`` (the default) trusts only the vendor roots pinned
+    in the package (AMD's ARKs, NVIDIA's device identity root, Intel's root inside
+    dcap-qvl) for hardware platforms; ``"test"`` also trusts ``test_sevsnp_chains``
+    (PEM ASK+ARK pairs of emulated AMD hierarchies) and ``test_nvidia_roots`` (emulated
+    NVIDIA device identity roots). Test roots in a production config
+    are a config error, not silently ignored or used; a device with the test store on
+    logs it and shows ``trust.test_store`` in its trail.
     """
 
     relay_url: str
@@ -60,6 +68,15 @@ class ClientConfig:
     #: key-consistency rule, so a gateway announces new key configs longer ahead (1200 s).
     cosignature_max_age: int = 600
     cosignature_max_skew: int = 300
+    #: Seconds the device waits for an answer (a generative node writes for a while).
+    request_timeout: float = 60.0
+    trust_store: str = "production"
+    test_sevsnp_chains: tuple[str, ...] = ()
+    #: The test store's emulated NVIDIA device identity roots (base64 DER).
+    test_nvidia_roots: tuple[str, ...] = ()
+    #: Fresh evidence: the most seconds since the witnesses cosigned the checkpoint a
+    #: node's evidence binds (None: not required).
+    evidence_checkpoint_max_age: int | None = None
 
     def __post_init__(self) -> None:
         for url in (self.relay_url, self.directory_url, self.issuer_url):
@@ -71,10 +88,23 @@ class ClientConfig:
             raise ConfigError("client config: min_nodes must be 1..64")
         if self.cosignature_max_age <= 0 or self.cosignature_max_skew < 0:
             raise ConfigError("client config: cosignature max age > 0 and max skew >= 0")
+        if not 0 < self.request_timeout <= 3600:
+            raise ConfigError("client config: request_timeout must be in (0, 3600] seconds")
         if not 1 <= self.quorum <= len(self.witness_vkeys):
             raise ConfigError("client config: quorum must be 1..number of witnesses")
+        if self.evidence_checkpoint_max_age is not None and self.evidence_checkpoint_max_age <= 0:
+            raise ConfigError("client config: evidence_checkpoint_max_age must be positive")
+        if self.trust_store not in ("production", "test"):
+            raise ConfigError("client config: trust_store must be 'production' or 'test'")
+        if self.trust_store == "production" and (self.test_sevsnp_chains or self.test_nvidia_roots):
+            raise ConfigError(
+                "client config: test roots in a production trust store"
+                " (set trust_store to 'test' to use them, never in production)"
+            )
+        if not all("BEGIN CERTIFICATE" in c for c in self.test_sevsnp_chains):
+            raise ConfigError("client config: test_sevsnp_chains must be PEM ASK+ARK pairs")
         try:
-            for root in self.vendor_roots:
+            for root in (*self.vendor_roots, *self.test_nvidia_roots):
                 base64.b64decode(root, validate=True)
         except ValueError:
             raise ConfigError("client config: vendor roots must be base64 DER") from None
@@ -101,6 +131,9 @@ class ClientConfig:
         try:
             obj["vendor_roots"] = tuple(obj["vendor_roots"])
             obj["witness_vkeys"] = tuple(obj["witness_vkeys"])
+            for name in ("test_sevsnp_chains", "test_nvidia_roots"):
+                if name in obj:
+                    obj[name] = tuple(obj[name])
             return cls(**obj)
         except (KeyError, TypeError):
             raise ConfigError("client config: missing or unknown fields") from None

@@ -32,6 +32,8 @@ class ReportEntry:
     checkpoint_size: int
     key_config_id: int
     key_config_index: int
+    #: SHA-256 of the model the answering node's release serves (hex).
+    model_digest: str = ""
 
 
 def append_report(home: Path, entry: ReportEntry) -> None:

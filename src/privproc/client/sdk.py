@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ from privproc.limits import MAX_OHTTP_RESPONSE
 from privproc.problem import decode_problem
 from privproc.sealed import node_key_id, seal_request
 from privproc.workloads.chat import Chat
+from privproc.workloads.completions import parse_chat_request
 
 __all__ = ["SEALED_MEDIA", "Answer", "Device", "TokenSource"]
 
@@ -78,7 +79,7 @@ class Device:
         local_address: str | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
-        timeout: float = 60.0,
+        timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.config = config
@@ -90,20 +91,14 @@ class Device:
             raise MisuseError("Device: give a transport or a local address, not both")
         if transport is None and local_address:
             transport = httpx.HTTPTransport(local_address=local_address)
-        self._http = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=config.request_timeout if timeout is None else timeout,
+            follow_redirects=False,
+        )
         self._verified: VerifiedDirectory | None = None
         self._seen = SeenCheckpointStore(home / "seen-checkpoint")
-        self.trust = Trust.from_keys(
-            vendor_roots=config.roots_der(),
-            log_vkey=config.log_vkey,
-            witness_vkeys=config.witness_vkeys,
-            quorum=config.quorum,
-            publisher_vkey=config.publisher_vkey,
-            evidence_max_age=config.evidence_max_age,
-            cosignature_max_age=config.cosignature_max_age,
-            cosignature_max_skew=config.cosignature_max_skew,
-            min_nodes=config.min_nodes,
-        )
+        self.trust = Trust.from_config(config)
 
     def close(self) -> None:
         """Release the network clients."""
@@ -164,6 +159,22 @@ class Device:
         """Writing suggestions for ``draft`` in each of ``tones``."""
         payload = {"feature": "rewrite", "draft": draft, "tones": list(tones), "language": language}
         return self._request("rewrite", payload)
+
+    def chat(self, request: Mapping[str, Any]) -> Answer:
+        """An OpenAI-style chat completion (``messages``, ``max_tokens``, ``temperature``,
+        ``stop``) from a verified node's model; ``result["completion"]`` is the
+        ``chat.completion`` object. The request is checked here first, so a bad one
+        costs no token and leaves the device (privproc.workloads.completions)."""
+        checked = parse_chat_request(request)
+        payload = {
+            "feature": "chat",
+            "messages": [dict(m) for m in checked.messages],
+            "max_tokens": checked.max_tokens,
+            "temperature": checked.temperature,
+            "stop": list(checked.stop),
+            "stream": False,
+        }
+        return self._request("chat", payload)
 
     def _request(self, feature: str, payload: dict[str, Any]) -> Answer:
         verified = self.verify()
@@ -230,6 +241,7 @@ class Device:
             checkpoint_size=verified.checkpoint.size,
             key_config_id=config.key_id,
             key_config_index=verified.key_config.ledger_index,
+            model_digest=node.model_digest.hex(),
         )
         append_report(self.home, entry)
         return Answer(result, entry)

@@ -18,9 +18,24 @@ config the device may use, or raises the error of the first failed check:
 * ``keyconfig.revoked`` / ``release.revoked``: a revocation record signed by the
   publisher names the key config (SHA-256 of its bytes) or the node's measurement
   (DESIGN.md step 3: "in the ledger and not revoked");
-* ``attestation.*`` / ``binding.*`` / ``policy.*`` (privproc.attestation): evidence
-  chains to a trusted vendor root, debug is off, the measurement is the released
-  one, the evidence is fresh, and the node key is the one bound in the report.
+* ``binding.checkpoint`` / ``binding.checkpoint.age`` (when the device requires fresh
+  evidence, ``Trust.evidence_checkpoint_max_age``): the node's report data binds
+  SHA-256 of a checkpoint note the bundle carries (``witnessed``), that note carries
+  the log's signature and a quorum of witness cosignatures, and they are at most that
+  many seconds old, so the evidence cannot have been signed before that checkpoint;
+* ``release.platform``: the node's evidence is not from the platform its release
+  record names;
+* ``attestation.*`` / ``binding.*`` / ``policy.*`` / ``simulated.*`` / ``sevsnp.*`` /
+  ``tdx.*`` (privproc.attestation): the policy is built from the **release record**
+  (its platform, its measurement for that platform, its minimum TCB), never from the
+  node's bundle entry, and the evidence goes to that platform's verifier: it chains to
+  a vendor root pinned in the package (or, only with the test trust store on, to a
+  test root: ``trust.test_store`` in the trail), debug is off, the TCB meets the
+  release's minimum, the measurement is the released one, the evidence is fresh, and
+  the node key is the one bound in the report;
+* ``release.model``: the model the node names (``model_digest``, the SHA-256 of the
+  GGUF file a generative node serves) is the release record's; the measurement binds
+  the model files themselves.
 
 A node that fails is left out (its failure is in the trail); when no node passes,
 the first node failure is raised; when fewer than ``Trust.min_nodes`` (default 2)
@@ -31,20 +46,33 @@ node the operator kept in the bundle). Every step is recorded in the trail.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import hashlib
+import hmac
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from privproc import ohttp
-from privproc.attestation import Evidence, Policy, VerifiedNode
+from privproc.attestation import Evidence, Platform, Policy, VerifiedNode
 from privproc.attestation import verify as verify_evidence
+from privproc.attestation.nvgpu.verify import (
+    GPU_CHECKS,
+    check_rims,
+    gpu_nonce,
+    verify_gpu_report,
+)
+from privproc.client.config import ClientConfig
 from privproc.errors import (
+    AttestationError,
     DecodeError,
     LedgerError,
     MisuseError,
     PrivprocError,
+    ProofError,
     VerificationError,
 )
 from privproc.ledger.checkpoint import Checkpoint
@@ -57,26 +85,36 @@ from privproc.ledger.keyconsistency import (
 )
 from privproc.ledger.merkle import leaf_hash, root_from_leaf_hashes
 from privproc.ledger.note import Ed25519Verifier
-from privproc.ledger.records import ReleaseRecord
+from privproc.ledger.records import Record, ReleaseRecord, RevocationRecord, decode_record
 from privproc.ledger.verifier import (
     InclusionBundle,
     TrustPolicy,
     check_consistency,
     verify_checkpoint,
     verify_not_revoked,
-    verify_record,
 )
 
 __all__ = [
+    "AttestedNode",
     "Step",
     "Trust",
     "TrustedKeyConfig",
     "TrustedNode",
     "VerifiedDirectory",
+    "verify_attestation",
     "verify_directory",
 ]
 
+#: The platform of the release records the device accepted before releases named one;
+#: kept as the default of :class:`~privproc.ledger.records.ReleaseRecord`.
 PLATFORM = "simulated"
+#: Which evidence each release platform's CPU TEE produces.
+_EVIDENCE_PLATFORM = {
+    "simulated": Platform.SIMULATED,
+    "sev-snp": Platform.SEV_SNP,
+    "tdx": Platform.TDX,
+}
+_log = logging.getLogger("privproc.client")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +129,45 @@ class Trust:
     #: with fewer, K would silently fall and the operator could steer every request of
     #: this device to the one node it left in the bundle.
     min_nodes: int = 2
+    #: The test trust store (emulated AMD ASK+ARK pairs, PEM); empty in production.
+    sevsnp_test_chains: tuple[bytes, ...] = ()
+    #: Fresh evidence: the witnessed checkpoint a node's evidence binds must have been
+    #: cosigned at most this many seconds ago (``binding.checkpoint.age``); None: not
+    #: required (evidence is then only as fresh as the node's own timestamp).
+    evidence_checkpoint_max_age: int | None = None
+    #: The test trust store's emulated NVIDIA device identity roots (DER); empty in production.
+    nvidia_test_roots: tuple[bytes, ...] = ()
 
     def __post_init__(self) -> None:
         if self.min_nodes < 1:
             raise MisuseError("min_nodes must be at least 1")
+
+    @property
+    def test_store(self) -> bool:
+        """Whether any root beyond the vendors' pinned ones is trusted."""
+        return bool(self.sevsnp_test_chains or self.nvidia_test_roots)
+
+    @classmethod
+    def from_config(cls, config: ClientConfig) -> Trust:
+        """The anchors a device (or an auditor) with ``config`` uses."""
+        return cls.from_keys(
+            vendor_roots=config.roots_der(),
+            log_vkey=config.log_vkey,
+            witness_vkeys=config.witness_vkeys,
+            quorum=config.quorum,
+            publisher_vkey=config.publisher_vkey,
+            evidence_max_age=config.evidence_max_age,
+            cosignature_max_age=config.cosignature_max_age,
+            cosignature_max_skew=config.cosignature_max_skew,
+            min_nodes=config.min_nodes,
+            sevsnp_test_chains=tuple(c.encode() for c in config.test_sevsnp_chains)
+            if config.trust_store == "test"
+            else (),
+            evidence_checkpoint_max_age=config.evidence_checkpoint_max_age,
+            nvidia_test_roots=tuple(base64.b64decode(r) for r in config.test_nvidia_roots)
+            if config.trust_store == "test"
+            else (),
+        )
 
     @classmethod
     def from_keys(
@@ -109,6 +182,9 @@ class Trust:
         cosignature_max_age: int,
         cosignature_max_skew: int = 300,
         min_nodes: int = 2,
+        sevsnp_test_chains: Sequence[bytes] = (),
+        evidence_checkpoint_max_age: int | None = None,
+        nvidia_test_roots: Sequence[bytes] = (),
     ) -> Trust:
         publisher = verifier_from_vkey(publisher_vkey)
         if not isinstance(publisher, Ed25519Verifier):
@@ -126,6 +202,9 @@ class Trust:
             publisher,
             timedelta(seconds=evidence_max_age),
             min_nodes,
+            tuple(sevsnp_test_chains),
+            evidence_checkpoint_max_age,
+            tuple(nvidia_test_roots),
         )
 
 
@@ -149,8 +228,8 @@ class TrustedNode:
     release_index: int
     release_version: str
     verified: VerifiedNode
-    #: The release record's model digest (SHA-256 of the model files), for the user's view.
-    model_digest: bytes | None = None
+    #: The release's ``model_digest`` (SHA-256 of the GGUF a generative node serves).
+    model_digest: bytes = bytes(32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +290,18 @@ def verify_directory(
     """Verify the fetched documents; see the module docstring for the checks."""
     trail: list[Step] = []
     epoch = int(now.timestamp())
+    if trust.test_store:
+        _log.warning("TEST trust store on: emulated vendor roots are trusted")
+        trail.append(
+            Step(
+                "device",
+                "trust.test_store",
+                True,
+                f"TEST trust store on: {len(trust.sevsnp_test_chains)} emulated AMD root(s),"
+                f" {len(trust.nvidia_test_roots)} emulated NVIDIA root(s) trusted besides the"
+                " pinned vendor roots (never in production)",
+            )
+        )
     doc = _parse(bundle_doc)
 
     # 1. The checkpoint: log signature, witness quorum and freshness, consistency.
@@ -287,12 +378,36 @@ class _Log:
     Remembers the targets found not revoked, so nodes of one release cost one pass.
     """
 
-    __slots__ = ("_clear", "checkpoint", "entries")
+    __slots__ = ("_clear", "_records", "checkpoint", "entries")
 
     def __init__(self, checkpoint: Checkpoint, entries: tuple[bytes, ...]) -> None:
         self.checkpoint = checkpoint
         self.entries = entries
         self._clear: set[tuple[str, bytes]] = set()
+        self._records: dict[int, Record] = {}
+
+    def record(self, trust: Trust, bundle: InclusionBundle) -> tuple[Record, int]:
+        """The publisher-signed record a node's proof names, and its index.
+
+        The bundle is against the checkpoint already verified (``_same_checkpoint``) and
+        the device holds every entry of it, hashed to its root, so inclusion is the
+        entry at that index being the proof's entry (``merkle.inclusion.root`` if not);
+        the record's signature is checked once per index (nodes of one release share it).
+        """
+        index = bundle.index
+        if not 0 <= index < len(self.entries) or self.entries[index] != bundle.entry:
+            raise ProofError(
+                "merkle.inclusion.root",
+                "the proof's entry is not the log's entry at its index",
+                expected=f"entry {index} of {len(self.entries)}",
+            )
+        if index not in self._records:
+            try:
+                signed = decode_record(bundle.entry)
+            except DecodeError as exc:
+                raise LedgerError("record.decode", f"entry is not a record: {exc}") from None
+            self._records[index] = signed.verify(trust.publisher)
+        return self._records[index], index
 
     def not_revoked(self, trust: Trust, *, kind: str, target: bytes, check: str) -> None:
         """Raise LedgerError ``check`` when a publisher-signed revocation names ``target``."""
@@ -418,6 +533,142 @@ def _announcement(doc: dict[str, Any], raw: bytes) -> bytes | None:
     return None
 
 
+def _policy_for(record: ReleaseRecord, released: bytes, evidence: Evidence, trust: Trust) -> Policy:
+    """The attestation policy for a node of ``record``: from the release, never the node.
+
+    ``release.platform`` when the evidence is from another platform than the release's.
+    """
+    expected = _EVIDENCE_PLATFORM[record.cpu_platform]
+    if evidence.platform is not expected:
+        raise AttestationError(
+            "release.platform",
+            "the node's evidence is not from the platform its release names",
+            expected=record.platform,
+            found=evidence.platform.name,
+        )
+    return Policy(
+        measurements=frozenset({released}),
+        min_tcb=record.min_tcb,
+        max_age=trust.evidence_max_age,
+        simulated_roots=trust.vendor_roots,
+        sevsnp_test_chains=trust.sevsnp_test_chains,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AttestedNode:
+    """A node's interactive attestation, verified against a release in the ledger."""
+
+    node: str
+    release_index: int
+    release: ReleaseRecord
+    verified: VerifiedNode
+
+
+def verify_attestation(
+    doc: bytes, *, nonce: bytes, entries: Sequence[bytes], trust: Trust, now: datetime
+) -> AttestedNode:
+    """Verify a node's ``GET /attestation?nonce=`` answer (an auditor's check).
+
+    ``entries``: every log entry up to a checkpoint the caller verified (``privproc
+    audit`` re-derives them from the tiles). The newest publisher-signed release whose
+    platform measurement is the one the node advertises gives the policy
+    (``release.missing`` if none; ``release.revoked`` if a publisher-signed revocation
+    names it), the evidence must be that platform's, chain to a trusted root, meet the
+    release's policy, bind the node's advertised key, and carry ``nonce``
+    (``binding.freshness``): it was made after the caller chose the nonce.
+    """
+    try:
+        obj = json.loads(doc)
+        name = str(obj["node"])
+        measurement = bytes.fromhex(str(obj["measurement"]))
+        evidence = Evidence.decode(base64.b64decode(str(obj["evidence"]), validate=True))
+        advertised = base64.b64decode(str(obj["public_key"]), validate=True)
+    except (KeyError, TypeError, ValueError, DecodeError, RecursionError):
+        raise VerificationError("attestation.decode", "the attestation does not parse") from None
+    found: tuple[int, ReleaseRecord] | None = None
+    revoked: set[bytes] = set()
+    for index, entry in enumerate(entries):
+        try:
+            record = decode_record(entry).verify(trust.publisher)
+        except (DecodeError, LedgerError):
+            continue
+        if isinstance(record, ReleaseRecord):
+            if record.measurement_for(record.cpu_platform) == measurement:
+                found = (index, record)
+        elif isinstance(record, RevocationRecord) and record.kind == "measurement":
+            revoked.add(record.target)
+    if found is None:
+        raise LedgerError(
+            "release.missing",
+            "the node's measurement has no release record in the ledger",
+            found=measurement.hex()[:16] + "...",
+        )
+    index, record = found
+    if measurement in revoked:
+        raise LedgerError("release.revoked", "the node's release is revoked in the ledger")
+    policy = _policy_for(record, measurement, evidence, trust)
+    verified = verify_evidence(evidence, policy=policy, now=now, nonce=nonce)
+    if verified.node_key != advertised:
+        raise VerificationError(
+            "bundle.node_key", "the advertised key is not the key bound in the evidence"
+        )
+    return AttestedNode(name, index, record, verified)
+
+
+def _check_gpu(
+    doc: object, cpu: VerifiedNode, record: ReleaseRecord, trust: Trust, now: datetime
+) -> str:
+    """A ``+nvidia-cc`` release: the node's GPU report (``nvgpu.*``, module docstring of
+    :mod:`privproc.attestation.nvgpu.verify`) chains to NVIDIA's pinned root (or a test
+    root), answers the nonce that binds it to the CPU report (``nvgpu.report.nonce``),
+    and each measurement equals the RIM digest the release recorded
+    (``nvgpu.measurement``: CC mode on, devtools off)."""
+    if not isinstance(doc, dict):
+        raise AttestationError("nvgpu.report.format", "the release needs GPU evidence; none")
+    try:
+        report = base64.b64decode(str(doc["report"]), validate=True)
+        chain = str(doc["chain"]).encode("ascii")
+    except (KeyError, ValueError, UnicodeEncodeError):
+        raise AttestationError("nvgpu.report.format", "the GPU evidence does not parse") from None
+    gpu = verify_gpu_report(
+        report,
+        chain,
+        nonce=gpu_nonce(cpu.report_data),
+        now=now,
+        test_roots=trust.nvidia_test_roots,
+    )
+    check_rims(gpu, record.gpu_rims)
+    return f"; GPU {', '.join(GPU_CHECKS)} ({len(record.gpu_rims)} RIM digests)"
+
+
+def _check_witnessed(note: object, verified: VerifiedNode, trust: Trust, epoch: int) -> str:
+    """``binding.checkpoint`` and ``binding.checkpoint.age`` (module docstring)."""
+    if not isinstance(note, str):
+        raise AttestationError(
+            "binding.checkpoint", "the evidence binds no witnessed checkpoint", expected="a note"
+        )
+    digest = hashlib.sha256(note.encode()).digest()
+    if not hmac.compare_digest(verified.freshness[8:], digest):
+        raise AttestationError(
+            "binding.checkpoint",
+            "the report data does not bind the checkpoint the bundle carries",
+            expected=digest.hex(),
+            found=verified.freshness[8:].hex(),
+        )
+    assert trust.evidence_checkpoint_max_age is not None
+    policy = dataclasses.replace(trust.ledger, max_age=trust.evidence_checkpoint_max_age)
+    try:
+        opened = verify_checkpoint(note.encode(), policy, epoch)
+    except LedgerError as exc:
+        check = "binding.checkpoint.age" if exc.check == "ledger.cosignatures.fresh" else None
+        raise AttestationError(
+            check or "binding.checkpoint", f"the bound checkpoint is refused: {exc}"
+        ) from None
+    newest = max(ts for v in opened.cosignatures if (ts := v.timestamp) is not None)
+    return f", bound to checkpoint size {opened.checkpoint.size} cosigned {epoch - newest}s ago"
+
+
 def _verify_node(
     entry: object,
     trust: Trust,
@@ -446,27 +697,28 @@ def _verify_node(
         )
     bundle = _bundle_of(entry["release"], "release proof")
     _same_checkpoint(bundle, note)
-    record, result = verify_record(bundle, trust.ledger, trust.publisher, now=epoch, seen=None)
+    record, index = log.record(trust, bundle)
     if not isinstance(record, ReleaseRecord):
         raise LedgerError("release.record", "the ledger entry is not a release record")
-    released = record.measurement_for(PLATFORM)
-    if released is None:
-        raise LedgerError("release.platform", "the release has no simulated measurement")
+    released = record.measurement_for(record.cpu_platform)
+    if released is None:  # pragma: no cover - a ReleaseRecord always has it
+        raise LedgerError("release.platform", f"the release has no {record.cpu_platform} value")
     log.not_revoked(trust, kind="measurement", target=released, check="release.revoked")
     trail.append(
         Step(
             name,
             "release.ledger",
             True,
-            f"{record.component} {record.version} at index {result.index}",
+            f"{record.component} {record.version} at index {index}",
         )
     )
-    policy = Policy(
-        measurements=frozenset({released}),
-        max_age=trust.evidence_max_age,
-        simulated_roots=trust.vendor_roots,
-    )
+    policy = _policy_for(record, released, evidence, trust)
     verified = verify_evidence(evidence, policy=policy, now=now)
+    witnessed = ""
+    if trust.evidence_checkpoint_max_age is not None:
+        witnessed = _check_witnessed(entry.get("witnessed"), verified, trust, epoch)
+    if record.gpu:
+        witnessed += _check_gpu(entry.get("gpu"), verified, record, trust, now)
     if verified.node_key != advertised:
         raise VerificationError(
             "bundle.node_key", "the advertised key is not the key bound in the evidence"
@@ -477,15 +729,38 @@ def _verify_node(
             "attestation",
             True,
             f"measurement {verified.measurement.hex()[:16]}..., debug off, "
-            f"evidence {int((now - verified.timestamp).total_seconds())}s old, key bound",
+            f"evidence {int((now - verified.timestamp).total_seconds())}s old, key bound; "
+            f"platform {record.platform}"
+            + ("" if record.min_tcb is None else f", TCB >= {record.min_tcb}")
+            + witnessed
+            + f"; checks: {', '.join(verified.checks)}",
         )
     )
+    _check_model(entry, record, name, trail)
     return TrustedNode(
         name,
         verified.node_key,
         verified.measurement,
-        result.index,
+        index,
         record.version,
         verified,
         record.model_digest,
     )
+
+
+def _check_model(
+    entry: dict[str, Any], record: ReleaseRecord, name: str, trail: list[Step]
+) -> None:
+    """``release.model``: the model the node says it serves is the release's.
+
+    The measurement (checked above) binds the model files themselves; this names the
+    model for the user and refuses a node that claims another one."""
+    claimed = entry.get("model_digest")
+    if claimed != record.model_digest.hex():
+        raise LedgerError(
+            "release.model",
+            "the node serves a model other than the release's",
+            expected=record.model_digest.hex()[:16] + "...",
+            found=(str(claimed)[:16] + "...") if isinstance(claimed, str) else "no model digest",
+        )
+    trail.append(Step(name, "release.model", True, f"model sha256 {claimed[:16]}..."))

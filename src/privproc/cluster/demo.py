@@ -88,17 +88,23 @@ GROUP_CHAT = {
 DRAFT = "hey guys im running late tmrw, can u wait 10 min pls"
 
 
-def run_demo(console: Console, home: Path | None = None) -> dict[str, Any]:
-    """Run the scenario; return what each step showed; raise on any unexpected failure."""
+def run_demo(
+    console: Console, home: Path | None = None, *, platform: str = "simulated"
+) -> dict[str, Any]:
+    """Run the scenario; return what each step showed; raise on any unexpected failure.
+
+    ``platform``: ``simulated`` or ``sev-snp-emulated`` (nodes then issue real-format
+    SEV-SNP reports and the device runs the real SNP verifier with its test trust store).
+    """
     with tempfile.TemporaryDirectory(prefix="privproc-demo-") as tmp:
         root = home or Path(tmp)
-        spec = ClusterSpec(nodes=2, rogue_nodes=1, k=2)
+        spec = ClusterSpec(nodes=2, rogue_nodes=1, k=2, platform=platform)
         console.rule("[bold]privproc demo: private AI processing for an end-to-end-encrypted chat")
         with Cluster(root, spec, progress=lambda m: console.print(f"  [dim]{m}[/]")) as cluster:
             cluster.start()
             out = _scenario(console, root, cluster)
             parties = sorted(cluster.parties)
-    return {**out, "parties": parties, "stopped": True}
+    return {**out, "parties": parties, "platform": platform, "stopped": True}
 
 
 def _trail_json(trail: tuple[Step, ...]) -> list[dict[str, Any]]:

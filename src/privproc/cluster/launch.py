@@ -24,18 +24,35 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from privproc.attestation.emulated import golden_measurements
 from privproc.client.config import ClientConfig
 from privproc.cluster.release import Release, record_release
-from privproc.enclave.platform import load_vendor
+from privproc.enclave.platform import (
+    EMULATED_AMD_DIR,
+    EMULATED_NVIDIA_DIR,
+    NODE_TCB,
+    load_vendor,
+    write_emulated_amd,
+    write_emulated_nvidia,
+)
 from privproc.errors import ConfigError
 from privproc.ledger.note import Ed25519Signer
 
-__all__ = ["Cluster", "ClusterSpec", "Party", "free_port"]
+__all__ = ["CLUSTER_PLATFORMS", "Cluster", "ClusterSpec", "Party", "free_port"]
 
 ORIGIN = "privproc.local/ledger"
 PUBLISHER = "publisher.privproc.local"
 ISSUER_NAME = "issuer.privproc.local"
 GATEWAY_ORIGIN = "gateway.privproc.local"
+#: The platforms ``privproc up|demo --platform`` can run on loopback.
+CLUSTER_PLATFORMS = ("simulated", "sev-snp-emulated", "sev-snp+nvidia-cc-emulated")
+#: The TCB of a ``low_tcb_nodes`` node: SNP firmware one below the release's minimum.
+LOW_TCB = "bl=4,tee=0,snp=21,ucode=213"
+#: What a ``lying_nodes`` node's emulated firmware measured (not the released image).
+OTHER_LAUNCH_DIGEST = "ab" * 48
+#: A party restarted this many times within this many seconds is crash-looping.
+RESTART_LIMIT = 3
+RESTART_WINDOW = 60.0
 #: The config of a node built from code that is not in the ledger.
 ROGUE_CONFIG = b'{"build": "unreleased", "extra_logging": true}\n'
 
@@ -74,19 +91,43 @@ class Party:
     #: How it was started, so :meth:`Cluster.restart` can start it again.
     command: tuple[str, ...] = ()
     health: str = "/healthz"
+    #: When :meth:`Cluster.supervise` restarted it (monotonic seconds), newest last.
+    restarts: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ClusterSpec:
     """How many nodes, K, timings. After the ``nodes`` released ones come
     ``rogue_nodes`` running a build not in the ledger, then ``debug_nodes`` running
-    the released build as debuggable guests (both only for demos and tests).
+    the released build as debuggable guests (both only for demos and tests), then
+    ``low_tcb_nodes`` certified below the release's minimum TCB and ``lying_nodes`` that
+    advertise the released measurement while their (emulated) hardware measured another
+    image (both ``sev-snp-emulated`` only), then ``stale_nodes`` that bind the first
+    witnessed checkpoint they fetch and never a newer one.
     ``min_nodes`` goes into the device's config; ``nodes`` must reach it (a cluster
-    whose device would refuse every bundle is a config error)."""
+    whose device would refuse every bundle is a config error). ``platform``:
+    ``simulated``, ``sev-snp-emulated`` (the release then names ``sev-snp`` with
+    minimum TCB :data:`~privproc.enclave.platform.NODE_TCB`, and the device's test
+    trust store holds the emulated AMD chain) or ``sev-snp+nvidia-cc-emulated`` (each node
+    also has an emulated H100; the release names ``sev-snp+nvidia-cc`` with the GPU's
+    reference digests, and the test store holds the emulated NVIDIA root)."""
 
     nodes: int = 3
     rogue_nodes: int = 0
     debug_nodes: int = 0
+    low_tcb_nodes: int = 0
+    lying_nodes: int = 0
+    #: Nodes that fetch the witnessed checkpoint once and never again (stale binding).
+    stale_nodes: int = 0
+    #: Nodes whose emulated GPU runs in devtools mode (``sev-snp+nvidia-cc-emulated``).
+    gpu_devtools_nodes: int = 0
+    #: The device's ``evidence_checkpoint_max_age``; it must exceed the nodes'
+    #: ``evidence_refresh + checkpoint_refresh``.
+    evidence_checkpoint_max_age: int = 600
+    #: Seconds between a node's fresh evidence, and between its checkpoint fetches.
+    evidence_refresh: float = 300.0
+    checkpoint_refresh: float = 30.0
+    platform: str = "simulated"
     k: int = 2
     min_nodes: int = 2
     host: str = "127.0.0.1"
@@ -100,12 +141,31 @@ class ClusterSpec:
     node_key_lifetime: float = 3600.0
     account: str = "demo-user"
     ready_timeout: float = 120.0
+    #: A GGUF file every node serves with its own llama.cpp server (``up --model``);
+    #: recorded in the release (its SHA-256 is the model digest) and measured.
+    model: Path | None = None
+    #: The Python that has llama-cpp-python (default: privproc.enclave.generative's).
+    llama_python: str | None = None
+    #: Seconds the relay waits for the gateway and the gateway for a node; the device
+    #: waits 10 s longer. A node that writes with a model needs minutes on a CPU.
+    request_timeout: float = 60.0
 
     def __post_init__(self) -> None:
+        if self.platform not in CLUSTER_PLATFORMS:
+            raise ConfigError(f"cluster: platform must be one of {', '.join(CLUSTER_PLATFORMS)}")
+        if self.platform == "simulated" and (self.low_tcb_nodes or self.lying_nodes):
+            raise ConfigError("cluster: low-TCB and lying nodes need sev-snp-emulated")
+        if self.gpu_devtools_nodes and self.platform != "sev-snp+nvidia-cc-emulated":
+            raise ConfigError("cluster: GPU devtools nodes need sev-snp+nvidia-cc-emulated")
         if self.min_nodes < 1 or self.nodes < self.min_nodes:
             raise ConfigError(
                 f"cluster: at least {self.min_nodes} released nodes (the device's min_nodes),"
                 f" asked for {self.nodes}"
+            )
+        if self.evidence_refresh + self.checkpoint_refresh >= self.evidence_checkpoint_max_age:
+            raise ConfigError(
+                "cluster: nodes must bind a newer checkpoint (evidence_refresh +"
+                " checkpoint_refresh) than the device's evidence_checkpoint_max_age"
             )
         if self.cosignature_max_age + self.cosignature_max_skew > self.gateway_key_announce:
             raise ConfigError(
@@ -179,10 +239,44 @@ class Cluster:
         """Start a halted party again with the command and port it had."""
         party = self.parties[name]
         process = self._popen(party.command, party.log)
-        again = Party(name, party.url, process, party.log, party.command, party.health)
+        (party.log.parent / "pid").write_text(f"{process.pid}\n")
+        again = Party(
+            name, party.url, process, party.log, party.command, party.health, party.restarts
+        )
         self.parties[name] = again
         self._wait(again, again.health)
         return again
+
+    def supervise(self, report: Callable[[str], None]) -> None:
+        """Restart every party that exited, on its port, like a process manager.
+
+        Each exit is reported (``report``); the others keep serving meanwhile. A party
+        that exits more than ``RESTART_LIMIT`` times in ``RESTART_WINDOW`` seconds is
+        crash-looping: a ConfigError names it (``up`` then stops, as before this).
+        """
+        for name, party in list(self.parties.items()):
+            code = party.process.poll()
+            if code is None:
+                continue
+            now = time.monotonic()
+            recent = tuple(t for t in party.restarts if now - t < RESTART_WINDOW)
+            if len(recent) >= RESTART_LIMIT:
+                raise ConfigError(
+                    f"{name} exited {len(recent) + 1} times in {RESTART_WINDOW:.0f}s"
+                    f" (see {party.log})"
+                )
+            report(f"{name} exited (code {code}); restarting it on {party.url}")
+            self.parties[name] = Party(
+                name,
+                party.url,
+                party.process,
+                party.log,
+                party.command,
+                party.health,
+                (*recent, now),
+            )
+            again = self.resume(name)
+            report(f"{name} restarted (pid {again.process.pid})")
 
     def restart(self, name: str, *, before: Callable[[], None] = lambda: None) -> Party:
         """Stop one party, run ``before`` (e.g. lose its state), start it again on its port."""
@@ -204,12 +298,17 @@ class Cluster:
 
     def start(self) -> ClientConfig:
         """Start every party; return (and write) the client's config."""
+        if self.spec.model is not None and not self.spec.model.is_file():
+            raise ConfigError(f"model file not found: {self.spec.model}")
         self.home.mkdir(parents=True, exist_ok=True)
         platform = self._folder("platform")
         seed = platform / "vendor.seed"
         if not seed.exists():
             seed.write_bytes(os.urandom(48))
         vendor_root = load_vendor(seed).root_der
+        emulated = self.spec.platform != "simulated"
+        gpu = self.spec.platform == "sev-snp+nvidia-cc-emulated"
+        test_chains, nvidia_roots = self._emulated_roots(platform)
         operator = self._folder("operator")
         publisher_file = operator / "publisher.key"
         if not publisher_file.exists():
@@ -267,8 +366,17 @@ class Cluster:
             free_port(),
             "/healthz",
         )
-        nodes = self._start_nodes(platform, seed)
-        self.release = record_release(ledger.url, ledger_token, (publisher_name, publisher_key))
+        nodes = self._start_nodes(platform, seed, ledger.url)
+        self.release = record_release(
+            ledger.url,
+            ledger_token,
+            (publisher_name, publisher_key),
+            generative_model=self.spec.model,
+            platform=("sev-snp+nvidia-cc" if gpu else "sev-snp") if emulated else "simulated",
+            min_tcb=NODE_TCB if emulated else None,
+            # The RIM digests, recorded at release time (docs/attestation.md, "GPU").
+            gpu_rims=tuple(sorted(golden_measurements().items())) if gpu else (),
+        )
         self.progress(
             f"release {self.release.version} recorded at ledger index {self.release.index}"
         )
@@ -295,6 +403,8 @@ class Cluster:
                 str(self.spec.gateway_key_lifetime),
                 "--key-announce",
                 str(self.spec.gateway_key_announce),
+                "--node-timeout",
+                str(self.spec.request_timeout),
                 *node_args,
             ],
             free_port(),
@@ -316,7 +426,16 @@ class Cluster:
             "/healthz",
         )
         relay = self._spawn(
-            "relay", ["relay", "--gateway", gateway.url + "/gateway"], free_port(), "/healthz"
+            "relay",
+            [
+                "relay",
+                "--gateway",
+                gateway.url + "/gateway",
+                "--timeout",
+                str(self.spec.request_timeout),
+            ],
+            free_port(),
+            "/healthz",
         )
         self.wait_bundle(directory.url, self.spec.nodes)
         config = ClientConfig(
@@ -335,6 +454,11 @@ class Cluster:
             min_nodes=self.spec.min_nodes,
             cosignature_max_age=self.spec.cosignature_max_age,
             cosignature_max_skew=self.spec.cosignature_max_skew,
+            request_timeout=self.spec.request_timeout + 10,
+            trust_store="test" if emulated else "production",
+            evidence_checkpoint_max_age=self.spec.evidence_checkpoint_max_age,
+            test_sevsnp_chains=test_chains,
+            test_nvidia_roots=nvidia_roots,
         )
         client = self._folder("client")
         tmp = client / ".config.json.tmp"
@@ -343,13 +467,30 @@ class Cluster:
         self.progress(f"client config written to {client / 'config.json'}")
         return config
 
-    def _start_nodes(self, platform: Path, seed: Path) -> list[Party]:
+    def _emulated_roots(self, platform: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Create the emulated vendors once; their roots for the device's test trust store."""
+        test_chains: tuple[str, ...] = ()
+        nvidia_roots: tuple[str, ...] = ()
+        if self.spec.platform != "simulated":
+            amd = write_emulated_amd(platform / EMULATED_AMD_DIR)
+            test_chains = (amd.chain_pem().decode("ascii"),)
+        if self.spec.platform == "sev-snp+nvidia-cc-emulated":
+            root = write_emulated_nvidia(platform / EMULATED_NVIDIA_DIR).root_der()
+            nvidia_roots = (base64.b64encode(root).decode(),)
+        return test_chains, nvidia_roots
+
+    def _start_nodes(self, platform: Path, seed: Path, ledger_url: str) -> list[Party]:
         """The enclave nodes: released ones, then rogue ones, then debuggable ones."""
         nodes = []
         rogue_config = platform / "rogue-release.json"
         rogue_config.write_bytes(ROGUE_CONFIG)
         released = self.spec.nodes
-        total = released + self.spec.rogue_nodes + self.spec.debug_nodes
+        rogue_end = released + self.spec.rogue_nodes
+        debug_end = rogue_end + self.spec.debug_nodes
+        low_end = debug_end + self.spec.low_tcb_nodes
+        lying_end = low_end + self.spec.lying_nodes
+        stale_end = lying_end + self.spec.stale_nodes
+        total = stale_end + self.spec.gpu_devtools_nodes
         for i in range(1, total + 1):
             name = f"enclave-{i}"
             # The node's own entry point: it loads no CLI code (docs/attestation.md).
@@ -358,15 +499,40 @@ class Cluster:
                 name,
                 "--home",
                 str(self._folder(name)),
-                "--platform-seed",
-                str(seed),
                 "--key-lifetime",
                 str(self.spec.node_key_lifetime),
+                "--timeout",
+                str(self.spec.request_timeout),
+                "--ledger",
+                ledger_url,
+                "--evidence-refresh",
+                str(self.spec.evidence_refresh),
             ]
-            if released < i <= released + self.spec.rogue_nodes:
+            if self.spec.platform != "simulated":
+                amd = platform / EMULATED_AMD_DIR
+                args += ["--platform", "sev-snp-emulated", "--emulated-amd", str(amd)]
+            if self.spec.platform == "sev-snp+nvidia-cc-emulated":
+                args += ["--emulated-gpu", str(platform / EMULATED_NVIDIA_DIR)]
+                if i > stale_end:
+                    args += ["--gpu-devtools"]
+            else:
+                args += ["--platform-seed", str(seed)]
+            if released < i <= rogue_end:
                 args += ["--config", str(rogue_config)]
-            if i > released + self.spec.rogue_nodes:
+            elif rogue_end < i <= debug_end:
                 args += ["--debug"]
+            elif debug_end < i <= low_end:
+                args += ["--tcb", LOW_TCB]
+            elif low_end < i <= lying_end:
+                args += ["--launch-digest", OTHER_LAUNCH_DIGEST]
+            refresh = 86400.0 if lying_end < i <= stale_end else self.spec.checkpoint_refresh
+            args += ["--checkpoint-refresh", str(refresh)]
+            if self.spec.model is not None:
+                from privproc.enclave.generative import llama_python
+
+                # Resolved here, where ``.venv-llama`` is relative to the working folder.
+                args += ["--model", str(self.spec.model.resolve())]
+                args += ["--llama-python", llama_python(self.spec.llama_python)]
             nodes.append(
                 self._spawn(name, args, free_port(), "/evidence", module="privproc.enclave")
             )

@@ -16,11 +16,13 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from privproc import __version__
-from privproc.attestation import measure_release
+from privproc.attestation import Tcb, measure_release
+from privproc.attestation.measure import model_digest
 from privproc.errors import MisuseError
 from privproc.ledger.records import ReleaseRecord, RevocationRecord, encode_record, sign_record
 from privproc.ledger_service.client import LedgerClient
@@ -38,25 +40,21 @@ class Release:
     measurement: bytes
     index: int
     version: str
+    model_digest: bytes = bytes(32)
 
 
-def _model_digest() -> bytes:
+def _model_digest(generative_model: Path | None = None) -> bytes:
     from privproc.workloads import model_files
 
-    h = hashlib.sha256()
-    for path in sorted(model_files()):
-        h.update(path.name.encode() + b"\x00")
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                h.update(chunk)
-    return h.digest()
+    return model_digest(model_files(), generative_model)
 
 
-def measure(config: bytes = b"") -> bytes:
-    """The measurement a simulated node running this release reports."""
+def measure(config: bytes = b"", generative_model: Path | None = None) -> bytes:
+    """The measurement a simulated node running this release reports (``generative_model``:
+    the GGUF file a node started with ``--model`` serves)."""
     from privproc.workloads.minilm import model_dir
 
-    return measure_release(model_dir=model_dir(), config=config)
+    return measure_release(model_dir=model_dir(), config=config, generative_model=generative_model)
 
 
 def record_release(
@@ -66,22 +64,39 @@ def record_release(
     *,
     config: bytes = b"",
     source_revision: str = "0" * 40,
+    platform: str = "simulated",
+    min_tcb: Tcb | None = None,
+    gpu_rims: tuple[tuple[int, bytes], ...] = (),
+    generative_model: Path | None = None,
 ) -> Release:
-    """Measure, sign and append the release record; return its index."""
-    measurement = measure(config)
+    """Measure, sign and append the release record; return its index.
+
+    ``platform``: the release record's platform (``simulated`` or ``sev-snp``); for
+    ``sev-snp`` the measurement is the launch digest the (emulated) AMD-SP reports,
+    which for the emulated platform is :func:`measure` of the release
+    (docs/attestation.md, "Measurement"). ``min_tcb``: the lowest TCB devices accept.
+    ``gpu_rims``: for ``+nvidia-cc``, the GPU's reference digests (index, SHA-384).
+    ``generative_model``: the GGUF file the release's nodes serve (``--model``): measured,
+    and the record's ``model_digest`` is its SHA-256.
+    """
+    measurement = measure(config, generative_model)
+    cpu = platform.split("+", 1)[0]
     record = ReleaseRecord(
         component=COMPONENT,
         version=__version__,
-        measurements=(("simulated", measurement),),
+        measurements=((cpu, measurement),),
         source_revision=source_revision,
         recipe_digest=hashlib.sha256(_RECIPE).digest(),
-        model_digest=_model_digest(),
+        model_digest=_model_digest(generative_model),
         issued_at=int(time.time()),
+        platform=platform,
+        min_tcb=min_tcb,
+        gpu_rims=gpu_rims,
     )
     name, key = publisher
     with LedgerClient(ledger_url, token=ledger_token) as client:
         index = client.add(encode_record(sign_record(record, name, key)))
-    return Release(measurement, index, __version__)
+    return Release(measurement, index, __version__, record.model_digest)
 
 
 def record_revocation(

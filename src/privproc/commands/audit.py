@@ -1,4 +1,13 @@
-"""``privproc audit --url URL``: fetch a ledger, then verify it offline.
+"""``privproc audit --url URL [--node NODE_URL ...]``: fetch a ledger, verify it offline,
+then (``--node``) ask each node for interactive attestation.
+
+``--node``: the auditor sends a fresh random nonce (``GET /attestation?nonce=``), and
+verifies the answer with :func:`privproc.client.verify.verify_attestation` against the
+entries the audit just re-derived: the release whose measurement the node advertises
+gives the policy, the evidence chains to the config's trusted roots (pinned vendor roots,
+or the test trust store when the config turns it on) and carries the nonce, so it was
+made after the auditor asked. It needs a client config (``--config`` or
+``$PRIVPROC_HOME/client/config.json``) for the roots and the publisher key.
 
 What it can prove depends on what it is told to trust. The log key, the witness
 keys and the publisher key come from flags or from a client config (``--config``;
@@ -60,6 +69,10 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Fail unless the log, witness and publisher keys are pinned."),
         ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+        node: Annotated[
+            list[str] | None,
+            typer.Option(help="A node URL: verify its interactive attestation (repeat)."),
+        ] = None,
     ) -> None:
         """Re-derive every tile and the root from the entries; check every signature
         and the key-consistency rule."""
@@ -76,6 +89,8 @@ def register(app: typer.Typer) -> None:
                 interval=interval,
                 rounds=rounds,
                 as_json=as_json,
+                nodes=node or [],
+                config=config,
             )
         except VerificationError as exc:
             if not as_json:
@@ -158,6 +173,8 @@ def _loop(
     interval: float,
     rounds: int,
     as_json: bool,
+    nodes: list[str] | None = None,
+    config: Path | None = None,
 ) -> None:
     from privproc.ledger.audit import audit_log
     from privproc.ledger.checkpoint import Checkpoint
@@ -188,11 +205,63 @@ def _loop(
                     quorum=pins.quorum,
                 )
                 _show(report, pins, as_json=as_json)
+                if nodes:
+                    _attest_nodes(nodes, report.entries, config, as_json=as_json)
                 previous = Checkpoint(report.origin, report.size, report.root_hash)
                 done += 1
             if not follow or (rounds and done >= rounds):
                 return
             time.sleep(interval)
+
+
+def _attest_nodes(
+    urls: list[str], entries: tuple[bytes, ...], config: Path | None, *, as_json: bool
+) -> None:
+    """``--node``: a fresh nonce to each node, its answer verified offline."""
+    import os
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from privproc._home import default_home
+    from privproc.client.config import ClientConfig
+    from privproc.client.verify import Trust, verify_attestation
+    from privproc.errors import ConfigError, RemoteError
+
+    path = config or default_home() / "client" / "config.json"
+    if not path.is_file():
+        raise ConfigError("--node needs a client config (--config) for roots and keys")
+    trust = Trust.from_config(ClientConfig.load(path))
+    for url in urls:
+        nonce = os.urandom(32)
+        try:
+            r = httpx.get(url.rstrip("/") + "/attestation", params={"nonce": nonce.hex()})
+        except httpx.HTTPError:
+            raise RemoteError(f"node {url} unreachable", status=0) from None
+        if r.status_code != 200:
+            raise RemoteError(f"node {url} refused the attestation", status=r.status_code)
+        node = verify_attestation(
+            r.content, nonce=nonce, entries=entries, trust=trust, now=datetime.now(UTC)
+        )
+        v = node.verified
+        fields = {
+            "node": node.node,
+            "url": url,
+            "platform": node.release.platform,
+            "release_index": node.release_index,
+            "measurement": v.measurement.hex(),
+            "tcb": None if v.tcb is None else str(v.tcb),
+            "nonce": nonce.hex(),
+            "checks": list(v.checks),
+        }
+        if as_json:
+            typer.echo(json.dumps({"ok": True, "attestation": fields}))
+        else:
+            typer.echo(
+                f"node {node.node} ({url}): attested {node.release.platform}, release at index"
+                f" {node.release_index}, fresh for nonce {nonce.hex()[:16]}...;"
+                f" checks: {', '.join(v.checks)}"
+            )
 
 
 def _show(report: AuditReport, pins: _Pins, *, as_json: bool) -> None:

@@ -20,12 +20,19 @@ def register(app: typer.Typer) -> None:
                 "--json", help="Print one JSON object of every step (progress goes to stderr)."
             ),
         ] = False,
+        platform: Annotated[
+            str, typer.Option(help="simulated, sev-snp-emulated or sev-snp+nvidia-cc-emulated.")
+        ] = "simulated",
     ) -> None:
         """Start everything in a temporary home, summarize a chat, rewrite a draft, fail closed."""
         from rich.console import Console
 
         from privproc.cluster.demo import run_demo
+        from privproc.cluster.launch import CLUSTER_PLATFORMS
+        from privproc.errors import ConfigError
 
-        result = run_demo(Console(stderr=as_json))
+        if platform not in CLUSTER_PLATFORMS:
+            raise ConfigError(f"--platform must be one of {', '.join(CLUSTER_PLATFORMS)}")
+        result = run_demo(Console(stderr=as_json), platform=platform)
         if as_json:
             typer.echo(json.dumps(result, ensure_ascii=False, sort_keys=True))

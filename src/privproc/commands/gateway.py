@@ -39,6 +39,9 @@ def register(app: typer.Typer) -> None:
         redis: Annotated[
             str | None, typer.Option(help="Redis URL of a spent-token store shared by replicas.")
         ] = None,
+        node_timeout: Annotated[
+            float, typer.Option(help="Seconds to wait for a node's answer (a model writes slowly).")
+        ] = 60.0,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8082,
     ) -> None:
@@ -64,5 +67,6 @@ def register(app: typer.Typer) -> None:
             key_announce=key_announce,
             keys_file=home / "ohttp-keys.json",
             redis_url=redis,
+            node_timeout=node_timeout,
         )
         run_gateway(setup, host, port)

@@ -19,10 +19,13 @@ def register(app: typer.Typer) -> None:
         rate: float = typer.Option(20.0, help="Requests per second per client address."),
         burst: int = typer.Option(40, help="Token bucket size per client address."),
         max_body: int = typer.Option(RELAY_MAX_BODY, help="Largest body accepted, in bytes."),
+        timeout: float = typer.Option(30.0, help="Seconds to wait for the gateway's answer."),
     ) -> None:
         """Run the OHTTP relay: forward sealed requests to the gateway, hide the client."""
         from privproc._http import serve
         from privproc.relay.app import RelayConfig, create_app
 
-        config = RelayConfig(gateway_url=gateway, rate=rate, burst=burst, max_body=max_body)
+        config = RelayConfig(
+            gateway_url=gateway, rate=rate, burst=burst, max_body=max_body, timeout=timeout
+        )
         serve(create_app(config), host, port)

@@ -19,6 +19,10 @@ def register(app: typer.Typer) -> None:
         ledger_token: Annotated[Path, typer.Option(help="File with the ledger's append token.")],
         publisher: Annotated[Path, typer.Option(help="The publisher key file (NAME HEX).")],
         config: Annotated[Path | None, typer.Option(help="Release config (measured).")] = None,
+        model: Annotated[
+            Path | None,
+            typer.Option(help="The GGUF file the release's nodes serve (--model of enclave)."),
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Measure the enclave code, model and config; sign and append the release record."""
@@ -31,11 +35,13 @@ def register(app: typer.Typer) -> None:
             ledger_token.read_text(encoding="utf-8").strip(),
             load_publisher(publisher),
             config=release_config(config),
+            generative_model=model,
         )
         out = {
             "measurement": result.measurement.hex(),
             "index": result.index,
             "version": result.version,
+            "model_digest": result.model_digest.hex(),
         }
         typer.echo(json.dumps(out) if as_json else f"{out['measurement']} at index {out['index']}")
 

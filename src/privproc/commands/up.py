@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,14 +21,30 @@ def register(app: typer.Typer) -> None:
             int,
             typer.Option(help="Extra nodes running a build not in the ledger (demos, tests)."),
         ] = 0,
+        platform: Annotated[
+            str, typer.Option(help="simulated, sev-snp-emulated or sev-snp+nvidia-cc-emulated.")
+        ] = "simulated",
         as_json: Annotated[
             bool,
             typer.Option(
                 "--json", help="Once up, print one JSON line: the home and every party's URL."
             ),
         ] = False,
+        model: Annotated[
+            Path | None,
+            typer.Option(
+                help="A GGUF file every node serves with its own llama.cpp server "
+                "(measured; its SHA-256 is the release's model digest)."
+            ),
+        ] = None,
+        llama_python: Annotated[
+            str | None, typer.Option(help="The Python with llama-cpp-python.")
+        ] = None,
     ) -> None:
-        """Start the ledger, 2 witnesses, issuer, nodes, gateway, directory and relay."""
+        """Start the ledger, 2 witnesses, issuer, nodes, gateway, directory and relay.
+
+        A party that exits is reported and restarted on its port while the others keep
+        serving; one that exits 3 times within a minute stops everything."""
         import signal
         import threading
 
@@ -35,14 +52,22 @@ def register(app: typer.Typer) -> None:
 
         from privproc.client.config import privproc_home
         from privproc.cluster.launch import Cluster, ClusterSpec
+        from privproc.errors import ConfigError
 
         console = Console(stderr=True)
         home = privproc_home()
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        cluster = Cluster(
-            home, ClusterSpec(nodes=nodes, rogue_nodes=rogue_nodes, k=k), progress=console.print
+        spec = ClusterSpec(
+            nodes=nodes,
+            k=k,
+            rogue_nodes=rogue_nodes,
+            platform=platform,
+            model=model,
+            llama_python=llama_python,
+            request_timeout=60.0 if model is None else 600.0,
         )
+        cluster = Cluster(home, spec, progress=console.print)
         try:
             cluster.start()
             if as_json:
@@ -52,17 +77,23 @@ def register(app: typer.Typer) -> None:
                     "home": str(home),
                     "client_config": str(home / "client" / "config.json"),
                     "parties": parties,
+                    "platform": platform,
                     "release": None
                     if release is None
-                    else {"measurement": release.measurement.hex(), "index": release.index},
+                    else {
+                        "measurement": release.measurement.hex(),
+                        "index": release.index,
+                        "model_digest": release.model_digest.hex(),
+                    },
                 }
                 typer.echo(json.dumps(up_doc, sort_keys=True))
             console.print(f"[bold green]privproc is up[/] under {home}; Ctrl-C stops every party")
             while not stop.wait(0.5):
-                for party in cluster.parties.values():
-                    if party.process.poll() is not None:
-                        console.print(f"[red]{party.name} exited; stopping[/]")
-                        stop.set()
+                try:
+                    cluster.supervise(lambda line: console.print(f"[yellow]{line}[/]"))
+                except ConfigError as exc:
+                    console.print(f"[red]{exc}; stopping[/]")
+                    stop.set()
         except KeyboardInterrupt:
             pass
         finally:

@@ -7,6 +7,8 @@
      "key_configs": [{"config": b64 KeyConfig, "ledger": InclusionBundle | null,
                       "announced": "<first witnessed checkpoint holding it>" | null}],
      "nodes": [{"node", "url"?, "public_key", "key_id", "measurement", "evidence",
+                "witnessed": "<checkpoint note the evidence binds>" | null,
+                "gpu": {"report": b64 SPDM transcript, "chain": PEM} | null,
                 "release": InclusionBundle | null}],
      "entries": [b64 entry, ...]}
 
@@ -37,8 +39,6 @@ from privproc.ledger.verifier import InclusionBundle
 __all__ = ["BUNDLE_VERSION", "LogView", "build_bundle"]
 
 BUNDLE_VERSION = 1
-#: The platform name release records use for simulated nodes.
-PLATFORM = "simulated"
 
 
 class LogView:
@@ -58,9 +58,11 @@ class LogView:
         return InclusionBundle(self.checkpoint_note, index, self.entries[index], tuple(proof))
 
     def find_release(self, measurement: bytes) -> int | None:
-        """Index of the newest release record naming ``measurement``."""
+        """Index of the newest release record whose platform's measurement is ``measurement``."""
         return self._find(
-            lambda r: isinstance(r, ReleaseRecord) and r.measurement_for(PLATFORM) == measurement
+            lambda r: (
+                isinstance(r, ReleaseRecord) and r.measurement_for(r.cpu_platform) == measurement
+            )
         )
 
     def find_key_config(self, config: bytes) -> int | None:
@@ -120,6 +122,9 @@ def build_bundle(
                 "key_id": doc["key_id"],
                 "measurement": doc["measurement"],
                 "evidence": doc["evidence"],
+                "model_digest": doc.get("model_digest"),
+                "witnessed": doc.get("witnessed"),
+                "gpu": doc.get("gpu"),
                 "release": release,
             }
         )

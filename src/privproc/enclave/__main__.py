@@ -30,10 +30,61 @@ def parser() -> argparse.ArgumentParser:
         "--home", required=True, type=Path, help="The node's folder (the node writes nothing)."
     )
     p.add_argument(
+        "--platform",
+        default="simulated",
+        choices=("simulated", "sev-snp-emulated", "sev-snp", "tdx"),
+        help="The hardware: simulated, emulated SEV-SNP, or a real SEV-SNP/TDX guest.",
+    )
+    p.add_argument(
         "--platform-seed",
-        required=True,
         type=Path,
-        help="Seed file of the simulated hardware vendor.",
+        default=None,
+        help="Seed file of the simulated hardware vendor (--platform simulated).",
+    )
+    p.add_argument(
+        "--emulated-amd",
+        type=Path,
+        default=None,
+        help="Folder of the emulated AMD's ARK/ASK keys (--platform sev-snp-emulated).",
+    )
+    p.add_argument(
+        "--tcb", default=None, help="Emulated chip's TCB, e.g. bl=4,tee=0,snp=22,ucode=213."
+    )
+    p.add_argument(
+        "--launch-digest",
+        default=None,
+        help="Emulated firmware's launch digest (hex, 48 bytes); default: the release's.",
+    )
+    p.add_argument(
+        "--endorsement",
+        type=Path,
+        default=None,
+        help="Fetched at boot: the VCEK (DER, sev-snp) or DCAP collateral (JSON, tdx).",
+    )
+    p.add_argument(
+        "--emulated-gpu",
+        type=Path,
+        default=None,
+        help="Folder of the emulated NVIDIA root: attach an emulated H100 (sev-snp-emulated).",
+    )
+    p.add_argument(
+        "--gpu-devtools",
+        action="store_true",
+        help="Run the emulated GPU in devtools mode (devices refuse it).",
+    )
+    p.add_argument(
+        "--ledger",
+        default=None,
+        help="Ledger URL: evidence binds its newest witnessed checkpoint (fresh evidence).",
+    )
+    p.add_argument(
+        "--checkpoint-refresh",
+        type=float,
+        default=30.0,
+        help="Seconds between fetches of the witnessed checkpoint.",
+    )
+    p.add_argument(
+        "--tsm-root", type=Path, default=None, help="configfs-tsm report folder (sev-snp, tdx)."
     )
     p.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
     p.add_argument("--port", type=int, default=8090, help="Port to listen on.")
@@ -49,6 +100,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--evidence-refresh", type=float, default=300.0, help="Seconds between fresh evidence."
     )
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="A GGUF file to serve with the node's own llama.cpp server (measured).",
+    )
+    p.add_argument(
+        "--inference-url",
+        default=None,
+        help="An OpenAI-compatible server inside this VM that loads --model (vLLM).",
+    )
+    p.add_argument("--inference-model", default="local", help="Its model name.")
+    p.add_argument("--llama-python", default=None, help="The Python with llama-cpp-python.")
+    p.add_argument("--timeout", type=float, default=60.0, help="Seconds a request's child may run.")
     return p
 
 
@@ -69,6 +134,21 @@ def main(argv: list[str] | None = None) -> None:
             key_lifetime=args.key_lifetime,
             key_grace=args.key_grace,
             evidence_refresh=args.evidence_refresh,
+            model=args.model,
+            inference_url=args.inference_url,
+            inference_model=args.inference_model,
+            llama_python=args.llama_python,
+            timeout=args.timeout,
+            platform=args.platform,
+            emulated_amd=args.emulated_amd,
+            tcb=args.tcb,
+            launch_digest=args.launch_digest,
+            endorsement=args.endorsement,
+            tsm_root=args.tsm_root,
+            ledger=args.ledger,
+            checkpoint_refresh=args.checkpoint_refresh,
+            emulated_gpu=args.emulated_gpu,
+            gpu_devtools=args.gpu_devtools,
         )
     except PrivprocError as exc:
         print(f"privproc.enclave: error: {exc}", file=sys.stderr)

@@ -21,10 +21,35 @@ its bytes (tests/unit/enclave/test_key_destruction.py scans the process for them
 Python ``bytes`` cannot be wiped, which is why the ring refuses them. The only other
 copy is a forked request child's (it inherits the object and exits). A caller that
 keeps a reference keeps the key alive: nothing in the node does.
+
+Request children forked ahead of their request (:mod:`.prefork`, issue 18) hold keys
+too, so their life is tied to the key's here, in two more tables:
+
+=========== ============================================================================
+key state   request children holding it (:data:`POOL_POLICY`)
+=========== ============================================================================
+generated   none: no child is forked for a key that is not yet published
+published   ``prefork`` idle children, each forked *after* the key was published; a
+            child holds this one node key (it drops every other right after its fork)
+retiring    none idle: rotation kills the idle children (children forked before a
+            rotation never serve the new key); a request sealed to the old key forks
+            its own child holding only that key
+destroyed   none: every child holding it is killed, serving ones included
+=========== ============================================================================
+
+A child's own life (:data:`CHILD_TRANSITIONS`)::
+
+    forked --ready--> ready --take--> serving --answer--> exited
+       \\____________take_____________^    \\--fail--> killed
+    forked --fail--> killed    forked|ready --retire|destroy--> killed
+    serving --destroy--> killed
+
+It serves exactly one request: ``take`` leaves ``ready`` once and nothing leads back.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,7 +59,60 @@ from privproc.keylife import TRANSITIONS, USABLE, KeyState
 from privproc.keylife import step as _next
 from privproc.sealed import node_key_id
 
-__all__ = ["TRANSITIONS", "KeyRing", "KeyState", "NodeKeyView", "key_id_of"]
+__all__ = [
+    "CHILD_TRANSITIONS",
+    "POOL_POLICY",
+    "TRANSITIONS",
+    "ChildState",
+    "KeyRing",
+    "KeyState",
+    "NodeKeyView",
+    "PoolPolicy",
+    "key_id_of",
+]
+
+
+class PoolPolicy(enum.Enum):
+    """Which request children may hold a key in a given state."""
+
+    NONE = "none"
+    PREFORK = "prefork"
+    ON_DEMAND = "on-demand"
+
+
+#: key state -> request children allowed to hold the key (module docstring).
+POOL_POLICY: dict[KeyState, PoolPolicy] = {
+    KeyState.GENERATED: PoolPolicy.NONE,
+    KeyState.PUBLISHED: PoolPolicy.PREFORK,
+    KeyState.RETIRING: PoolPolicy.ON_DEMAND,
+    KeyState.DESTROYED: PoolPolicy.NONE,
+}
+
+
+class ChildState(enum.Enum):
+    """Where a request child forked ahead of its request is in its life."""
+
+    FORKED = "forked"
+    READY = "ready"
+    SERVING = "serving"
+    EXITED = "exited"
+    KILLED = "killed"
+
+
+#: (child state, event) -> next state; anything else is a MisuseError (module docstring).
+CHILD_TRANSITIONS: dict[tuple[ChildState, str], ChildState] = {
+    (ChildState.FORKED, "ready"): ChildState.READY,
+    (ChildState.FORKED, "take"): ChildState.SERVING,
+    (ChildState.READY, "take"): ChildState.SERVING,
+    (ChildState.SERVING, "answer"): ChildState.EXITED,
+    (ChildState.SERVING, "fail"): ChildState.KILLED,
+    (ChildState.SERVING, "destroy"): ChildState.KILLED,
+    (ChildState.FORKED, "fail"): ChildState.KILLED,
+    (ChildState.FORKED, "retire"): ChildState.KILLED,
+    (ChildState.READY, "retire"): ChildState.KILLED,
+    (ChildState.FORKED, "destroy"): ChildState.KILLED,
+    (ChildState.READY, "destroy"): ChildState.KILLED,
+}
 
 
 def key_id_of(public_key: bytes) -> bytes:
@@ -122,6 +200,13 @@ class KeyRing:
             k for k in self._keys if k.state is KeyState.DESTROYED
         ][-8:]
         return changed
+
+    def keep_only(self, key_id: bytes, now: float) -> None:
+        """Destroy every key but ``key_id`` (a request child's copy of the ring, right
+        after its fork: the child holds no key it does not need)."""
+        for key in self._keys:
+            if key.key_id != key_id and key.state is not KeyState.DESTROYED:
+                key.step("destroy", now)
 
     def destroy_all(self, now: float) -> None:
         """Destroy every key (shutdown)."""

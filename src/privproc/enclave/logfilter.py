@@ -25,6 +25,9 @@ EVENTS: dict[str, int] = {
     "child failed code=%s": 1,
     "child timed out": 0,
     "model loaded": 0,
+    "checkpoint fetched": 0,
+    "checkpoint fetch status=%s": 1,
+    "checkpoint fetch failed=%s": 1,
 }
 
 _TOKEN = re.compile(r"[a-z0-9-]{1,32}")

@@ -9,6 +9,11 @@ request fails with a content-free error code.
 
 The parent waits on the pipe and the child's sentinel through the event loop
 (``add_reader``), so no helper thread exists at fork time.
+
+:class:`ForkRunner` forks at the request. The node itself forks each request's
+child ahead of it (:mod:`.prefork`, same guarantee and error codes, the fork and the
+reap off the request's path); ``ForkRunner`` stays the general runner and the
+benchmark's baseline for that change.
 """
 
 from __future__ import annotations

@@ -84,6 +84,8 @@ class GatewaySetup:
     #: A Redis URL for a spent-token store shared by several gateway replicas;
     #: ``None`` keeps spent tokens in ``spent`` (SQLite).
     redis_url: str | None = field(default=None, repr=False)
+    #: Seconds to wait for a node's answer.
+    node_timeout: float = 60.0
 
 
 def _record_in_ledger(setup: GatewaySetup) -> Callable[[ActiveKey], None]:
@@ -185,5 +187,5 @@ def run_gateway(setup: GatewaySetup, host: str, port: int, *, nodes: NodeMap | N
     store: SpentStore = (
         RedisSpentStore(setup.redis_url) if setup.redis_url else SqliteSpentStore(setup.spent)
     )
-    config = GatewayConfig(nodes=setup.nodes)
+    config = GatewayConfig(nodes=setup.nodes, node_timeout=setup.node_timeout)
     serve(create_app(config, keys, make_redeemer(setup, store), nodes=nodes), host, port)

@@ -81,6 +81,9 @@ class AuditReport:
     #: Publisher-signed key-config records, and what was checked of the key rule.
     key_configs: int = 0
     key_rule: str = "not checked (no publisher key)"
+    #: Every entry, re-derived and checked against the root (for checks that follow,
+    #: e.g. ``privproc audit --node``).
+    entries: tuple[bytes, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-friendly view."""
@@ -209,6 +212,7 @@ def audit_log(
         revocations=tuple(revocations),
         key_configs=len(configs),
         key_rule=key_rule,
+        entries=tuple(entries),
     )
 
 

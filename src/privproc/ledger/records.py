@@ -26,6 +26,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from privproc.attestation.tcb import Tcb
 from privproc.canonical import canonical_json
 from privproc.errors import DecodeError, LedgerError, MisuseError
 from privproc.ledger.note import (
@@ -39,6 +40,7 @@ from privproc.ledger.note import (
 
 __all__ = [
     "FORMAT_VERSION",
+    "RELEASE_PLATFORMS",
     "KeyConfigRecord",
     "Record",
     "ReleaseRecord",
@@ -56,6 +58,10 @@ FORMAT_VERSION = 1
 _MAX_ENTRY = 0xFFFF  # a record must fit one tlog-tiles entry
 _MAX_INT = (1 << 63) - 1
 _DOMAIN = b"privproc/record/v1\n"
+#: The platforms a release can name (DESIGN.md "Real hardware"): the CPU TEE, optionally
+#: with an NVIDIA GPU in confidential-computing mode.
+RELEASE_PLATFORMS = ("sev-snp", "sev-snp+nvidia-cc", "simulated", "tdx")
+_TCB_KEYS = {"bl": "bootloader", "tee": "tee", "snp": "snp", "ucode": "microcode", "fmc": "fmc"}
 
 
 def _check_text(value: str, what: str, max_len: int = 256) -> None:
@@ -77,11 +83,17 @@ def _check_int(value: int, what: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class ReleaseRecord:
-    """A release of a component: what a node runs, and how to rebuild it.
+    """A release of a component: what a node runs, on which hardware, and how to rebuild it.
 
-    ``measurements`` maps a platform name (``"sev-snp"``, ``"tdx"``,
-    ``"simulated"``...) to the launch measurement a node of that platform reports,
-    as sorted (platform, bytes) pairs.
+    ``measurements`` maps a platform name (``"sev-snp"``, ``"tdx"``, ``"simulated"``...)
+    to the launch measurement a node of that platform reports, as sorted
+    (platform, bytes) pairs. ``platform`` is the hardware this release runs on (one of
+    :data:`RELEASE_PLATFORMS`; its CPU part must have a measurement): the device builds
+    its verification policy from it, never from the node. ``min_tcb`` is the lowest TCB
+    a node's endorsement may carry (SEV-SNP and simulated; ``None``: no minimum).
+    ``gpu_rims`` (``+nvidia-cc`` only): the reference value of each GPU measurement
+    index, SHA-384, from NVIDIA's driver and VBIOS RIMs, recorded at release time
+    (docs/attestation.md, "GPU").
     """
 
     component: str
@@ -91,6 +103,9 @@ class ReleaseRecord:
     recipe_digest: bytes
     model_digest: bytes
     issued_at: int
+    platform: str = "simulated"
+    min_tcb: Tcb | None = None
+    gpu_rims: tuple[tuple[int, bytes], ...] = ()
 
     def __post_init__(self) -> None:
         _check_text(self.component, "component")
@@ -107,6 +122,33 @@ class ReleaseRecord:
         _check_bytes(self.recipe_digest, "recipe_digest", 32, 32)
         _check_bytes(self.model_digest, "model_digest", 32, 32)
         _check_int(self.issued_at, "issued_at")
+        if self.platform not in RELEASE_PLATFORMS:
+            raise MisuseError(f"platform must be one of {RELEASE_PLATFORMS}")
+        if self.measurement_for(self.cpu_platform) is None:
+            raise MisuseError(f"a {self.platform} release needs a {self.cpu_platform} measurement")
+        if self.min_tcb is not None and (
+            not isinstance(self.min_tcb, Tcb) or self.cpu_platform == "tdx"
+        ):
+            raise MisuseError("min_tcb is a Tcb, for sev-snp or simulated releases")
+        if self.gpu != bool(self.gpu_rims):
+            raise MisuseError("gpu_rims are required for, and only for, a +nvidia-cc release")
+        indices = [i for i, _ in self.gpu_rims]
+        if indices != sorted(set(indices)):
+            raise MisuseError("gpu_rims must be sorted by index, one per index")
+        for index, digest in self.gpu_rims:
+            if not isinstance(index, int) or not 1 <= index <= 254:
+                raise MisuseError("a GPU measurement index is 1..254")
+            _check_bytes(digest, "RIM digest", 48, 48)
+
+    @property
+    def cpu_platform(self) -> str:
+        """The CPU TEE part of ``platform`` (``"sev-snp"`` for ``"sev-snp+nvidia-cc"``)."""
+        return self.platform.split("+", 1)[0]
+
+    @property
+    def gpu(self) -> bool:
+        """Whether the release runs with an NVIDIA GPU in confidential-computing mode."""
+        return self.platform.endswith("+nvidia-cc")
 
     def measurement_for(self, platform: str) -> bytes | None:
         """The measurement for ``platform``, if this release has one."""
@@ -114,17 +156,27 @@ class ReleaseRecord:
 
     def to_json(self) -> dict[str, object]:
         """The record as a JSON object (before canonical encoding)."""
-        return {
+        out: dict[str, object] = {
             "v": FORMAT_VERSION,
             "type": "release",
             "component": self.component,
             "version": self.version,
+            "platform": self.platform,
             "measurements": {p: m.hex() for p, m in self.measurements},
             "source_revision": self.source_revision,
             "recipe_digest": self.recipe_digest.hex(),
             "model_digest": self.model_digest.hex(),
             "issued_at": self.issued_at,
         }
+        if self.min_tcb is not None:
+            out["min_tcb"] = {
+                k: getattr(self.min_tcb, f)
+                for k, f in _TCB_KEYS.items()
+                if getattr(self.min_tcb, f) is not None
+            }
+        if self.gpu_rims:
+            out["gpu_rims"] = {str(i): d.hex() for i, d in self.gpu_rims}
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +335,26 @@ def _hex(value: object, what: str) -> bytes:
     return bytes.fromhex(text)
 
 
+def _tcb(value: object) -> Tcb:
+    if not isinstance(value, dict) or not {"bl", "tee", "snp", "ucode"} <= set(value) <= set(
+        _TCB_KEYS
+    ):
+        raise DecodeError("release.min_tcb: needs bl, tee, snp, ucode (and optionally fmc)")
+    fields = {_TCB_KEYS[k]: _int(v, f"min_tcb.{k}") for k, v in value.items()}
+    return Tcb(**fields)
+
+
+def _rims(value: object) -> tuple[tuple[int, bytes], ...]:
+    if not isinstance(value, dict) or not value:
+        raise DecodeError("release.gpu_rims: not a non-empty object")
+    out = []
+    for key, digest in value.items():
+        if not isinstance(key, str) or not key.isdigit() or str(int(key)) != key:
+            raise DecodeError("release.gpu_rims: keys are decimal measurement indices")
+        out.append((int(key), _hex(digest, "gpu_rims digest")))
+    return tuple(sorted(out))
+
+
 def _record_from_json(obj: object) -> Record:
     if not isinstance(obj, dict):
         raise DecodeError("record: not an object")
@@ -290,6 +362,7 @@ def _record_from_json(obj: object) -> Record:
         raise DecodeError(f"record: unsupported format version {obj.get('v')!r}")
     kind = obj.get("type")
     if kind == "release":
+        optional = {"min_tcb", "gpu_rims"} & set(obj)
         o = _obj(
             obj,
             {
@@ -297,12 +370,14 @@ def _record_from_json(obj: object) -> Record:
                 "type",
                 "component",
                 "version",
+                "platform",
                 "measurements",
                 "source_revision",
                 "recipe_digest",
                 "model_digest",
                 "issued_at",
-            },
+            }
+            | optional,
             "release",
         )
         ms = o["measurements"]
@@ -316,6 +391,9 @@ def _record_from_json(obj: object) -> Record:
             _hex(o["recipe_digest"], "recipe_digest"),
             _hex(o["model_digest"], "model_digest"),
             _int(o["issued_at"], "issued_at"),
+            _str(o["platform"], "platform"),
+            _tcb(o["min_tcb"]) if "min_tcb" in o else None,
+            _rims(o["gpu_rims"]) if "gpu_rims" in o else (),
         )
     if kind == "key_config":
         o = _obj(obj, {"v", "type", "key_config", "not_before", "not_after"}, "key_config")

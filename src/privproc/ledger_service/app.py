@@ -193,7 +193,10 @@ class _Ledger:
         while True:
             first = await self.queue.get()
             batch = [first]
-            await asyncio.sleep(0.005)  # let concurrent appends join the batch
+            # Group commit (issue 18): no fixed wait. Appends that arrive while a batch
+            # commits (in a thread) queue up and form the next batch; one yield lets
+            # handlers that are ready now join this one.
+            await asyncio.sleep(0)
             while len(batch) < _MAX_BATCH and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             entries = [e for e, _ in batch]

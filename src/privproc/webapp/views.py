@@ -42,7 +42,8 @@ def verification_view(verified: VerifiedDirectory, reports: list[dict[str, Any]]
                 "version": node.release_version,
                 "ledger_index": node.release_index,
                 "measurement": node.measurement.hex(),
-                "model_digest": None if node.model_digest is None else node.model_digest.hex(),
+                # All zeros: the release names no model file (the embedded model).
+                "model_digest": None if node.model_digest == bytes(32) else node.model_digest.hex(),
             },
         )
     last = reports[-1] if reports else None

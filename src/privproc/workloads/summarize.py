@@ -14,10 +14,13 @@ Two methods, chosen by what the backend can do:
   and numbers are exactly those of the chat and no fact is invented. Long chats are
   summarized in parts of 40 messages, then the parts' picks are chosen from together.
 * **abstractive** (a backend that can ``generate``): the model writes the summary, part
-  by part then together; its output is refused, and the extractive summary returned
-  instead, when it names a person or states a number the unread messages do not
-  contain, states a fact that the chat corrected, opens a line with a sender who did not
-  write, or has a sentence whose content words mostly do not come from the messages.
+  by part then together, from the unread messages numbered ``[1]``, ``[2]``...; its
+  output is refused, and the extractive summary returned instead (``method`` says
+  which sentence and check), when a sentence cites no message, or states a name,
+  number, time, date or place its cited messages do not contain, or a fact the chat
+  corrected, or gives a task to someone other than the sender who took it
+  (:mod:`privproc.workloads.grounding`); or when a line opens with a sender who did
+  not write, or a sentence's content words mostly do not come from the messages.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import numpy.typing as npt
 from privproc.errors import PolicyError
 from privproc.workloads.backend import Backend, Generator
 from privproc.workloads.chat import Chat
+from privproc.workloads.grounding import Numbered, check_generated
 from privproc.workloads.text import (
     Facts,
     correction_cue_removed,
@@ -161,7 +165,7 @@ def summarize_unread(chat: Chat, *, backend: Backend) -> Summary:
         return Summary(_EMPTY.get(language, _EMPTY["en"]), (), chat.language, 0, "empty")
     extractive, stale = _extractive(chat, backend)
     if isinstance(backend, Generator):
-        abstractive, refusal = _abstractive(chat, backend, stale)
+        abstractive, refusal = _abstractive(chat, backend, stale, extractive.points)
         if abstractive is not None:
             return Summary(
                 abstractive, extractive.points, chat.language, len(unread), "abstractive"
@@ -419,26 +423,33 @@ def _prompt(lines: Sequence[str], language: str) -> tuple[str, str]:
         f"{name}. Use at most 5 short bullet points. Say who said what, by name. Keep "
         "decisions, dates, times, places, numbers and questions addressed to the reader. "
         "When someone corrects an earlier statement, report only the corrected fact. "
-        "Never add a fact, name or number that is not in the messages."
+        "A task belongs to the person who said they would do it. "
+        "Never add a fact, name or number that is not in the messages. End every "
+        "sentence with the numbers of the messages it comes from, like [2] or [1, 3]."
     )
     return system, "Messages:\n" + "\n".join(lines)
 
 
-def _supported(output: str, source: str) -> bool:
-    names, numbers = names_and_numbers(output)
-    source_words = {w.lower() for w in words(source)}
-    _, source_numbers = names_and_numbers(source)
-    return names <= source_words and numbers <= source_numbers
+def _abstractive(
+    chat: Chat, backend: Generator, stale: frozenset[str], points: Sequence[Point] = ()
+) -> tuple[str | None, str]:
+    """The model's summary and "", or None and why it was refused.
 
-
-def _abstractive(chat: Chat, backend: Generator, stale: frozenset[str]) -> tuple[str | None, str]:
-    """The model's summary and "", or None and why it was refused."""
+    The model is given the unread messages numbered ``[1]``, ``[2]``...; every sentence
+    it writes must cite them and pass :func:`privproc.workloads.grounding.check_generated`
+    against the messages it cites (who, when, where, how many, no superseded fact, a
+    task's taker from the embedded summary's task ``points``), then the whole-text checks
+    below. The text shown has the citation marks removed."""
     language = chat.base_language
-    lines = [f"{m.sender}: {' '.join(split_sentences(strip_quoted(m.text)))}" for m in chat.unread]
-    lines = [line for line in lines if line.split(":", 1)[1].strip()]
-    if not lines:
+    given: list[Numbered] = []
+    for index, m in enumerate(chat.messages):
+        body = " ".join(split_sentences(strip_quoted(m.text))).strip()
+        if m.unread and body:
+            given.append(Numbered(len(given) + 1, index, m.sender, body))
+    if not given:
         return None, "nothing to summarize"
-    source = chat.chat + "\n" + "\n".join(lines)
+    lines = [f"[{g.number}] {g.sender}: {g.text}" for g in given]
+    source = chat.chat + "\n" + "\n".join(f"{g.sender}: {g.text}" for g in given)
     parts = [lines[i : i + PART_MESSAGES] for i in range(0, len(lines), PART_MESSAGES)]
     summaries = []
     for part in parts:
@@ -446,21 +457,28 @@ def _abstractive(chat: Chat, backend: Generator, stale: frozenset[str]) -> tuple
         summaries.append(backend.generate(prompt, system=system, max_tokens=300).strip())
     if len(summaries) > 1:
         system, _ = _prompt([], language)
-        joined = "Partial summaries, in order:\n" + "\n".join(summaries)
+        joined = "Partial summaries, in order, with their message numbers:\n" + "\n".join(summaries)
         text = backend.generate(joined, system=system, max_tokens=300).strip()
     else:
         text = summaries[0]
     if not text:
         return None, "empty reply"
-    if not _supported(text, source):
-        return None, "unsupported name or number"
-    if any(_states(text, value) for value in stale):
-        return None, "states a corrected fact"
-    if not _attributed(text, {m.sender for m in chat.unread}):
+    takers = {
+        i: p.sender
+        for p in points
+        if p.kind == "task"
+        for i in (p.message,)
+        if chat.messages[i].sender == p.sender
+    }
+    verdict = check_generated(text, given, stale=stale, takers=takers, language=language)
+    if verdict.refusal is not None:
+        return None, f"sentence {verdict.position + 1}: {verdict.refusal}"
+    shown = "\n".join(f"- {s.text}" for s in verdict.sentences)
+    if not _attributed(shown, {m.sender for m in chat.unread}):
         return None, "names a sender who did not write"
-    if not _grounded(text, source):
+    if not _grounded(shown, source):
         return None, "says something the messages do not"
-    return text, ""
+    return shown, ""
 
 
 def _attributed(output: str, senders: set[str]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from privproc.attestation.measure import (
     measure,
     measure_release,
     measure_tree,
+    model_digest,
 )
 from privproc.errors import ConfigError, MisuseError
 
@@ -104,3 +106,33 @@ def test_file_changing_while_measured_is_refused(
     monkeypatch.setattr(Path, "open", changed_open)
     with pytest.raises(ConfigError, match="changed while"):
         measure_tree(code, model_dir=models)
+
+
+def test_generative_model_is_measured_and_its_digest_is_the_files(tmp_path: Path) -> None:
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF" + bytes(5000))
+    plain = measure_release()
+    with_model = measure_release(generative_model=gguf)
+    assert with_model != plain
+    assert measure_release(generative_model=gguf) == with_model  # reproducible
+    assert model_digest([], gguf) == hashlib.sha256(gguf.read_bytes()).digest()
+    gguf.write_bytes(b"GGUF" + bytes(4999) + b"\x01")  # one byte of the weights
+    assert measure_release(generative_model=gguf) not in (plain, with_model)
+    assert model_digest([], gguf) == hashlib.sha256(gguf.read_bytes()).digest()
+
+
+def test_embedded_model_digest_covers_names_and_content(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.bin", tmp_path / "b.bin"
+    a.write_bytes(b"one")
+    b.write_bytes(b"two")
+    first = model_digest([b, a])
+    assert first == model_digest([a, b])  # name order, not argument order
+    b.write_bytes(b"twO")
+    assert model_digest([a, b]) != first
+
+
+def test_missing_generative_model_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        measure_release(generative_model=tmp_path / "absent.gguf")
+    with pytest.raises(ConfigError):
+        model_digest([], tmp_path / "absent.gguf")

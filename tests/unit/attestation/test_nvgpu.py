@@ -127,3 +127,38 @@ def test_parser_mutated(changes: list[tuple[int, int]], cut: int) -> None:
         if offset < len(raw):
             raw[offset] = value
     _parses_consistently_or_refuses(bytes(raw))
+
+
+# --- issue 13: reference values recorded at release time, test roots, the emulated GPU --
+
+
+def test_real_report_meets_rim_digests_recorded_from_it_and_refuses_a_changed_one() -> None:
+    from privproc.attestation.nvgpu.verify import check_rims
+
+    verified = verify_gpu_report(REPORT, CHAIN, nonce=NONCE, now=NOW)
+    recorded = tuple(sorted(verified.measurements.items()))
+    check_rims(verified, recorded)
+    index, value = recorded[0]
+    changed = ((index, bytes(b ^ 1 for b in value)), *recorded[1:])
+    with pytest.raises(AttestationError) as info:
+        check_rims(verified, changed)
+    assert info.value.check == "nvgpu.measurement"
+    with pytest.raises(AttestationError) as info:
+        check_rims(verified, ((250, bytes(48)),))  # an index the report lacks
+    assert info.value.check == "nvgpu.measurement"
+
+
+def test_emulated_gpu_verifies_only_with_its_root_in_the_test_store() -> None:
+    from privproc.attestation.emulated import EmulatedGpu, golden_measurements
+
+    gpu = EmulatedGpu.generate(not_before=NOW)
+    nonce = bytes(range(32))
+    report = gpu.report(nonce)
+    _refused("nvgpu.root.pin", report=report, chain=gpu.chain_pem(), nonce=nonce)
+    verified = verify_gpu_report(
+        report, gpu.chain_pem(), nonce=nonce, now=NOW, test_roots=(gpu.root_der(),)
+    )
+    assert dict(verified.measurements) == golden_measurements()
+    assert golden_measurements(devtools=True) != golden_measurements()
+    # the real sample's pinned root is unaffected by a test root
+    assert verify_gpu_report(REPORT, CHAIN, nonce=NONCE, now=NOW, test_roots=(gpu.root_der(),))

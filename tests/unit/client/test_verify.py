@@ -48,13 +48,29 @@ def test_happy_path() -> None:
     assert "checkpoint" in checks
     assert "keyconfig.consistency" in checks
     assert "attestation" in checks
+    assert "release.model" in checks
     assert all(s.ok for s in result.trail)
+    assert all(n.model_digest == bytes(32) for n in result.nodes)
 
 
 def test_node_measurement_not_in_ledger() -> None:
     with pytest.raises(LedgerError) as info:
         _verify(_only(NodeSpec("rogue", measurement=ROGUE)))
     assert info.value.check == "release.missing"
+
+
+def test_node_naming_another_model_is_refused() -> None:
+    with pytest.raises(LedgerError) as info:
+        _verify(_only(NodeSpec("swapped-model", model_digest=b"\x01" * 32)))
+    assert info.value.check == "release.model"
+    assert "0101010101010101..." in str(info.value)
+
+
+def test_node_naming_no_model_is_refused() -> None:
+    with pytest.raises(LedgerError) as info:
+        _verify(_only(NodeSpec("silent", model_digest=None)))
+    assert info.value.check == "release.model"
+    assert "no model digest" in str(info.value)
 
 
 def test_rogue_node_is_left_out_of_a_mixed_set() -> None:

@@ -31,8 +31,8 @@ sys.argv = ["-m", "--node-id", "closure", "--home", home,
             "--platform-seed", seed, "--port", "1"]
 runpy.run_module("privproc.enclave", run_name="__main__", alter_sys=True)
 assert served == [1], "the node did not reach uvicorn.run"
-import privproc.enclave, privproc.workloads
-for pkg in (privproc.enclave, privproc.workloads):
+import privproc.enclave, privproc.inference, privproc.workloads
+for pkg in (privproc.enclave, privproc.inference, privproc.workloads):
     for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
         importlib.import_module(info.name)
 files = {n: getattr(m, "__file__", None) for n, m in sys.modules.items()

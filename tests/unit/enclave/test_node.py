@@ -15,7 +15,7 @@ from privproc.attestation.simulated import SimulatedVendor
 from privproc.enclave.node import Node
 from privproc.enclave.platform import VENDOR_EPOCH, Hardware
 from privproc.enclave.worker import ChildFailedError
-from privproc.errors import UnknownKeyError
+from privproc.errors import AttestationError, DecodeError, UnknownKeyError
 from privproc.sealed import seal_request
 
 MEASUREMENT = bytes(range(48))
@@ -82,3 +82,43 @@ def test_tampered_request_fails_in_the_child_with_a_code() -> None:
     with pytest.raises(ChildFailedError) as info:
         asyncio.run(node.process(bad))
     assert info.value.code == "open-failed"
+
+
+def test_evidence_binds_the_witnessed_checkpoint_and_is_remade_for_a_new_one() -> None:
+    import hashlib
+
+    now = [1_800_000_000.0]
+    node, _ = _node(now)
+    assert _doc(node)["witnessed"] is None
+    first, grown = b"log\n1\nroot\n\n- sig\n", b"log\n2\nroot\n\n- sig\n"
+    for note in (first, grown):  # a first note, then a larger log: bound at once
+        node.bind_checkpoint(note)
+        doc = _doc(node)
+        evidence = Evidence.decode(base64.b64decode(doc["evidence"]))
+        assert doc["witnessed"] == note.decode()
+        assert evidence.freshness[8:] == hashlib.sha256(note).digest()
+    recosigned = b"log\n2\nroot\n\n- sig2\n"  # same size: bound at the next refresh
+    node.bind_checkpoint(recosigned)
+    assert _doc(node)["witnessed"] == grown.decode()
+    now[0] += 301  # evidence_refresh (default 300 s) passes
+    node.tick()
+    doc = _doc(node)
+    assert doc["witnessed"] == recosigned.decode()
+    evidence = Evidence.decode(base64.b64decode(doc["evidence"]))
+    assert evidence.freshness[8:] == hashlib.sha256(recosigned).digest()
+
+
+def test_interactive_attestation_binds_the_callers_nonce() -> None:
+    now = [1_800_000_000.0]
+    node, vendor = _node(now)
+    nonce = bytes(range(32))
+    doc = json.loads(node.attestation_document(nonce))
+    evidence = Evidence.decode(base64.b64decode(doc["evidence"]))
+    policy = Policy(measurements=frozenset({MEASUREMENT}), simulated_roots=(vendor.root_der,))
+    verified = verify(evidence, policy=policy, now=evidence.timestamp, nonce=nonce)
+    assert verified.node_key == base64.b64decode(doc["public_key"])
+    with pytest.raises(AttestationError) as info:
+        verify(evidence, policy=policy, now=evidence.timestamp, nonce=bytes(32))
+    assert info.value.check == "binding.freshness"
+    with pytest.raises(DecodeError):
+        node.attestation_document(b"short")

@@ -138,22 +138,23 @@ class _Writer:
 
 
 def test_abstractive_output_is_used_when_supported(minilm: MiniLM) -> None:
-    writer = _Writer(minilm, "- Ana: dinner at Grandma's moved to Thursday, 7 pm.")
+    writer = _Writer(minilm, "- Ana: dinner at Grandma's moved to Thursday, 7 pm [1, 3].")
     summary = summarize_unread(chat(FAMILY_EN), backend=writer)
     assert summary.method == "abstractive"
-    assert summary.text == writer.reply
+    assert summary.text == "- Ana: dinner at Grandma's moved to Thursday, 7 pm."
+    assert "[1] Ana: Hi all!" in writer.prompts[0]  # the messages are numbered to cite
     assert "Sounds good" not in writer.prompts[0]  # read messages are not sent
 
 
 def test_abstractive_output_naming_an_absent_person_is_refused(minilm: MiniLM) -> None:
-    writer = _Writer(minilm, "- Ana and Marco will meet at 8 pm on Thursday.")
+    writer = _Writer(minilm, "- Ana and Marco will meet at 8 pm on Thursday [1, 3].")
     summary: Summary = summarize_unread(chat(FAMILY_EN), backend=writer)
     assert summary.method.startswith("extractive")
     assert "Marco" not in summary.text
 
 
 def test_abstractive_long_chat_is_summarized_in_parts(minilm: MiniLM) -> None:
-    writer = _Writer(minilm, "- Ana booked the trip.")
+    writer = _Writer(minilm, "- Ana booked the trip [1].")
     messages = [("Ana", f"Note {i}: the trip is booked.") for i in range(90)]
     summary = summarize_unread(chat(messages), backend=writer)
     assert summary.method == "abstractive"
@@ -206,9 +207,9 @@ def test_regression_a_personal_constraint_does_not_move_the_event(minilm: MiniLM
 
 
 def test_abstractive_output_stating_a_corrected_fact_is_refused(minilm: MiniLM) -> None:
-    writer = _Writer(minilm, "- Ana: dinner at Grandma's on Wednesday at 7 pm.")
+    writer = _Writer(minilm, "- Ana: dinner at Grandma's on Wednesday at 7 pm [1].")
     summary = summarize_unread(chat(FAMILY_EN), backend=writer)
-    assert summary.method == "extractive (abstractive refused: states a corrected fact)"
+    assert summary.method == "extractive (abstractive refused: sentence 1: superseded)"
     assert "Wednesday" not in summary.text
 
 
@@ -229,25 +230,38 @@ def test_summary_as_json(minilm: MiniLM) -> None:
 
 
 def test_abstractive_output_inventing_a_sender_is_refused(minilm: MiniLM) -> None:
-    writer = _Writer(minilm, "Grandma: I'll bake the cake.")
+    writer = _Writer(minilm, "Grandma: I'll bake the cake [4].")
     summary = summarize_unread(chat(FAMILY_EN), backend=writer)
     assert summary.method == "extractive (abstractive refused: names a sender who did not write)"
 
 
 def test_abstractive_output_saying_something_new_is_refused(minilm: MiniLM) -> None:
     writer = _Writer(
-        minilm, "Ana: Everybody should remember umbrellas because tomorrow brings thunderstorms."
+        minilm, "Ana: Everybody should remember umbrellas because of thunderstorms [1]."
     )
     summary = summarize_unread(chat(FAMILY_EN), backend=writer)
     assert summary.method == "extractive (abstractive refused: says something the messages do not)"
 
 
+def test_abstractive_output_without_citations_is_refused(minilm: MiniLM) -> None:
+    writer = _Writer(minilm, "- Ana: dinner at Grandma's moved to Thursday, 7 pm.")
+    summary = summarize_unread(chat(FAMILY_EN), backend=writer)
+    assert summary.method == "extractive (abstractive refused: sentence 1: uncited)"
+
+
+def test_abstractive_fact_from_another_message_than_cited_is_refused(minilm: MiniLM) -> None:
+    # 6:30 is in the chat (message 6), not in the cited message 4.
+    writer = _Writer(minilm, "- Chloé brings the cake at 6:30 [4].")
+    summary = summarize_unread(chat(FAMILY_EN), backend=writer)
+    assert summary.method == "extractive (abstractive refused: sentence 1: when-where)"
+
+
 def test_abstractive_paraphrase_is_kept(minilm: MiniLM) -> None:
     writer = _Writer(
         minilm,
-        "- Ana: dinner at Grandma's moved to Thursday, 7 pm.\n"
-        "- Chloé brings the cake (25 euros).\n"
-        "- Ana asks you to pick up Grandpa at the station at 6:30.",
+        "- Ana: dinner at Grandma's moved to Thursday, 7 pm [1, 3].\n"
+        "- Chloé brings the cake (25 euros) [4].\n"
+        "- Ana asks you to pick up Grandpa at the station at 6:30 [6].",
     )
     summary = summarize_unread(chat(FAMILY_EN), backend=writer)
     assert summary.method == "abstractive"

@@ -3,8 +3,8 @@
 :mod:`.spdm` parses a GET_MEASUREMENTS request/response transcript (DMTF DSP0274
 1.1); :mod:`.verify` checks its ECDSA P-384 signature with the GPU's leaf key, the
 certificate chain to the pinned "NVIDIA Device Identity CA", and the requester's
-nonce. Comparing the measurements with NVIDIA's reference values (RIMs) is *not*
-implemented: see docs/attestation.md.
+nonce, and (:func:`.verify.check_rims`) each measurement against the RIM digest the
+release recorded in the ledger (docs/attestation.md, "GPU").
 """
 
 from __future__ import annotations

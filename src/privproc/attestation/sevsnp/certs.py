@@ -26,6 +26,7 @@ from __future__ import annotations
 import enum
 import functools
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -34,7 +35,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import SignatureAlgorithmOID
+from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
 
 from privproc.attestation._x509 import check_validity, ext_bytes, ext_int, load_pem_all
 from privproc.attestation.tcb import Tcb
@@ -50,10 +51,12 @@ __all__ = [
     "OID_UCODE_SPL",
     "Chain",
     "Product",
+    "chain_for",
     "check_crl",
     "load_crl",
     "packaged_chain",
     "product_of_ark",
+    "test_chain",
     "vcek_chip_id",
     "vcek_der",
     "vcek_tcb",
@@ -131,18 +134,54 @@ def _fingerprint(cert: x509.Certificate) -> bytes:
     return cert.fingerprint(hashes.SHA256())
 
 
-def product_of_ark(ark: x509.Certificate) -> Product:
-    """The product whose pinned ARK this is (``sevsnp.ark.pin`` if none)."""
+def product_of_ark(ark: x509.Certificate, test_chains: Sequence[Chain] = ()) -> Product:
+    """The product whose pinned ARK this is (``sevsnp.ark.pin`` if none).
+
+    ``test_chains``: the device's test trust store (emulated AMD hierarchies); an ARK
+    byte-identical to one of theirs is accepted too, its product named by its
+    common name (``ARK-Milan``...). Empty in production: AMD's pins only.
+    """
     fp = _fingerprint(ark)
     for product, pinned in ARK_SHA256.items():
         if hmac.compare_digest(fp, pinned):
             return product
+    for chain in test_chains:
+        if hmac.compare_digest(fp, _fingerprint(chain.ark)):
+            return _product_of_test_ark(chain.ark)
     raise AttestationError(
         "sevsnp.ark.pin",
         "ARK is not one of AMD's pinned roots",
         expected="a pinned ARK (Milan, Genoa, Turin)",
         found=fp.hex(),
     )
+
+
+def _product_of_test_ark(ark: x509.Certificate) -> Product:
+    names = ark.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    cn = str(names[0].value) if names else ""
+    for product in Product:
+        if cn == f"ARK-{product.value}":
+            return product
+    raise AttestationError("sevsnp.ark.pin", "test ARK names no product", found=cn or "(none)")
+
+
+@functools.cache
+def test_chain(pem: bytes) -> Chain:
+    """A test trust store entry (ASK then ARK, PEM), parsed once (cached)."""
+    return Chain.from_pem(pem)
+
+
+def chain_for(vcek: x509.Certificate, product: Product, test_chains: Sequence[Chain]) -> Chain:
+    """The ASK/ARK pair to check ``vcek`` with, when the evidence carries none.
+
+    A test chain whose ASK subject is exactly the VCEK's issuer, else AMD's packaged
+    chain for ``product`` (so with no test store, an emulated VCEK is checked
+    against AMD's ASK and refused as ``sevsnp.vcek.chain``).
+    """
+    for chain in test_chains:
+        if chain.ask.subject == vcek.issuer:
+            return chain
+    return packaged_chain(product)
 
 
 def _verify_pss(issuer: x509.Certificate, cert: x509.Certificate, check: str) -> None:
@@ -170,7 +209,7 @@ def _verify_pss(issuer: x509.Certificate, cert: x509.Certificate, check: str) ->
 
 
 def verify_chain(
-    vcek: x509.Certificate, chain: Chain, *, now: datetime
+    vcek: x509.Certificate, chain: Chain, *, now: datetime, test_chains: Sequence[Chain] = ()
 ) -> tuple[Product, ec.EllipticCurvePublicKey]:
     """Check VCEK <- ASK <- ARK at ``now``; return the product and the VCEK's P-384 key.
 
@@ -178,10 +217,11 @@ def verify_chain(
     ``sevsnp.ark.signature`` (self-signed), ``sevsnp.ask.signature``,
     ``sevsnp.vcek.chain`` (the ASK signed the VCEK), ``sevsnp.ark.validity``,
     ``sevsnp.ask.validity``, ``sevsnp.vcek.validity``, ``sevsnp.vcek.key``.
+    ``test_chains``: the test trust store (:func:`product_of_ark`).
     """
     if now.tzinfo is None:
         raise MisuseError("now must be timezone-aware")
-    product = product_of_ark(chain.ark)
+    product = product_of_ark(chain.ark, test_chains)
     _verify_pss(chain.ark, chain.ark, "sevsnp.ark.signature")
     _verify_pss(chain.ark, chain.ask, "sevsnp.ask.signature")
     _verify_pss(chain.ask, vcek, "sevsnp.vcek.chain")

@@ -26,6 +26,7 @@ compared with what the VCEK certificate says; policy reads the certificate.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,9 +51,10 @@ from privproc.attestation.policy import (
 from privproc.attestation.sevsnp.certs import (
     Chain,
     Product,
+    chain_for,
     check_crl,
     load_crl,
-    packaged_chain,
+    test_chain,
     vcek_chip_id,
     vcek_tcb,
     verify_chain,
@@ -184,6 +186,7 @@ def verify_signatures(
     *,
     now: datetime,
     crl: bytes | None = None,
+    test_chains: Sequence[Chain] = (),
 ) -> Endorsed:
     """Verify VCEK <- ASK <- ARK and the report's signature; return what AMD endorses.
 
@@ -191,10 +194,12 @@ def verify_signatures(
     product the VCEK's issuer names. Either way the ARK must be a pinned root.
     ``crl``: the ARK's CRL (DER, from AMD's KDS); when given it must be current and
     list neither the ASK nor the VCEK (see :func:`~.certs.check_crl`).
+    ``test_chains``: the device's test trust store (:func:`~.certs.chain_for`); empty
+    in production.
     """
     if chain is None:
-        chain = packaged_chain(_product_of_vcek(vcek))
-    product, key = verify_chain(vcek, chain, now=now)
+        chain = chain_for(vcek, _product_of_vcek(vcek), test_chains)
+    product, key = verify_chain(vcek, chain, now=now, test_chains=test_chains)
     if crl is not None:
         check_crl(load_crl(crl), vcek, chain, now=now)
     if report.signing_key != 0:
@@ -271,10 +276,16 @@ def verify_report(
     report_data: bytes | None = None,
     produced_at: datetime | None = None,
     crl: bytes | None = None,
+    test_chains: Sequence[Chain] = (),
 ) -> VerifiedReport:
-    """Verify a raw report with its VCEK (DER) and chain (``privproc attest verify``)."""
+    """Verify a raw report with its VCEK (DER) and chain (``privproc attest verify``).
+
+    ``test_chains``: a test trust store (:func:`~.certs.product_of_ark`); empty by default.
+    """
     parsed = parse(report)
-    endorsed = verify_signatures(parsed, load_vcek(vcek), chain, now=now, crl=crl)
+    endorsed = verify_signatures(
+        parsed, load_vcek(vcek), chain, now=now, crl=crl, test_chains=test_chains
+    )
     return validate(
         parsed,
         endorsed,
@@ -306,7 +317,8 @@ def verify(
             ask=load_der(certs[1], "sevsnp.chain.format"),
             ark=load_der(certs[2], "sevsnp.chain.format"),
         )
-    endorsed = verify_signatures(parsed, vcek, chain, now=now)
+    tests = tuple(test_chain(pem) for pem in policy.sevsnp_test_chains)
+    endorsed = verify_signatures(parsed, vcek, chain, now=now, test_chains=tests)
     return accept(
         evidence,
         report_data=parsed.report_data,
@@ -317,4 +329,15 @@ def verify(
         policy=policy,
         now=now,
         nonce=nonce,
+        checks=(
+            "sevsnp.report.format",
+            "sevsnp.ark.pin",
+            "sevsnp.ark.signature",
+            "sevsnp.ask.signature",
+            "sevsnp.vcek.chain",
+            "sevsnp.vcek.validity",
+            "sevsnp.report.signature",
+            "sevsnp.report.tcb",
+            "sevsnp.report.chip_id",
+        ),
     )

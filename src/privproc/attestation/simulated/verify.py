@@ -163,6 +163,13 @@ def validate(
         policy=policy,
         now=now,
         nonce=nonce,
+        checks=(
+            "simulated.root",
+            "simulated.endorsement.chain",
+            "simulated.report.signature",
+            "simulated.report.tcb",
+            "simulated.report.chip_id",
+        ),
     )
 
 

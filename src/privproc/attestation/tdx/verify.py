@@ -208,4 +208,5 @@ def verify(
         policy=policy,
         now=now,
         nonce=nonce,
+        checks=("tdx.quote.signature", "tdx.quote.chain", "tdx.collateral.validity", "policy.tcb"),
     )
