@@ -37,6 +37,10 @@ _CHECKS: dict[str, tuple[str, str]] = {
         "The node's code is not in the public ledger",
     ),
     "release.missing": ("", "The node's code is not in the public ledger"),
+    "release.model": (
+        "The node serves the model file the release names",
+        "The node serves another model than the release names",
+    ),
     "release.revoked": ("", "The node's code was revoked in the public ledger"),
     "release.platform": ("", "The node's hardware is not the platform its release names"),
     "attestation": (

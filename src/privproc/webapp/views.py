@@ -16,9 +16,14 @@ from privproc.webapp import plain
 
 __all__ = ["error_view", "requests_view", "verification_view"]
 
-#: Trail subjects that are not nodes (DESIGN.md step 3: the ledger, the gateway's key
-#: config, the bundle as a whole).
-_PARTIES = {"ledger": "Public ledger", "gateway": "Gateway key", "bundle": "Node list"}
+#: Trail subjects that are not nodes (DESIGN.md step 3: the device's own trust store, the
+#: ledger, the gateway's key config, the bundle as a whole).
+_PARTIES = {
+    "device": "This device",
+    "ledger": "Public ledger",
+    "gateway": "Gateway key",
+    "bundle": "Node list",
+}
 
 
 def _step(step: Step) -> dict[str, Any]:
