@@ -82,6 +82,19 @@ RULES = {
         "privproc.cluster",
         "privproc.commands",
     ),
+    # The web app is device code too (issue 17): it runs no party and imports no CLI.
+    "webapp": (
+        "privproc.relay",
+        "privproc.gateway",
+        "privproc.enclave",
+        "privproc.directory",
+        "privproc.issuer",
+        "privproc.witness",
+        "privproc.ledger_service",
+        "privproc.cluster",
+        "privproc.commands",
+        "privproc.cli",
+    ),
     # The AI features know no caller: no party, no client, no CLI.
     "workloads": (
         "privproc.enclave",

@@ -253,6 +253,8 @@ class VerifiedDirectory:
     verified_at: datetime
     expires: datetime
     trail: tuple[Step, ...] = field(default=())
+    #: The names of the witnesses whose cosignatures on ``checkpoint`` verified.
+    cosigners: tuple[str, ...] = ()
 
 
 def _bundle_of(obj: object, what: str) -> InclusionBundle:
@@ -367,6 +369,7 @@ def verify_directory(
         now,
         min(expires, now + timedelta(minutes=10)),
         tuple(trail),
+        tuple(names),
     )
 
 

@@ -17,6 +17,10 @@ def register(app: typer.Typer) -> None:
         *,
         nodes: Annotated[int, typer.Option(help="Enclave nodes running the released code.")] = 3,
         k: Annotated[int, typer.Option(help="Candidate nodes per request.")] = 2,
+        rogue_nodes: Annotated[
+            int,
+            typer.Option(help="Extra nodes running a build not in the ledger (demos, tests)."),
+        ] = 0,
         platform: Annotated[
             str, typer.Option(help="simulated, sev-snp-emulated or sev-snp+nvidia-cc-emulated.")
         ] = "simulated",
@@ -57,6 +61,7 @@ def register(app: typer.Typer) -> None:
         spec = ClusterSpec(
             nodes=nodes,
             k=k,
+            rogue_nodes=rogue_nodes,
             platform=platform,
             model=model,
             llama_python=llama_python,
