@@ -53,4 +53,4 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .venv-llama .mypy_cache .ruff_cache .pytest_cache bench/results
+	rm -rf $(VENV) .venv-llama .venv-ohttpy .mypy_cache .ruff_cache .pytest_cache bench/results

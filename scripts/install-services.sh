@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the external servers that the real-backend tests start (never mocked).
+# Installs the external servers that the real-backend tests start (never mocked), and the
+# browser the web app's tests drive.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 need=()
@@ -7,6 +8,9 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
   need+=(postgresql)
 fi
+# Headless Chromium and its WebDriver for the web app's browser tests (tests/browser/).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing: ${need[*]}"

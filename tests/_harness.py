@@ -258,6 +258,7 @@ class Harness:
             issuer_name=ISSUER_NAME,
             origin=ORIGIN,
             vendor_roots=(base64.b64encode(world.vendor.root_der).decode(),),
+            trust_store="test",
             log_vkey=world.log.verifier().vkey(),
             witness_vkeys=tuple(w.verifier().vkey() for w in world.witnesses),
             quorum=2,

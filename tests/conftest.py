@@ -17,7 +17,12 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 # Test tiers (docs/testing.md). The folder says the tier; a unit test that starts a real
 # server (Redis, PostgreSQL) is marked ``services`` so ``make check`` can leave it out.
-_FOLDER_MARKS = {"system": "system", "interop": "interop", "integration": "services"}
+_FOLDER_MARKS = {
+    "system": "system",
+    "browser": "system",
+    "interop": "interop",
+    "integration": "services",
+}
 _SERVICE_FIXTURES = frozenset({"redis_url", "postgres_url", "postgres_dsn"})
 
 

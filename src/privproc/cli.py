@@ -16,6 +16,7 @@ from types import ModuleType
 import typer
 
 from privproc.commands import (
+    app,
     attest,
     audit,
     client,
@@ -39,6 +40,7 @@ __all__ = ["COMMANDS", "build_app", "error_document", "main"]
 
 #: Every command module, in the order ``--help`` lists them.
 COMMANDS: tuple[ModuleType, ...] = (
+    app,
     attest,
     audit,
     client,

@@ -16,7 +16,9 @@ they happen; nothing else escapes a public function.
     │   │   │                          and the decoders built on it)
     │   │   ├── BadTokenRequestError   a Privacy Pass token request the issuer cannot
     │   │   │                          serve (RFC 9578 §6.2: status 422)
-    │   │   └── TooLargeError          a request body over the endpoint's limit (413)
+    │   │   ├── TooLargeError          a request body over the endpoint's limit (413)
+    │   │   └── TruncatedError         a chunked message ended before its final chunk
+    │   │                              (draft-ietf-ohai-chunked-ohttp §7.1)
     │   ├── UnsupportedError           well-formed but names something we do not do:
     │   │   │                          unknown suite, version, token type
     │   │   ├── UnknownKeyError        a key id we do not hold (OHTTP key config,
@@ -95,6 +97,7 @@ __all__ = [
     "StoreError",
     "TokenError",
     "TooLargeError",
+    "TruncatedError",
     "UnknownKeyError",
     "UnknownLogError",
     "UnsupportedError",
@@ -142,6 +145,14 @@ class TooLargeError(DecodeError):
 
     http_status = 413
     code = "too-large"
+
+
+class TruncatedError(DecodeError):
+    """A chunked message (draft-ietf-ohai-chunked-ohttp §4, §5) ended before its final chunk:
+    the stream stopped without a zero length prefix and a chunk that opens with the AAD
+    "final". §7.1: a receiver that needs the whole message must refuse it."""
+
+    code = "truncated"
 
 
 class UnsupportedError(PeerError):

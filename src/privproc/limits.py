@@ -14,6 +14,7 @@ Layers, inside out::
     inner message    Binary HTTP (RFC 9292 §3): control data, headers, length fields
     encapsulated     OHTTP request  (RFC 9458 §4.3): 7-byte header, enc, AEAD tag
                      OHTTP response (RFC 9458 §4.4): nonce max(Nn, Nk), AEAD tag
+    chunked OHTTP    draft-ietf-ohai-chunked-ohttp §3, §7.3: chunk and message sizes
 
 This module is a core: numbers only, no imports, so even the relay (which must hold no
 decryption code) can read it.
@@ -31,6 +32,8 @@ __all__ = [
     "MAX_PAYLOAD",
     "MAX_SEALED_REQUEST",
     "MAX_SEALED_RESPONSE",
+    "OHTTP_CHUNKED_MAX_MESSAGE",
+    "OHTTP_CHUNK_SIZE",
     "RELAY_MAX_BODY",
     "bucket_capacity",
     "sealed_request_size",
@@ -89,6 +92,13 @@ MAX_SEALED_RESPONSE = sealed_response_size(BUCKETS[-1])
 MAX_OHTTP_REQUEST = MAX_SEALED_REQUEST + INNER_OVERHEAD + OHTTP_REQUEST_HEADER + MAX_ENC + AEAD_TAG
 #: The largest OHTTP response a gateway returns: what the device accepts.
 MAX_OHTTP_RESPONSE = MAX_SEALED_RESPONSE + INNER_OVERHEAD + MAX_RESPONSE_NONCE + AEAD_TAG
+#: Chunked OHTTP (draft-ietf-ohai-chunked-ohttp §3): receivers MUST take chunks of 2^14
+#: plaintext bytes and senders SHOULD not send larger ones. Our senders cut at this size
+#: and our receivers refuse a chunk whose plaintext could exceed it.
+OHTTP_CHUNK_SIZE = 16384
+#: The most plaintext one chunked message may carry (each way): draft §7.3's example
+#: bound for AEAD_AES_GCM_128 (advantage below 2^-50 with 2^20 messages per key).
+OHTTP_CHUNKED_MAX_MESSAGE = 1 << 30
 #: The gateway reads no body over this.
 GATEWAY_MAX_REQUEST = MAX_OHTTP_REQUEST
 #: The relay's default limit, both ways: it must pass the largest of either.

@@ -63,6 +63,20 @@ def test_answer_then_cache_is_empty(model: GenerativeModel) -> None:
     _assert_cleared(model, before)
 
 
+def test_chat_completion_with_stop_then_cache_is_empty(model: GenerativeModel) -> None:
+    before = _health(model)
+    answer = model.backend.complete(
+        [{"role": "system", "content": "Answer in one word."}, {"role": "user", "content": "Hi"}],
+        max_tokens=8,
+        stop=["\n"],
+    )
+    assert answer.finish_reason in {"stop", "length"}
+    assert "\n" not in answer.text
+    assert 0 < answer.completion_tokens <= 8
+    assert answer.prompt_tokens > 0
+    _assert_cleared(model, before)
+
+
 def test_stream_then_cache_is_empty(model: GenerativeModel) -> None:
     before = _health(model)
     pieces = list(model.backend.stream("Count to five.", max_tokens=12))
@@ -77,6 +91,7 @@ def test_stream_then_cache_is_empty(model: GenerativeModel) -> None:
         ({"messages": []}, "messages"),
         ({"messages": [{"role": "user", "content": CANARY}], "max_tokens": 0}, "max_tokens"),
         ({"messages": [{"role": "user", "content": CANARY}], "temperature": 9}, "temperature"),
+        ({"messages": [{"role": "user", "content": CANARY}], "stop": [""]}, "stop"),
     ],
 )
 def test_bad_request_names_the_field_not_the_content(

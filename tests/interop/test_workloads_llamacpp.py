@@ -85,7 +85,7 @@ def server() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def backend(server: str) -> Iterator[OpenAICompatible]:
-    with OpenAICompatible(server, "smollm2", timeout=120, embedder=load_default_backend()) as b:
+    with OpenAICompatible(server, "smollm2", timeout=300, embedder=load_default_backend()) as b:
         yield b
 
 

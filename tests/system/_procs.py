@@ -20,7 +20,9 @@ import httpx
 from tests._servers import free_port, stop_process, wait_ready
 
 __all__ = [
+    "FAMILY_CHAT",
     "ROOT",
+    "cli",
     "env",
     "free_port",
     "running",
@@ -39,6 +41,40 @@ def env(**extra: str) -> dict[str, str]:
     out["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
     out.update(extra)
     return out
+
+
+#: A two-message family chat with unread messages (DESIGN.md's chat format).
+FAMILY_CHAT: dict[str, object] = {
+    "chat": "Family",
+    "language": "en",
+    "ai_blocked": False,
+    "messages": [
+        {
+            "sender": "Ana",
+            "time": "2026-11-20T18:04:00Z",
+            "unread": True,
+            "text": "Dinner is at 7 on Saturday, can someone bring dessert?",
+        },
+        {
+            "sender": "Ben",
+            "time": "2026-11-20T18:06:00Z",
+            "unread": True,
+            "text": "I will bring an apple pie.",
+        },
+    ],
+}
+
+
+def cli(args: list[str], home: Path, *, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m privproc ARGS`` as a device under ``home`` (its PRIVPROC_HOME)."""
+    return subprocess.run(
+        [sys.executable, "-m", "privproc", *args],
+        env=env(PRIVPROC_HOME=str(home)),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def spawn(args: list[str], *, log: Path, **extra: str) -> subprocess.Popen[bytes]:

@@ -123,7 +123,9 @@ def test_released_emulated_nodes_answer_through_the_real_snp_verifier(world: Wor
 
 
 def test_wrong_root_the_test_root_not_trusted(world: World) -> None:
-    error = _refusal(world, "production", trust_store="production", test_sevsnp_chains=())
+    error = _refusal(
+        world, "production", trust_store="production", test_sevsnp_chains=(), vendor_roots=()
+    )
     assert error.check == "sevsnp.vcek.chain"
 
 

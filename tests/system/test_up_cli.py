@@ -12,29 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.system._procs import env
+from tests.system._procs import FAMILY_CHAT, cli, env
 
 pytestmark = pytest.mark.system
-
-CHAT = {
-    "chat": "Family",
-    "language": "en",
-    "ai_blocked": False,
-    "messages": [
-        {
-            "sender": "Ana",
-            "time": "2026-11-20T18:04:00Z",
-            "unread": True,
-            "text": "Dinner is at 7 on Saturday, can someone bring dessert?",
-        },
-        {
-            "sender": "Ben",
-            "time": "2026-11-20T18:06:00Z",
-            "unread": True,
-            "text": "I will bring an apple pie.",
-        },
-    ],
-}
 
 
 def _alive(pid: int) -> bool:
@@ -43,17 +23,6 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def _cli(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "privproc", *args],
-        env=env(PRIVPROC_HOME=str(home)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_up_then_client_commands_then_ctrl_c(tmp_path: Path) -> None:
@@ -72,21 +41,21 @@ def test_up_then_client_commands_then_ctrl_c(tmp_path: Path) -> None:
             time.sleep(0.2)
         assert config.exists(), "privproc up never wrote the client config"
         chat = tmp_path / "chat.json"
-        chat.write_text(json.dumps(CHAT))
-        summary = _cli(["summarize", "--chat", str(chat), "--json"], home)
+        chat.write_text(json.dumps(FAMILY_CHAT))
+        summary = cli(["summarize", "--chat", str(chat), "--json"], home)
         assert summary.returncode == 0, summary.stderr
         assert "apple pie" in json.loads(summary.stdout)["summary"]
-        rewrite = _cli(["rewrite", "--draft", "can u come tmrw", "--tone", "friendly"], home)
+        rewrite = cli(["rewrite", "--draft", "can u come tmrw", "--tone", "friendly"], home)
         assert rewrite.returncode == 0, rewrite.stderr
         assert rewrite.stdout.startswith("friendly: ")
-        verify = _cli(["verify", "--json"], home)
+        verify = cli(["verify", "--json"], home)
         assert verify.returncode == 0, verify.stderr
         assert all(step["ok"] for step in json.loads(verify.stdout)["trail"])
-        report = _cli(["report", "--json"], home)
+        report = cli(["report", "--json"], home)
         assert [r["feature"] for r in json.loads(report.stdout)] == ["summarize", "rewrite"]
         blocked = tmp_path / "blocked.json"
-        blocked.write_text(json.dumps({**CHAT, "ai_blocked": True}))
-        refused = _cli(["summarize", "--chat", str(blocked)], home)
+        blocked.write_text(json.dumps({**FAMILY_CHAT, "ai_blocked": True}))
+        refused = cli(["summarize", "--chat", str(blocked)], home)
         assert refused.returncode == 1
         assert "client.ai_blocked" in refused.stderr
         # Issue 12 item 6: the config `privproc up` wrote pins the audit's keys.
@@ -96,7 +65,7 @@ def test_up_then_client_commands_then_ctrl_c(tmp_path: Path) -> None:
             line = up.stdout.readline()
             assert line, "privproc up never printed its endpoints"
         ledger_url = json.loads(line)["parties"]["ledger"]
-        audit = _cli(["audit", "--url", ledger_url, "--strict", "--json"], home)
+        audit = cli(["audit", "--url", ledger_url, "--strict", "--json"], home)
         assert audit.returncode == 0, audit.stdout + audit.stderr
         audited = json.loads(audit.stdout.strip().splitlines()[-1])
         assert audited["trust"].startswith("pinned")

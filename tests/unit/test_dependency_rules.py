@@ -44,6 +44,7 @@ CORES = (
     "_xwing.py",
     "bhttp.py",
     "ohttp.py",
+    "ohttp_chunked.py",
     "sealed.py",
     "limits.py",
     "problem.py",
@@ -58,7 +59,13 @@ CORES = (
 
 RULES = {
     # The relay cannot decrypt and never sees a token: it does not even hold the code.
-    "relay": ("privproc.hpke", "privproc.ohttp", "privproc.tokens", "privproc.sealed"),
+    "relay": (
+        "privproc.hpke",
+        "privproc.ohttp",
+        "privproc.ohttp_chunked",
+        "privproc.tokens",
+        "privproc.sealed",
+    ),
     # The operator's gateway never runs the AI and knows nodes only by address.
     "gateway": ("privproc.workloads", "privproc.enclave"),
     # Device code never imports server code.
@@ -74,6 +81,19 @@ RULES = {
         "privproc.ledger_service.postgres",
         "privproc.cluster",
         "privproc.commands",
+    ),
+    # The web app is device code too (issue 17): it runs no party and imports no CLI.
+    "webapp": (
+        "privproc.relay",
+        "privproc.gateway",
+        "privproc.enclave",
+        "privproc.directory",
+        "privproc.issuer",
+        "privproc.witness",
+        "privproc.ledger_service",
+        "privproc.cluster",
+        "privproc.commands",
+        "privproc.cli",
     ),
     # The AI features know no caller: no party, no client, no CLI.
     "workloads": (

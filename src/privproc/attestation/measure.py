@@ -218,15 +218,19 @@ def measure_release(
     )
 
 
-def file_sha256(path: Path) -> bytes:
-    """SHA-256 of one file, read in chunks (what ``sha256sum`` prints, as bytes)."""
-    h = hashes.Hash(hashes.SHA256())
+def _feed_file(h: hashes.Hash, path: Path) -> None:
     try:
         with path.open("rb") as f:
             while chunk := f.read(_CHUNK):
                 h.update(chunk)
     except OSError as exc:
         raise ConfigError(f"model file not readable: {path} ({exc.strerror})") from None
+
+
+def file_sha256(path: Path) -> bytes:
+    """SHA-256 of one file, read in chunks (what ``sha256sum`` prints, as bytes)."""
+    h = hashes.Hash(hashes.SHA256())
+    _feed_file(h, path)
     return h.finalize()
 
 
@@ -239,10 +243,5 @@ def model_digest(files: Iterable[Path], generative_model: Path | None = None) ->
     h = hashes.Hash(hashes.SHA256())
     for path in sorted(files):
         h.update(path.name.encode() + b"\x00")
-        try:
-            with path.open("rb") as f:
-                while chunk := f.read(_CHUNK):
-                    h.update(chunk)
-        except OSError as exc:
-            raise ConfigError(f"model file not readable: {path} ({exc.strerror})") from None
+        _feed_file(h, path)
     return h.finalize()

@@ -45,9 +45,11 @@ class ClientConfig:
     in the package (AMD's ARKs, NVIDIA's device identity root, Intel's root inside
     dcap-qvl) for hardware platforms; ``"test"`` also trusts ``test_sevsnp_chains``
     (PEM ASK+ARK pairs of emulated AMD hierarchies) and ``test_nvidia_roots`` (emulated
-    NVIDIA device identity roots). Test roots in a production config
-    are a config error, not silently ignored or used; a device with the test store on
-    logs it and shows ``trust.test_store`` in its trail.
+    NVIDIA device identity roots), and ``vendor_roots``, the roots of the *simulated*
+    platform (``privproc up``'s own test key: no hardware behind it). Test roots in a
+    production config, simulated ones included, are a config error, not silently ignored
+    or used; a device with the test store on logs it and shows ``trust.test_store`` in
+    its trail.
     """
 
     relay_url: str
@@ -96,7 +98,9 @@ class ClientConfig:
             raise ConfigError("client config: evidence_checkpoint_max_age must be positive")
         if self.trust_store not in ("production", "test"):
             raise ConfigError("client config: trust_store must be 'production' or 'test'")
-        if self.trust_store == "production" and (self.test_sevsnp_chains or self.test_nvidia_roots):
+        if self.trust_store == "production" and (
+            self.test_sevsnp_chains or self.test_nvidia_roots or self.vendor_roots
+        ):
             raise ConfigError(
                 "client config: test roots in a production trust store"
                 " (set trust_store to 'test' to use them, never in production)"

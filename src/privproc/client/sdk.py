@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ from privproc.limits import MAX_OHTTP_RESPONSE
 from privproc.problem import decode_problem
 from privproc.sealed import node_key_id, seal_request
 from privproc.workloads.chat import Chat
+from privproc.workloads.completions import parse_chat_request
 
 __all__ = ["SEALED_MEDIA", "Answer", "Device", "TokenSource"]
 
@@ -171,6 +172,22 @@ class Device:
             )
         payload = {"feature": "rewrite", "draft": draft, "tones": list(tones), "language": language}
         return self._request("rewrite", payload)
+
+    def chat(self, request: Mapping[str, Any]) -> Answer:
+        """An OpenAI-style chat completion (``messages``, ``max_tokens``, ``temperature``,
+        ``stop``) from a verified node's model; ``result["completion"]`` is the
+        ``chat.completion`` object. The request is checked here first, so a bad one
+        costs no token and leaves the device (privproc.workloads.completions)."""
+        checked = parse_chat_request(request)
+        payload = {
+            "feature": "chat",
+            "messages": [dict(m) for m in checked.messages],
+            "max_tokens": checked.max_tokens,
+            "temperature": checked.temperature,
+            "stop": list(checked.stop),
+            "stream": False,
+        }
+        return self._request("chat", payload)
 
     def _request(self, feature: str, payload: dict[str, Any]) -> Answer:
         verified = self.verify()

@@ -145,13 +145,13 @@ class Trust:
     @property
     def test_store(self) -> bool:
         """Whether any root beyond the vendors' pinned ones is trusted."""
-        return bool(self.sevsnp_test_chains or self.nvidia_test_roots)
+        return bool(self.vendor_roots or self.sevsnp_test_chains or self.nvidia_test_roots)
 
     @classmethod
     def from_config(cls, config: ClientConfig) -> Trust:
         """The anchors a device (or an auditor) with ``config`` uses."""
         return cls.from_keys(
-            vendor_roots=config.roots_der(),
+            vendor_roots=config.roots_der() if config.trust_store == "test" else (),
             log_vkey=config.log_vkey,
             witness_vkeys=config.witness_vkeys,
             quorum=config.quorum,
@@ -253,6 +253,8 @@ class VerifiedDirectory:
     verified_at: datetime
     expires: datetime
     trail: tuple[Step, ...] = field(default=())
+    #: The names of the witnesses whose cosignatures on ``checkpoint`` verified.
+    cosigners: tuple[str, ...] = ()
 
 
 def _bundle_of(obj: object, what: str) -> InclusionBundle:
@@ -295,7 +297,8 @@ def verify_directory(
                 "device",
                 "trust.test_store",
                 True,
-                f"TEST trust store on: {len(trust.sevsnp_test_chains)} emulated AMD root(s),"
+                f"TEST trust store on: {len(trust.vendor_roots)} simulated root(s),"
+                f" {len(trust.sevsnp_test_chains)} emulated AMD root(s),"
                 f" {len(trust.nvidia_test_roots)} emulated NVIDIA root(s) trusted besides the"
                 " pinned vendor roots (never in production)",
             )
@@ -366,6 +369,7 @@ def verify_directory(
         now,
         min(expires, now + timedelta(minutes=10)),
         tuple(trail),
+        tuple(names),
     )
 
 

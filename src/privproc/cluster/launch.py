@@ -50,6 +50,9 @@ CLUSTER_PLATFORMS = ("simulated", "sev-snp-emulated", "sev-snp+nvidia-cc-emulate
 LOW_TCB = "bl=4,tee=0,snp=21,ucode=213"
 #: What a ``lying_nodes`` node's emulated firmware measured (not the released image).
 OTHER_LAUNCH_DIGEST = "ab" * 48
+#: A party restarted this many times within this many seconds is crash-looping.
+RESTART_LIMIT = 3
+RESTART_WINDOW = 60.0
 #: The config of a node built from code that is not in the ledger.
 ROGUE_CONFIG = b'{"build": "unreleased", "extra_logging": true}\n'
 
@@ -88,6 +91,8 @@ class Party:
     #: How it was started, so :meth:`Cluster.restart` can start it again.
     command: tuple[str, ...] = ()
     health: str = "/healthz"
+    #: When :meth:`Cluster.supervise` restarted it (monotonic seconds), newest last.
+    restarts: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,10 +239,44 @@ class Cluster:
         """Start a halted party again with the command and port it had."""
         party = self.parties[name]
         process = self._popen(party.command, party.log)
-        again = Party(name, party.url, process, party.log, party.command, party.health)
+        (party.log.parent / "pid").write_text(f"{process.pid}\n")
+        again = Party(
+            name, party.url, process, party.log, party.command, party.health, party.restarts
+        )
         self.parties[name] = again
         self._wait(again, again.health)
         return again
+
+    def supervise(self, report: Callable[[str], None]) -> None:
+        """Restart every party that exited, on its port, like a process manager.
+
+        Each exit is reported (``report``); the others keep serving meanwhile. A party
+        that exits more than ``RESTART_LIMIT`` times in ``RESTART_WINDOW`` seconds is
+        crash-looping: a ConfigError names it (``up`` then stops, as before this).
+        """
+        for name, party in list(self.parties.items()):
+            code = party.process.poll()
+            if code is None:
+                continue
+            now = time.monotonic()
+            recent = tuple(t for t in party.restarts if now - t < RESTART_WINDOW)
+            if len(recent) >= RESTART_LIMIT:
+                raise ConfigError(
+                    f"{name} exited {len(recent) + 1} times in {RESTART_WINDOW:.0f}s"
+                    f" (see {party.log})"
+                )
+            report(f"{name} exited (code {code}); restarting it on {party.url}")
+            self.parties[name] = Party(
+                name,
+                party.url,
+                party.process,
+                party.log,
+                party.command,
+                party.health,
+                (*recent, now),
+            )
+            again = self.resume(name)
+            report(f"{name} restarted (pid {again.process.pid})")
 
     def restart(self, name: str, *, before: Callable[[], None] = lambda: None) -> Party:
         """Stop one party, run ``before`` (e.g. lose its state), start it again on its port."""
@@ -416,7 +455,8 @@ class Cluster:
             cosignature_max_age=self.spec.cosignature_max_age,
             cosignature_max_skew=self.spec.cosignature_max_skew,
             request_timeout=self.spec.request_timeout + 10,
-            trust_store="test" if emulated else "production",
+            # Simulated and emulated roots are test keys: only a test store trusts them.
+            trust_store="test",
             evidence_checkpoint_max_age=self.spec.evidence_checkpoint_max_age,
             test_sevsnp_chains=test_chains,
             test_nvidia_roots=nvidia_roots,

@@ -17,6 +17,10 @@ def register(app: typer.Typer) -> None:
         *,
         nodes: Annotated[int, typer.Option(help="Enclave nodes running the released code.")] = 3,
         k: Annotated[int, typer.Option(help="Candidate nodes per request.")] = 2,
+        rogue_nodes: Annotated[
+            int,
+            typer.Option(help="Extra nodes running a build not in the ledger (demos, tests)."),
+        ] = 0,
         platform: Annotated[
             str, typer.Option(help="simulated, sev-snp-emulated or sev-snp+nvidia-cc-emulated.")
         ] = "simulated",
@@ -37,7 +41,10 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="The Python with llama-cpp-python.")
         ] = None,
     ) -> None:
-        """Start the ledger, 2 witnesses, issuer, nodes, gateway, directory and relay."""
+        """Start the ledger, 2 witnesses, issuer, nodes, gateway, directory and relay.
+
+        A party that exits is reported and restarted on its port while the others keep
+        serving; one that exits 3 times within a minute stops everything."""
         import signal
         import threading
 
@@ -45,6 +52,7 @@ def register(app: typer.Typer) -> None:
 
         from privproc.client.config import privproc_home
         from privproc.cluster.launch import Cluster, ClusterSpec
+        from privproc.errors import ConfigError
 
         console = Console(stderr=True)
         home = privproc_home()
@@ -53,6 +61,7 @@ def register(app: typer.Typer) -> None:
         spec = ClusterSpec(
             nodes=nodes,
             k=k,
+            rogue_nodes=rogue_nodes,
             platform=platform,
             model=model,
             llama_python=llama_python,
@@ -80,10 +89,11 @@ def register(app: typer.Typer) -> None:
                 typer.echo(json.dumps(up_doc, sort_keys=True))
             console.print(f"[bold green]privproc is up[/] under {home}; Ctrl-C stops every party")
             while not stop.wait(0.5):
-                for party in cluster.parties.values():
-                    if party.process.poll() is not None:
-                        console.print(f"[red]{party.name} exited; stopping[/]")
-                        stop.set()
+                try:
+                    cluster.supervise(lambda line: console.print(f"[yellow]{line}[/]"))
+                except ConfigError as exc:
+                    console.print(f"[red]{exc}; stopping[/]")
+                    stop.set()
         except KeyboardInterrupt:
             pass
         finally:

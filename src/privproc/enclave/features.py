@@ -4,6 +4,8 @@ Request payloads (inside the sealed request)::
 
     {"feature": "summarize", "chat": {...DESIGN.md chat...}}
     {"feature": "rewrite", "draft": "...", "tones": ["friendly", ...], "language": "en" | null}
+    {"feature": "chat", "messages": [{"role", "content"}], "max_tokens", "temperature",
+     "stop", "stream"}                    (privproc.workloads.completions)
 
 Response payloads (inside the sealed response)::
 
@@ -11,6 +13,7 @@ Response payloads (inside the sealed response)::
         each point {"sender", "text", "message", "messages", "kind"}: ``messages`` are the
         indices in the chat of every message the point comes from (the device shows them)
     {"rewrites": {"language", "proofread", "method", "rewrites": {tone: text}}}
+    {"completion": {...an OpenAI chat.completion object...}}
     {"error": {"type", "title", "status", "detail"}}   a refusal after opening (say,
                                           ai_blocked): the RFC 9457 problem of privproc.problem
 
@@ -26,6 +29,7 @@ from typing import Any
 from privproc.errors import DecodeError, MisuseError, PrivprocError
 from privproc.problem import INTERNAL, problem_document
 from privproc.workloads import Backend, Chat, suggest_rewrites, summarize_unread
+from privproc.workloads.completions import complete_chat, parse_chat_request
 from privproc.workloads.rewrite import MAX_DRAFT_CHARS, TONES
 
 __all__ = ["run_feature"]
@@ -85,6 +89,8 @@ def run_feature(payload: bytes, backend: Backend) -> bytes:
             out = _summarize(obj, backend)
         elif feature == "rewrite":
             out = _rewrite(obj, backend)
+        elif feature == "chat":
+            out = {"completion": complete_chat(parse_chat_request(obj), backend)}
         else:
             raise DecodeError("payload: unknown feature")
     except MisuseError:

@@ -9,7 +9,7 @@ nowhere else.
 
 API (the OpenAI chat-completions subset the node uses)::
 
-    POST /v1/chat/completions   {"messages", "max_tokens", "temperature", "stream"}
+    POST /v1/chat/completions   {"messages", "max_tokens", "temperature", "stop", "stream"}
                                 JSON reply, or server-sent events ending "data: [DONE]"
                                 (WHATWG HTML §9.2) when ``stream`` is true
     GET  /health                {"status", "requests", "cleared", "kv_tokens", "kv_pos_max"}
@@ -50,6 +50,7 @@ __all__ = ["LOOPBACK", "MAX_BODY", "MAX_TOKENS", "main"]
 
 MAX_BODY = 1 << 20
 MAX_TOKENS = 1024
+MAX_STOP = 4
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -92,7 +93,7 @@ class _Model:
         }
 
 
-_Params = tuple[list[dict[str, str]], int, float, bool]
+_Params = tuple[list[dict[str, str]], int, float, bool, list[str] | None]
 
 
 def _params(body: Any) -> _Params | str:
@@ -119,7 +120,16 @@ def _params(body: Any) -> _Params | str:
         return "max_tokens"
     if not isinstance(temperature, int | float) or not 0 <= temperature <= 2:
         return "temperature"
-    return clean, max_tokens, float(temperature), bool(body.get("stream", False))
+    stop = body.get("stop")
+    if isinstance(stop, str):
+        stop = [stop]
+    if stop is not None and (
+        not isinstance(stop, list)
+        or len(stop) > MAX_STOP
+        or not all(isinstance(x, str) and 0 < len(x) <= 64 for x in stop)
+    ):
+        return "stop"
+    return clean, max_tokens, float(temperature), bool(body.get("stream", False)), stop
 
 
 def _handler(model: _Model) -> type[BaseHTTPRequestHandler]:
@@ -180,12 +190,21 @@ def _handler(model: _Model) -> type[BaseHTTPRequestHandler]:
                     model.clear()
 
         def _complete(
-            self, messages: list[dict[str, str]], max_tokens: int, temperature: float, stream: bool
+            self,
+            messages: list[dict[str, str]],
+            max_tokens: int,
+            temperature: float,
+            stream: bool,
+            stop: list[str] | None,
         ) -> None:
             llm = model.llm
             if not stream:
                 reply = llm.create_chat_completion(
-                    messages=messages, max_tokens=max_tokens, temperature=temperature, seed=0
+                    messages=messages,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    seed=0,
+                    stop=stop,
                 )
                 self._json(200, {**dict(reply), "model": "local"})  # not the file's path
                 return
@@ -200,6 +219,7 @@ def _handler(model: _Model) -> type[BaseHTTPRequestHandler]:
                 max_tokens=max_tokens,
                 temperature=temperature,
                 seed=0,
+                stop=stop,
                 stream=True,
             ):
                 event = {**dict(chunk), "model": "local"}

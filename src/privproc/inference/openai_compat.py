@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import httpx
@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from privproc.errors import ConfigError, MisuseError, RemoteError
-from privproc.workloads.backend import Backend
+from privproc.workloads.backend import Backend, Completion
 
 __all__ = ["OpenAICompatible"]
 
@@ -143,6 +143,40 @@ class OpenAICompatible:
         if not isinstance(content, str):
             raise RemoteError("inference server reply has no message", status=502)
         return content
+
+    def complete(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+    ) -> Completion:
+        """The next assistant message after a whole chat (``/v1/chat/completions``)."""
+        if max_tokens < 1:
+            raise MisuseError("max_tokens must be positive")
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": False,
+        }
+        if stop:
+            body["stop"] = list(stop)
+        reply = self._post("/chat/completions", body)
+        try:
+            choice = reply["choices"][0]
+            content = choice["message"]["content"]
+            finish = choice.get("finish_reason") or "stop"
+            usage = reply.get("usage") or {}
+            prompt_tokens = int(usage.get("prompt_tokens", 0))
+            completion_tokens = int(usage.get("completion_tokens", 0))
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            raise RemoteError("inference server reply has no message", status=502) from None
+        if not isinstance(content, str) or finish not in ("stop", "length"):
+            raise RemoteError("inference server reply has no message", status=502)
+        return Completion(content, finish, prompt_tokens, completion_tokens)
 
     def stream(
         self, prompt: str, *, system: str = "", max_tokens: int = 256, temperature: float = 0.0

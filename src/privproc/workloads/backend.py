@@ -9,13 +9,14 @@ does both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Backend", "Generator"]
+__all__ = ["Backend", "ChatModel", "Completion", "Generator"]
 
 
 @runtime_checkable
@@ -39,4 +40,36 @@ class Generator(Protocol):
         self, prompt: str, *, system: str = "", max_tokens: int = 256, temperature: float = 0.0
     ) -> str:
         """The model's reply to ``prompt`` (with an optional system message)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Completion:
+    """A model's answer to a chat: its text, why it stopped (``"stop"`` or ``"length"``)
+    and the token counts the server reported (0 when it reported none)."""
+
+    text: str
+    finish_reason: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __repr__(self) -> str:
+        return f"Completion(text=<{len(self.text)} chars>, finish_reason={self.finish_reason!r})"
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """The optional capability: answer a whole chat (OpenAI chat completions)."""
+
+    name: str
+
+    def complete(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+    ) -> Completion:
+        """The model's next assistant message after ``messages`` (role, content)."""
         ...

@@ -28,6 +28,7 @@ def _config(world: World) -> ClientConfig:
         issuer_name="issuer.test",
         origin="gateway.test",
         vendor_roots=(base64.b64encode(world.vendor.root_der).decode(),),
+        trust_store="test",
         log_vkey=world.log.verifier().vkey(),
         witness_vkeys=tuple(w.verifier().vkey() for w in world.witnesses),
         quorum=2,

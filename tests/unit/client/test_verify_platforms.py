@@ -56,9 +56,12 @@ def test_emulated_snp_nodes_verify_through_the_snp_verifier_with_the_release_tcb
     assert "policy.tcb" in attestation.detail
 
 
-def test_simulated_release_keeps_its_trail_and_has_no_test_store_step() -> None:
+def test_simulated_release_keeps_its_trail_and_shows_the_test_store() -> None:
     result = _verify(World())
-    assert "trust.test_store" not in {s.check for s in result.trail}
+    # The simulated root is a test key (no hardware): trusting it is the test store.
+    store = [s for s in result.trail if s.check == "trust.test_store"]
+    assert len(store) == 1
+    assert "1 simulated root(s)" in store[0].detail
     assert result.nodes[0].verified.checks[0] == "simulated.root"
     assert "policy.tcb" not in result.nodes[0].verified.checks  # the release sets no minimum
 
@@ -120,6 +123,10 @@ def test_a_production_config_cannot_carry_test_roots(tmp_path: Path) -> None:
     pem = emulated_amd().chain_pem().decode()
     with pytest.raises(ConfigError, match="production"):
         _config(test_sevsnp_chains=(pem,))
+    # The simulated platform's root is a test key too (no hardware behind it).
+    with pytest.raises(ConfigError, match="production"):
+        _config(vendor_roots=("AAAA",))
+    assert _config(trust_store="test", vendor_roots=("AAAA",)).roots_der() == (bytes(3),)
     with pytest.raises(ConfigError):
         _config(trust_store="lab", test_sevsnp_chains=(pem,))
     config = _config(trust_store="test", test_sevsnp_chains=(pem,))

@@ -1,0 +1,73 @@
+"""``privproc up`` supervises: a party killed with SIGKILL is reported and restarted on
+its port while the others keep serving; requests work again once it is back."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.system._procs import FAMILY_CHAT, cli, env
+
+pytestmark = [pytest.mark.system, pytest.mark.slow]
+
+
+def _pid(home: Path, party: str) -> int:
+    return int((home / party / "pid").read_text())
+
+
+def _restarted(home: Path, party: str, old: int, timeout: float = 90) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = _pid(home, party)
+        if pid != old:
+            return pid
+        time.sleep(0.2)
+    raise AssertionError(f"{party} was not restarted")
+
+
+def test_killed_parties_are_restarted_and_requests_work_again(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    up = subprocess.Popen(
+        [sys.executable, "-m", "privproc", "up", "--nodes", "2", "--json"],
+        env=env(PRIVPROC_HOME=str(home)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        assert up.stdout is not None
+        line = b""
+        while not line.startswith(b'{"client_config"'):
+            line = up.stdout.readline()
+            assert line, "privproc up stopped before it printed its endpoints"
+        chat = tmp_path / "chat.json"
+        chat.write_text(json.dumps(FAMILY_CHAT))
+        assert cli(["summarize", "--chat", str(chat)], home).returncode == 0
+        for party in ("relay", "enclave-1"):
+            old = _pid(home, party)
+            os.kill(old, signal.SIGKILL)
+            new = _restarted(home, party, old)
+            assert new != old
+        # The restarted node has new keys: the directory lists them once the gateway has
+        # polled; the device's one refetch-and-retry covers a bundle cached before.
+        deadline = time.monotonic() + 60
+        while True:
+            done = cli(["summarize", "--chat", str(chat), "--json"], home)
+            if done.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert done.returncode == 0, done.stderr
+        assert "dessert" in json.loads(done.stdout)["summary"]
+        assert up.poll() is None, "privproc up stopped when one party died"
+    finally:
+        os.killpg(up.pid, signal.SIGINT)
+        out, _ = up.communicate(timeout=60)
+    assert b"relay exited (code -9); restarting it" in out
+    assert b"enclave-1 restarted (pid" in out
