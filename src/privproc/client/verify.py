@@ -291,7 +291,7 @@ def verify_directory(
     trail: list[Step] = []
     epoch = int(now.timestamp())
     if trust.test_store:
-        _log.warning("TEST trust store on: emulated vendor roots are trusted")
+        _log.warning("TEST trust store on: simulated or emulated vendor roots are trusted")
         trail.append(
             Step(
                 "device",
