@@ -64,7 +64,7 @@ def test_killed_parties_are_restarted_and_requests_work_again(tmp_path: Path) ->
                 break
             time.sleep(1)
         assert done.returncode == 0, done.stderr
-        assert "dessert" in json.loads(done.stdout)["summary"]
+        assert "apple pie" in json.loads(done.stdout)["summary"]
         assert up.poll() is None, "privproc up stopped when one party died"
     finally:
         os.killpg(up.pid, signal.SIGINT)
