@@ -342,20 +342,13 @@ def encapsulate_request(
     return hdr + enc + ct, ClientResponseContext(suite, enc, secret)
 
 
-def decapsulate_request(
-    server_keys: ServerKey | Iterable[ServerKey], data: bytes
-) -> tuple[bytes, ServerResponseContext]:
-    """Decapsulate an Encapsulated Request with one of the gateway's keys (§4.3).
-
-    ``server_keys`` is one key or every key currently active (rotation). Raises
-    UnknownKeyError, UnsupportedError, DecodeError, CryptoError or OpenError.
-    """
-    keys = [server_keys] if isinstance(server_keys, ServerKey) else list(server_keys)
-    r = Reader(data)
-    key_id = r.read_uint8("encapsulated request key_id")
-    kem_id = r.read_uint16("encapsulated request kem_id")
-    kdf_id = r.read_uint16("encapsulated request kdf_id")
-    aead_id = r.read_uint16("encapsulated request aead_id")
+def _key_for_header(r: Reader, keys: Sequence[ServerKey], what: str) -> tuple[ServerKey, Suite]:
+    """Read a request header (key_id, kem_id, kdf_id, aead_id: §4.3 step 1) and pick the
+    gateway key and suite it names; shared by chunked requests (chunked-ohttp §4)."""
+    key_id = r.read_uint8(f"{what} key_id")
+    kem_id = r.read_uint16(f"{what} kem_id")
+    kdf_id = r.read_uint16(f"{what} kdf_id")
+    aead_id = r.read_uint16(f"{what} aead_id")
     key = next((k for k in keys if k.config.key_id == key_id), None)
     if key is None or key.config.kem_id != kem_id:
         # §4.3 step 1a; §5.3: the client should refetch the key configuration.
@@ -366,7 +359,21 @@ def decapsulate_request(
         )
     suite = Suite(key.config.kem, KDF.from_id(kdf_id), AEAD.from_id(aead_id))
     if suite.aead is AEAD.EXPORT_ONLY:
-        raise UnsupportedError("export-only AEAD cannot carry an encapsulated request")
+        raise UnsupportedError(f"export-only AEAD cannot carry the {what}")
+    return key, suite
+
+
+def decapsulate_request(
+    server_keys: ServerKey | Iterable[ServerKey], data: bytes
+) -> tuple[bytes, ServerResponseContext]:
+    """Decapsulate an Encapsulated Request with one of the gateway's keys (§4.3).
+
+    ``server_keys`` is one key or every key currently active (rotation). Raises
+    UnknownKeyError, UnsupportedError, DecodeError, CryptoError or OpenError.
+    """
+    keys = [server_keys] if isinstance(server_keys, ServerKey) else list(server_keys)
+    r = Reader(data)
+    key, suite = _key_for_header(r, keys, "encapsulated request")
     enc = r.read_bytes(suite.kem.n_enc, "encapsulated request enc")
     ct = r.read_rest()
     info = _REQUEST_LABEL + b"\x00" + bytes(data[:_HEADER_LEN])

@@ -50,17 +50,15 @@ from privproc.errors import (
     OpenError,
     PrivprocError,
     TruncatedError,
-    UnknownKeyError,
-    UnsupportedError,
 )
-from privproc.hpke import AEAD, KDF, RecipientContext, SenderContext, Suite
+from privproc.hpke import AEAD, KDF, RecipientContext, SenderContext
 from privproc.limits import OHTTP_CHUNK_SIZE, OHTTP_CHUNKED_MAX_MESSAGE
 from privproc.ohttp import (
     _HEADER_LEN,
     KeyConfig,
     ServerKey,
-    SymmetricSuite,
     _header,
+    _key_for_header,
     _nonce_len,
     _ResponseSecret,
 )
@@ -354,20 +352,7 @@ class ChunkedRequestReceiver(_Receiver):
         if len(buf) < _HEADER_LEN:
             return False
         r = Reader(bytes(buf[:_HEADER_LEN]))
-        key_id = r.read_uint8("chunked request key_id")
-        kem_id = r.read_uint16("chunked request kem_id")
-        kdf_id = r.read_uint16("chunked request kdf_id")
-        aead_id = r.read_uint16("chunked request aead_id")
-        key = next((k for k in self._keys if k.config.key_id == key_id), None)
-        if key is None or key.config.kem_id != kem_id:
-            raise UnknownKeyError(f"no key with key_id {key_id} and kem_id 0x{kem_id:04x}")
-        if SymmetricSuite(kdf_id, aead_id) not in key.config.suites:
-            raise UnsupportedError(
-                f"key {key_id} does not offer kdf 0x{kdf_id:04x}/aead 0x{aead_id:04x}"
-            )
-        suite = Suite(key.config.kem, KDF.from_id(kdf_id), AEAD.from_id(aead_id))
-        if suite.aead is AEAD.EXPORT_ONLY:
-            raise UnsupportedError("export-only AEAD cannot carry a chunked request")
+        key, suite = _key_for_header(r, self._keys, "chunked request")
         end = _HEADER_LEN + suite.kem.n_enc
         if len(buf) < end:
             return False
