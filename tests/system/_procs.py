@@ -9,11 +9,13 @@ on ``PYTHONPATH`` besides ``src``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -27,8 +29,10 @@ __all__ = [
     "free_port",
     "running",
     "spawn",
+    "start_up",
     "stop",
     "stop_process",
+    "up_endpoints",
     "wait_http",
     "wait_ready",
 ]
@@ -75,6 +79,28 @@ def cli(args: list[str], home: Path, *, timeout: float = 90) -> subprocess.Compl
         timeout=timeout,
         check=False,
     )
+
+
+def start_up(home: Path, *args: str) -> subprocess.Popen[bytes]:
+    """Start ``privproc up --json ARGS`` under ``home`` in its own session (stdout piped)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "privproc", "up", "--json", *args],
+        env=env(PRIVPROC_HOME=str(home)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def up_endpoints(up: subprocess.Popen[bytes]) -> dict[str, Any]:
+    """Read ``privproc up --json``'s output up to its one endpoints line, parsed."""
+    assert up.stdout is not None
+    line = b""
+    while not line.startswith(b'{"client_config"'):
+        line = up.stdout.readline()
+        assert line, "privproc up stopped before it printed its endpoints"
+    endpoints: dict[str, Any] = json.loads(line)
+    return endpoints
 
 
 def spawn(args: list[str], *, log: Path, **extra: str) -> subprocess.Popen[bytes]:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.system._procs import FAMILY_CHAT, cli, env
+from tests.system._procs import FAMILY_CHAT, cli, start_up, up_endpoints
 
 pytestmark = pytest.mark.system
 
@@ -27,13 +25,7 @@ def _alive(pid: int) -> bool:
 
 def test_up_then_client_commands_then_ctrl_c(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    up = subprocess.Popen(
-        [sys.executable, "-m", "privproc", "up", "--nodes", "2", "--json"],
-        env=env(PRIVPROC_HOME=str(home)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    up = start_up(home, "--nodes", "2")
     try:
         config = home / "client" / "config.json"
         deadline = time.monotonic() + 90
@@ -59,12 +51,8 @@ def test_up_then_client_commands_then_ctrl_c(tmp_path: Path) -> None:
         assert refused.returncode == 1
         assert "client.ai_blocked" in refused.stderr
         # Issue 12 item 6: the config `privproc up` wrote pins the audit's keys.
-        assert up.stdout is not None
-        line = b""
-        while not line.startswith(b'{"client_config"'):
-            line = up.stdout.readline()
-            assert line, "privproc up never printed its endpoints"
-        ledger_url = json.loads(line)["parties"]["ledger"]
+        endpoints = up_endpoints(up)
+        ledger_url = endpoints["parties"]["ledger"]
         audit = cli(["audit", "--url", ledger_url, "--strict", "--json"], home)
         assert audit.returncode == 0, audit.stdout + audit.stderr
         audited = json.loads(audit.stdout.strip().splitlines()[-1])
@@ -79,7 +67,6 @@ def test_up_then_client_commands_then_ctrl_c(tmp_path: Path) -> None:
     assert up.returncode == 0, out
     assert b"stopping every party" in out
     assert b'{"client_config"' not in out  # printed once, read above
-    endpoints = json.loads(line)
     assert endpoints["client_config"] == str(home / "client" / "config.json")
     client = json.loads((home / "client" / "config.json").read_text())
     assert endpoints["parties"]["directory"].rstrip("/") == client["directory_url"].rstrip("/")

@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import openai
@@ -23,7 +22,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from privproc.openai import private_http_client
 from tests.interop._llama import PYTHON, smollm2_model
-from tests.system._procs import cli, env
+from tests.system._procs import cli, env, start_up, up_endpoints
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 
@@ -34,22 +33,9 @@ def test_up_with_a_model_names_it_in_trail_and_report(tmp_path: Path) -> None:
     model = smollm2_model()
     digest = hashlib.sha256(model.read_bytes()).hexdigest()
     home = tmp_path / "home"
-    args = ["up", "--nodes", "2", "--json", "--model", str(model), "--llama-python", PYTHON]
-    up = subprocess.Popen(
-        [sys.executable, "-m", "privproc", *args],
-        env=env(PRIVPROC_HOME=str(home)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    up = start_up(home, "--nodes", "2", "--model", str(model), "--llama-python", PYTHON)
     try:
-        assert up.stdout is not None
-        line = b""
-        deadline = time.monotonic() + 240
-        while not line.startswith(b'{"client_config"') and time.monotonic() < deadline:
-            line = up.stdout.readline()
-            assert line, "privproc up --model stopped before it printed its endpoints"
-        endpoints = json.loads(line)
+        endpoints = up_endpoints(up)
         assert endpoints["release"]["model_digest"] == digest
         draft = f"hey {CANARY} im running late tmrw, can u wait 10 min pls"
         rewrite = cli(

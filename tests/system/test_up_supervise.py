@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.system._procs import FAMILY_CHAT, cli, env
+from tests.system._procs import FAMILY_CHAT, cli, start_up, up_endpoints
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 
@@ -34,19 +32,9 @@ def _restarted(home: Path, party: str, old: int, timeout: float = 90) -> int:
 
 def test_killed_parties_are_restarted_and_requests_work_again(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    up = subprocess.Popen(
-        [sys.executable, "-m", "privproc", "up", "--nodes", "2", "--json"],
-        env=env(PRIVPROC_HOME=str(home)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    up = start_up(home, "--nodes", "2")
     try:
-        assert up.stdout is not None
-        line = b""
-        while not line.startswith(b'{"client_config"'):
-            line = up.stdout.readline()
-            assert line, "privproc up stopped before it printed its endpoints"
+        up_endpoints(up)
         chat = tmp_path / "chat.json"
         chat.write_text(json.dumps(FAMILY_CHAT))
         assert cli(["summarize", "--chat", str(chat)], home).returncode == 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -240,9 +241,7 @@ class Cluster:
         party = self.parties[name]
         process = self._popen(party.command, party.log)
         (party.log.parent / "pid").write_text(f"{process.pid}\n")
-        again = Party(
-            name, party.url, process, party.log, party.command, party.health, party.restarts
-        )
+        again = dataclasses.replace(party, process=process)
         self.parties[name] = again
         self._wait(again, again.health)
         return again
@@ -266,15 +265,7 @@ class Cluster:
                     f" (see {party.log})"
                 )
             report(f"{name} exited (code {code}); restarting it on {party.url}")
-            self.parties[name] = Party(
-                name,
-                party.url,
-                party.process,
-                party.log,
-                party.command,
-                party.health,
-                (*recent, now),
-            )
+            self.parties[name] = dataclasses.replace(party, restarts=(*recent, now))
             again = self.resume(name)
             report(f"{name} restarted (pid {again.process.pid})")
 
