@@ -236,10 +236,18 @@ class Node:
                 return self.ring.private_key(key_id), usable[key_id]
         raise UnknownKeyError("no wrap for a key this node holds; refetch the node bundle")
 
-    async def process(self, data: bytes) -> bytes | ChildStream:
-        """Open, run and seal one request in a fresh child holding only its key: the
-        sealed answer, or the sealed stream's bytes as the child writes them (the child
-        counts against ``max_children`` until its stream ends)."""
+    async def process(self, data: bytes) -> bytes:
+        """Open, run and seal one request in a fresh child holding only its key (a
+        streamed answer joined whole)."""
+        answer = await self.process_stream(data)
+        if isinstance(answer, bytes):
+            return answer
+        return b"".join([piece async for piece in answer])
+
+    async def process_stream(self, data: bytes) -> bytes | ChildStream:
+        """:meth:`process`, but a streamed answer comes as the sealed stream's bytes as
+        the child writes them (the child counts against ``max_children`` until its
+        stream ends)."""
         key_id = self._key_id_for(data)
         pool = self.pools.get(key_id)
         if pool is None:  # a retiring key whose idle children were replaced
@@ -334,7 +342,7 @@ def create_app(
             raise MediaTypeError(f"node accepts only {SEALED_MEDIA}")
         data = await read_body(request, MAX_SEALED_REQUEST)
         try:
-            answer = await node.process(data)
+            answer = await node.process_stream(data)
         except PrivprocError as exc:
             _log.info("request refused code=%s", getattr(exc, "reason", exc.code))
             raise

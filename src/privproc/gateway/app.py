@@ -168,7 +168,7 @@ class _Forwarder:
                 continue
             finally:
                 await answer.aclose()
-            if answer.status_code == 200 and media == SEALED_MEDIA:
+            if answer.status_code == 200 and media != SEALED_STREAM_MEDIA:
                 self.metrics.forwards.labels("ok").inc()
                 return answer.content
             problem = _problem_type(answer)
