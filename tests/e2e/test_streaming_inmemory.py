@@ -239,3 +239,30 @@ def test_the_canary_reaches_no_log_in_a_streamed_request(
     assert CANARY[:8] not in caplog.text
     with path.network() as net:
         assert CANARY not in net.get("http://gateway/metrics").text
+
+
+def test_the_openai_sdk_stream_arrives_in_pieces_in_order(path: Harness, release: Any) -> None:
+    """``stream=True`` through the drop-in transport: the SDK's first chunk is out before
+    the node's model wrote its second token."""
+    import openai
+
+    from privproc.openai import private_http_client
+
+    client = openai.OpenAI(
+        api_key="unused",
+        base_url="https://private.invalid/v1",
+        http_client=private_http_client(device=path.device()),
+    )
+    stream = client.chat.completions.create(
+        model="local", messages=[{"role": "user", "content": "wait here"}], stream=True
+    )
+    chunks = iter(stream)
+    first = next(chunks)
+    assert not release.is_set()
+    assert "wait here" in (first.choices[0].delta.content or "")
+    release.set()
+    rest = list(chunks)
+    assert len(rest) >= 3
+    text = "".join(c.choices[0].delta.content or "" for c in [first, *rest])
+    assert text.endswith(" private streamed words")
+    assert rest[-1].choices[0].finish_reason == "stop"

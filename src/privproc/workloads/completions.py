@@ -167,9 +167,24 @@ def stream_chat(request: ChatRequest, backend: Backend) -> Iterator[dict[str, An
     object"): ``{"chunk": chat.completion.chunk}`` per text delta, the first carrying the
     assistant role, then ``{"done": {"completion": chat.completion}}``, whose last chunk's
     finish reason and whole text the device checks against the deltas it saw."""
-    if not isinstance(backend, ChatStreamer):
+    if isinstance(backend, ChatStreamer):
+        items = backend.complete_stream(
+            request.messages,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            stop=request.stop,
+        )
+    elif isinstance(backend, ChatModel):  # a model that cannot stream: one delta, the whole text
+        whole = backend.complete(
+            request.messages,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            stop=request.stop,
+        )
+        items = iter([whole.text, whole] if whole.text else [whole])
+    else:
         raise UnsupportedError(
-            "workloads.no_generator: this node serves no streaming model (start it with --model)"
+            "workloads.no_generator: this node serves no generative model (start it with --model)"
         )
     base: dict[str, Any] = {
         "id": "chatcmpl-" + secrets.token_hex(12),
@@ -178,12 +193,7 @@ def stream_chat(request: ChatRequest, backend: Backend) -> Iterator[dict[str, An
     }
     first = True
     final: Completion | None = None
-    for item in backend.complete_stream(
-        request.messages,
-        max_tokens=request.max_tokens,
-        temperature=request.temperature,
-        stop=request.stop,
-    ):
+    for item in items:
         if isinstance(item, Completion):
             final = item
             break
