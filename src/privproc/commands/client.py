@@ -50,6 +50,32 @@ def _load_chat(path: Path) -> Any:
     return Chat.from_json(raw)
 
 
+def _stream_summary(parsed: Any, as_json: bool) -> None:
+    from privproc.client.session import open_device
+
+    with open_device() as device:
+        _print_events(
+            device.stream_summarize(parsed),
+            as_json,
+            lambda done, report: {
+                "summary": done["summary"]["text"],
+                "details": done["summary"],
+                "report": asdict(report),
+            },
+        )
+
+
+def _stream_rewrite(draft: str, tones: list[str], parsed: Any, as_json: bool) -> None:
+    from privproc.client.session import open_device
+
+    with open_device() as device:
+        _print_events(
+            device.stream_rewrite(draft, tones, chat=parsed),
+            as_json,
+            lambda done, report: {"rewrites": done["rewrites"], "report": asdict(report)},
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add the device commands."""
 
@@ -65,16 +91,7 @@ def register(app: typer.Typer) -> None:
 
         parsed = _load_chat(chat)
         if stream:
-            with open_device() as device:
-                _print_events(
-                    device.stream_summarize(parsed),
-                    as_json,
-                    lambda done, report: {
-                        "summary": done["summary"]["text"],
-                        "details": done["summary"],
-                        "report": asdict(report),
-                    },
-                )
+            _stream_summary(parsed, as_json)
             return
         with open_device() as device:
             answer = device.summarize(parsed)
@@ -108,15 +125,7 @@ def register(app: typer.Typer) -> None:
 
         parsed = _load_chat(chat) if chat is not None else None
         if stream:
-            with open_device() as device:
-                _print_events(
-                    device.stream_rewrite(draft, tone, chat=parsed),
-                    as_json,
-                    lambda done, report: {
-                        "rewrites": done["rewrites"],
-                        "report": asdict(report),
-                    },
-                )
+            _stream_rewrite(draft, tone, parsed, as_json)
             return
         with open_device() as device:
             answer = device.rewrite(draft, tone, chat=parsed)
