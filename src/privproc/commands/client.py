@@ -76,6 +76,36 @@ def _stream_rewrite(draft: str, tones: list[str], parsed: Any, as_json: bool) ->
         )
 
 
+def _print_report(entries: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="requests sent from this device")
+    for col in (
+        "time",
+        "feature",
+        "bytes",
+        "named nodes",
+        "answered by",
+        "measurement",
+        "release idx",
+        "checkpoint",
+    ):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(
+            e["time"],
+            e["feature"],
+            str(e["sealed_bytes"]),
+            ", ".join(n["node"] for n in e["named"]),
+            e["answered_by"],
+            e["measurement"][:16] + "...",
+            str(e["release_index"]),
+            str(e["checkpoint_size"]),
+        )
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add the device commands."""
 
@@ -166,33 +196,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(entries))
             return
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title="requests sent from this device")
-        for col in (
-            "time",
-            "feature",
-            "bytes",
-            "named nodes",
-            "answered by",
-            "measurement",
-            "release idx",
-            "checkpoint",
-        ):
-            table.add_column(col)
-        for e in entries:
-            table.add_row(
-                e["time"],
-                e["feature"],
-                str(e["sealed_bytes"]),
-                ", ".join(n["node"] for n in e["named"]),
-                e["answered_by"],
-                e["measurement"][:16] + "...",
-                str(e["release_index"]),
-                str(e["checkpoint_size"]),
-            )
-        Console().print(table)
+        _print_report(entries)
 
 
 def _report(answer: Any) -> dict[str, Any]:
