@@ -147,6 +147,9 @@ class ClusterSpec:
     model: Path | None = None
     #: The Python that has llama-cpp-python (default: privproc.enclave.generative's).
     llama_python: str | None = None
+    #: An OpenAI-compatible server every node uses instead of its own llama.cpp server
+    #: (``enclave --inference-url``); ``model`` then names the file that server loads.
+    inference_url: str | None = None
     #: Seconds the relay waits for the gateway and the gateway for a node; the device
     #: waits 10 s longer. A node that writes with a model needs minutes on a CPU.
     request_timeout: float = 60.0
@@ -156,6 +159,8 @@ class ClusterSpec:
             raise ConfigError(f"cluster: platform must be one of {', '.join(CLUSTER_PLATFORMS)}")
         if self.platform == "simulated" and (self.low_tcb_nodes or self.lying_nodes):
             raise ConfigError("cluster: low-TCB and lying nodes need sev-snp-emulated")
+        if self.inference_url is not None and self.model is None:
+            raise ConfigError("cluster: an inference URL needs the model file it serves")
         if self.gpu_devtools_nodes and self.platform != "sev-snp+nvidia-cc-emulated":
             raise ConfigError("cluster: GPU devtools nodes need sev-snp+nvidia-cc-emulated")
         if self.min_nodes < 1 or self.nodes < self.min_nodes:
@@ -524,7 +529,10 @@ class Cluster:
 
                 # Resolved here, where ``.venv-llama`` is relative to the working folder.
                 args += ["--model", str(self.spec.model.resolve())]
-                args += ["--llama-python", llama_python(self.spec.llama_python)]
+                if self.spec.inference_url is not None:
+                    args += ["--inference-url", self.spec.inference_url]
+                else:
+                    args += ["--llama-python", llama_python(self.spec.llama_python)]
             nodes.append(
                 self._spawn(name, args, free_port(), "/evidence", module="privproc.enclave")
             )
