@@ -121,8 +121,8 @@ async def _whole_frames(response: httpx.Response) -> AsyncIterator[bytes]:
             cut = skip + (len(held) - skip) // STREAM_FRAME * STREAM_FRAME
             if cut > (skip if first else 0):
                 first = False
-                yield bytes(held[:cut])
-                del held[:cut]
+                piece, held = bytes(held[:cut]), bytearray(held[cut:])  # no capacity kept
+                yield piece
         if held:
             yield bytes(held)  # a torn last frame: the device refuses it, as it must
     finally:
