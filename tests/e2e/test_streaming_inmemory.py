@@ -61,6 +61,8 @@ class Scripted:
         del max_tokens, temperature, stop
         first = f"pid={os.getpid()} {messages[-1]['content']}"
         yield first
+        if messages[-1]["content"].startswith("crash"):
+            os._exit(3)  # the request's child dies mid-answer
         if messages[-1]["content"].startswith("wait") and not self.release.wait(_GUARD):
             yield " [the device never saw the first token]"
             return
@@ -266,3 +268,18 @@ def test_the_openai_sdk_stream_arrives_in_pieces_in_order(path: Harness, release
     text = "".join(c.choices[0].delta.content or "" for c in [first, *rest])
     assert text.endswith(" private streamed words")
     assert rest[-1].choices[0].finish_reason == "stop"
+
+
+def test_a_child_that_dies_mid_stream_is_a_truncated_answer(path: Harness) -> None:
+    with path.device() as device:
+        stream = device.stream_chat(_ask("crash now"))
+        shown: list[dict[str, Any]] = []
+        with pytest.raises(TruncatedError):
+            shown.extend(stream)
+        assert stream.result is None
+        assert not any("done" in e for e in shown)
+        # The node goes on: the next streamed request gets a fresh child and its answer.
+        again = device.stream_chat(_ask("hello"))
+        events = list(again)
+    assert again.result is not None
+    assert events[-1] == {"done": again.result}
