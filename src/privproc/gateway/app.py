@@ -47,7 +47,7 @@ from privproc.errors import (
     RemoteError,
     UnknownKeyError,
 )
-from privproc.gateway.keys import GatewayKeys
+from privproc.gateway.keys import KeySource
 from privproc.gateway.metrics import GatewayMetrics
 from privproc.gateway.routing import NodeMap
 from privproc.limits import GATEWAY_MAX_REQUEST, MAX_SEALED_RESPONSE
@@ -133,7 +133,7 @@ class _Gateway:
     def __init__(
         self,
         config: GatewayConfig,
-        keys: GatewayKeys,
+        keys: KeySource,
         redeem: Redeemer,
         *,
         metrics: GatewayMetrics,
@@ -245,7 +245,7 @@ class _Gateway:
 
 def create_app(
     config: GatewayConfig,
-    keys: GatewayKeys,
+    keys: KeySource,
     redeem: Redeemer,
     *,
     metrics: GatewayMetrics | None = None,

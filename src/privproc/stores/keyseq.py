@@ -1,0 +1,277 @@
+"""The gateway replicas' shared OHTTP key sequence, and the lease that says who extends it.
+
+Every gateway replica reads the one sequence; only the holder of the lease makes, records
+and drops keys (:mod:`privproc.gateway.shared`), so a rotation happens once per sequence,
+not once per replica. What the store holds is public except the private keys, which are
+wrapped under the key-encryption key (:mod:`privproc.gateway.kek`): the store never sees
+one in clear.
+
+:class:`KeySequenceStore` is the contract; :class:`RedisKeySequenceStore` implements it
+(one Lua script per write, so the lease check and the write are one atomic step on the
+server: a holder whose lease lapsed cannot overwrite its successor, the fencing that
+Kleppmann's "How to do distributed locking" asks for, here by holder id and generation).
+Each write carries the next ``generation``; a write that does not follow the stored one is
+refused like a lost lease. Replicas report the generation they loaded (with an expiry, so a
+dead replica drops out); the holder records a new key in the ledger only once every live
+replica has loaded it. Store failures raise :class:`~privproc.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar, runtime_checkable
+
+from privproc.errors import LeaseLostError, MisuseError, StoreError
+
+__all__ = [
+    "KeySequence",
+    "KeySequenceStore",
+    "RedisKeySequenceStore",
+    "StoredKey",
+    "decode_sequence",
+    "encode_sequence",
+]
+
+_MAX_KEYS = 16
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """One key of the sequence as stored: public config, wrapped private key, window."""
+
+    #: The RFC 9458 §3 key config encoding.
+    config: bytes
+    #: The private key wrapped under the KEK (:meth:`privproc.gateway.kek.Kek.wrap`).
+    wrapped: bytes
+    not_before: int
+    not_after: int
+    #: True once the config is recorded in the ledger (published).
+    recorded: bool
+
+    def __post_init__(self) -> None:
+        if not self.config or not self.wrapped or self.not_before >= self.not_after:
+            raise MisuseError("stored key: config, wrapped key and a window are required")
+
+
+@dataclass(frozen=True, slots=True)
+class KeySequence:
+    """The whole sequence at one ``generation`` (1, 2, ...: one per write), oldest first."""
+
+    generation: int
+    keys: tuple[StoredKey, ...]
+
+    def __post_init__(self) -> None:
+        if self.generation < 1 or len(self.keys) > _MAX_KEYS:
+            raise MisuseError(f"key sequence: generation >= 1 and at most {_MAX_KEYS} keys")
+
+
+def encode_sequence(seq: KeySequence) -> bytes:
+    """JSON: ``{"generation": n, "keys": [{"config", "wrapped" (hex), "not_before", ...}]}``."""
+    return json.dumps(
+        {
+            "generation": seq.generation,
+            "keys": [
+                {
+                    "config": k.config.hex(),
+                    "wrapped": k.wrapped.hex(),
+                    "not_before": k.not_before,
+                    "not_after": k.not_after,
+                    "recorded": k.recorded,
+                }
+                for k in seq.keys
+            ],
+        },
+        sort_keys=True,
+    ).encode()
+
+
+def decode_sequence(data: bytes) -> KeySequence:
+    """Parse what :func:`encode_sequence` wrote; anything else is a StoreError (corrupt)."""
+    try:
+        doc = json.loads(data)
+        keys = tuple(
+            StoredKey(
+                bytes.fromhex(item["config"]),
+                bytes.fromhex(item["wrapped"]),
+                _typed(item["not_before"], int),
+                _typed(item["not_after"], int),
+                _typed(item["recorded"], bool),
+            )
+            for item in doc["keys"]
+        )
+        return KeySequence(_typed(doc["generation"], int), keys)
+    except (ValueError, TypeError, KeyError, MisuseError) as exc:
+        raise StoreError(f"key sequence store: corrupt record ({type(exc).__name__})") from None
+
+
+def _typed(value: object, kind: type[_T]) -> _T:
+    # bool is an int in Python: an int field must not be a bool, nor the reverse.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"expected {kind.__name__}")
+    return value
+
+
+@runtime_checkable
+class KeySequenceStore(Protocol):
+    """Where the replicas' key sequence and its lease live (Redis; the contract tests)."""
+
+    def acquire(self, holder: str, ttl: float) -> bool:
+        """Take the lease for ``ttl`` seconds, or extend it if ``holder`` has it; False if
+        another holder has it."""
+        ...
+
+    def release(self, holder: str) -> None:
+        """Give the lease up if ``holder`` has it."""
+        ...
+
+    def load(self) -> KeySequence | None:
+        """The stored sequence; ``None`` before the first write."""
+        ...
+
+    def save(self, holder: str, seq: KeySequence) -> None:
+        """Write ``seq`` (generation one more than the stored one) if ``holder`` has the
+        lease; LeaseLostError otherwise."""
+        ...
+
+    def report_loaded(self, replica: str, generation: int, ttl: float) -> None:
+        """``replica`` serves ``generation``; forgotten after ``ttl`` seconds."""
+        ...
+
+    def loaded(self) -> dict[str, int]:
+        """Each live replica's last reported generation."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+# KEYS[1] = lease; ARGV = holder, ttl ms.
+_ACQUIRE = """
+local h = redis.call('GET', KEYS[1])
+if not h then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+if h == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+return 0
+"""
+# KEYS[1] = lease
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# KEYS = lease, sequence, generation; ARGV = holder, body, generation.
+_SAVE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local g = tonumber(redis.call('GET', KEYS[3]) or '0')
+if g + 1 ~= tonumber(ARGV[3]) then return -2 end
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[3])
+return 1
+"""
+
+
+class RedisKeySequenceStore:
+    """The key sequence in Redis: a lease key, the sequence and its generation."""
+
+    def __init__(
+        self, url: str, *, prefix: str = "privproc:gateway-keys:", socket_timeout: float = 2.0
+    ) -> None:
+        import redis
+
+        self._prefix = prefix
+        self._lease = prefix + "lease"
+        self._seq = prefix + "sequence"
+        self._gen = prefix + "generation"
+        try:
+            self._redis = redis.Redis.from_url(
+                url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+            )
+            self._acquire = self._redis.register_script(_ACQUIRE)
+            self._release = self._redis.register_script(_RELEASE)
+            self._save = self._redis.register_script(_SAVE)
+        except (ValueError, redis.RedisError) as exc:
+            raise StoreError(f"key sequence store: bad Redis URL ({type(exc).__name__})") from None
+
+    def acquire(self, holder: str, ttl: float) -> bool:
+        """One script: take the free lease, or extend our own."""
+        _check_holder(holder, ttl)
+        return (
+            int(self._call(lambda: self._acquire(keys=[self._lease], args=[holder, _ms(ttl)]))) == 1
+        )
+
+    def release(self, holder: str) -> None:
+        """Delete the lease only if ``holder`` still has it."""
+        _check_holder(holder, 1)
+        self._call(lambda: self._release(keys=[self._lease], args=[holder]))
+
+    def load(self) -> KeySequence | None:
+        """``GET`` the sequence."""
+        data = self._call(lambda: self._redis.get(self._seq))
+        if data is None:
+            return None
+        return decode_sequence(data if isinstance(data, bytes) else data.encode())
+
+    def save(self, holder: str, seq: KeySequence) -> None:
+        """Lease check, generation check and write in one script."""
+        _check_holder(holder, 1)
+        body = encode_sequence(seq)
+        result = int(
+            self._call(
+                lambda: self._save(
+                    keys=[self._lease, self._seq, self._gen], args=[holder, body, seq.generation]
+                )
+            )
+        )
+        if result == -1:
+            raise LeaseLostError(f"key sequence: {holder} no longer holds the lease")
+        if result == -2:
+            raise LeaseLostError(
+                f"key sequence: generation {seq.generation} does not follow the stored one"
+            )
+
+    def report_loaded(self, replica: str, generation: int, ttl: float) -> None:
+        """``SET prefix:replica:<id> generation PX ttl``."""
+        _check_holder(replica, ttl)
+        self._call(
+            lambda: self._redis.set(f"{self._prefix}replica:{replica}", generation, px=_ms(ttl))
+        )
+
+    def loaded(self) -> dict[str, int]:
+        """Scan the replicas' reports."""
+        pattern = f"{self._prefix}replica:*"
+
+        def scan() -> dict[str, int]:
+            names = list(self._redis.scan_iter(match=pattern, count=100))
+            values = self._redis.mget(names) if names else []
+            cut = len(self._prefix) + len("replica:")
+            return {
+                bytes(n)[cut:].decode(): int(v)
+                for n, v in zip(names, values, strict=True)
+                if v is not None
+            }
+
+        result: dict[str, int] = self._call(scan)
+        return result
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._redis.close()
+
+    def _call(self, fn: Callable[[], _T]) -> _T:
+        import redis
+
+        try:
+            return fn()
+        except redis.RedisError as exc:
+            raise StoreError(f"key sequence store: Redis failed ({type(exc).__name__})") from None
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+def _check_holder(holder: str, ttl: float) -> None:
+    if not holder or len(holder) > 128 or not holder.isprintable() or ttl <= 0:
+        raise MisuseError("a lease holder is 1..128 printable characters, its ttl > 0")
