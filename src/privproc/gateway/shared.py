@@ -19,7 +19,9 @@ replica serves byte-identical ``/ohttp-keys``: the recorded configs in
 store, fails the tick with the named error of :mod:`privproc.gateway.kek` and serves no key
 it could not open. A crash of the holder between the ledger append and the write that marks
 the key recorded makes the next holder append the same record again (the same config and
-window: a duplicate, not a second key).
+window: a duplicate, not a second key). A store that lost the sequence (Redis restarted
+without its data) gets back the one the holder serves (:meth:`SharedKeys._reseed`); it
+must still persist (AOF) for the spent tokens' sake (docs/scale-out.md).
 """
 
 from __future__ import annotations
@@ -125,6 +127,8 @@ class SharedKeys:
 
     def _lead(self, now: int) -> bool:
         seq = self._store.load()
+        if seq is None and self._state.keys:
+            seq = self._reseed()
         stored = seq.keys if seq is not None else ()
         generation = seq.generation if seq is not None else 0
         active = [self._unwrap(k) for k in stored]
@@ -146,6 +150,19 @@ class SharedKeys:
             stored = keys
         self._publish(generation, stored)
         return made
+
+    def _reseed(self) -> KeySequence:
+        """The store lost the sequence (a Redis restarted without its data): put back the
+        one this replica serves, rather than start a new one while devices hold the
+        current config."""
+        published = {k.key.config.encode() for k in self._state.recorded}
+        keys = tuple(
+            replace(self._wrap(e), recorded=e.key.config.encode() in published)
+            for e in self._state.keys
+        )
+        seq = KeySequence(1, keys)
+        self._store.save(self._replica, seq)
+        return seq
 
     def _publish(self, generation: int, stored: tuple[StoredKey, ...]) -> None:
         """Record each unrecorded key once every live replica has loaded its generation."""

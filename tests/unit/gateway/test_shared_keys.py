@@ -176,3 +176,19 @@ def test_a_tampered_store_serves_nothing_new(
     with pytest.raises(KeyUnwrapError):
         fresh.tick(1001)
     assert fresh.server_keys == []
+
+
+def test_a_wiped_store_gets_the_served_sequence_back(
+    replicas: list[SharedKeys], redis_url: str, prefix: str, ledger: _Ledger
+) -> None:
+    import redis
+
+    _round(replicas, 1000)
+    _round(replicas, 1001)
+    served = replicas[0].encoded()
+    client = redis.Redis.from_url(redis_url)
+    client.delete(*client.scan_iter(match=prefix + "*"))  # Redis restarted empty
+    _round(replicas, 1002)
+    _round(replicas, 1003)
+    assert {r.encoded() for r in replicas} == {served}
+    assert len(ledger.records) == 1  # no second sequence, nothing recorded again
