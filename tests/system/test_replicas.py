@@ -1,8 +1,10 @@
 """Replicas behind HAProxy, for real (issue 16 item 4): 3 gateways, 2 issuers, Redis and
 the ledger on PostgreSQL, over loopback sockets.
 
-One cluster for the module (``Cluster`` with ``gateways=3, issuers=2``; Redis with an
-append-only file so that it can be stopped and started again on its port with its data).
+One cluster for the module, started as a user would (``privproc up --gateways 3
+--issuers 2 --redis URL --ledger-database URL``, whose supervision restarts a killed
+replica); Redis with an append-only file, so that it can be stopped and started again on
+its port with its data.
 Gateway keys are current for 24 s and announced 12 s ahead, so the key sequence rotates
 while the tests load it. The tests run in file order and share the cluster.
 """
@@ -29,12 +31,11 @@ from privproc import ohttp
 from privproc.client.config import ClientConfig
 from privproc.client.sdk import Device
 from privproc.client.session import open_device
-from privproc.cluster.launch import Cluster, ClusterSpec
 from privproc.errors import RemoteError
 from privproc.workloads.chat import Chat
 from tests._postgres import running_postgres
 from tests._servers import free_port
-from tests.system._procs import FAMILY_CHAT
+from tests.system._procs import FAMILY_CHAT, start_up, up_endpoints
 
 pytestmark = pytest.mark.system
 
@@ -81,11 +82,12 @@ class _Redis:
 
 @dataclasses.dataclass
 class World:
-    cluster: Cluster
+    parties: dict[str, str]
     home: Path
     config: ClientConfig
     redis: _Redis
-    restarts: list[str]
+    #: What ``privproc up`` printed, line by line (its supervision reports).
+    output: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -93,36 +95,35 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     base = tmp_path_factory.mktemp("replicas")
     store = _Redis(base)
     store.start()
-    stop = threading.Event()
-    restarts: list[str] = []
+    output: list[str] = []
     try:
         with running_postgres() as pg:
-            spec = ClusterSpec(
-                nodes=2,
-                gateways=3,
-                issuers=2,
-                redis_url=store.url,
-                ledger_database=pg.new_database(),
-                gateway_key_lifetime=LIFETIME,
-                gateway_key_announce=ANNOUNCE,
-                cosignature_max_age=6,
-                cosignature_max_skew=1,
-            )
-            cluster = Cluster(base / "home", spec)
+            home = base / "home"
+            up = start_up(
+                home,
+                "--nodes", "2", "--gateways", "3", "--issuers", "2",
+                "--redis", store.url, "--ledger-database", pg.new_database(),
+                "--gateway-key-lifetime", str(LIFETIME),
+                "--gateway-key-announce", str(ANNOUNCE),
+                "--cosignature-max-age", "6", "--cosignature-max-skew", "1",
+            )  # fmt: skip
             try:
-                config = cluster.start()
+                parties = up_endpoints(up)["parties"]
 
-                def supervise() -> None:  # what `privproc up` does every 0.5 s
-                    while not stop.wait(0.5):
-                        cluster.supervise(restarts.append)
+                def drain() -> None:
+                    assert up.stdout is not None
+                    for line in up.stdout:
+                        output.append(line.decode(errors="replace"))
 
-                thread = threading.Thread(target=supervise, daemon=True)
-                thread.start()
-                yield World(cluster, base / "home", config, store, restarts)
-                stop.set()
-                thread.join(10)
+                reader = threading.Thread(target=drain, daemon=True)
+                reader.start()
+                config = ClientConfig.load(home / "client" / "config.json")
+                yield World(parties, home, config, store, output)
             finally:
-                cluster.stop()
+                os.killpg(up.pid, signal.SIGINT)
+                up.wait(60)
+                if up.stdout is not None:
+                    up.stdout.close()
     finally:
         store.stop()
 
@@ -141,19 +142,43 @@ def _spent(world: World) -> int:
 
 
 def _keys_of(world: World, party: str) -> bytes:
-    return httpx.get(world.cluster.parties[party].url + "/ohttp-keys", timeout=5).content
+    return httpx.get(world.parties[party] + "/ohttp-keys", timeout=5).content
+
+
+def _served(world: World, parties: tuple[str, ...]) -> dict[str, bytes]:
+    """Each party's /ohttp-keys, fetched within one clock second (replicas switch their
+    listing at whole seconds; a sample straddling one would compare two seconds)."""
+    while True:
+        second = int(time.time())
+        served = {party: _keys_of(world, party) for party in parties}
+        if int(time.time()) == second:
+            return served
+
+
+def test_up_lists_replicas_and_balancers(world: World) -> None:
+    names = {"gateway", *GATEWAYS, "issuer", "issuer-1", "issuer-2"}
+    assert names <= set(world.parties)
+    # The device and the directory know only the balancers' public URLs.
+    assert world.config.issuer_url == world.parties["issuer"]
+    nodes = httpx.get(world.parties["directory"] + "/nodes", timeout=5).json()
+    assert nodes["key_configs"]
+    for name in names - {"gateway", "issuer"}:
+        pid = int((world.home / name / "pid").read_text())
+        os.kill(pid, 0)  # alive, in its own folder
+    cfg = (world.home / "gateway" / "haproxy.cfg").read_text()
+    assert all(f"server {g} " in cfg for g in GATEWAYS)
 
 
 def test_every_replica_serves_byte_identical_keys(world: World) -> None:
-    served = {party: _keys_of(world, party) for party in (*GATEWAYS, "gateway")}
+    served = _served(world, (*GATEWAYS, "gateway"))
     assert len(set(served.values())) == 1, served
     assert ohttp.decode_list(served["gateway"])  # not empty
     pids = {(world.home / g / "pid").read_text() for g in GATEWAYS}
     assert len(pids) == 3  # each replica its own process and pid file
     directories = {
-        httpx.get(
-            world.cluster.parties[i].url + "/.well-known/private-token-issuer-directory"
-        ).json()["token-keys"][0]["token-key"]
+        httpx.get(world.parties[i] + "/.well-known/private-token-issuer-directory").json()[
+            "token-keys"
+        ][0]["token-key"]
         for i in ("issuer-1", "issuer-2")
     }
     assert len(directories) == 1  # the issuers sign with one key
@@ -192,17 +217,17 @@ def test_kill_a_gateway_replica_under_load(world: World) -> None:
     deadline = time.monotonic() + 60
     while int(victim.read_text()) == old and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert any("gateway-2 exited (code -9)" in line for line in world.restarts)
+    assert any("gateway-2 exited (code -9)" in line for line in world.output)
     # The restarted replica loads the shared sequence: it serves the same keys again.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if len({_keys_of(world, g) for g in GATEWAYS}) == 1:
+            if len(set(_served(world, GATEWAYS).values())) == 1:
                 break
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    assert len({_keys_of(world, g) for g in GATEWAYS}) == 1
+    assert len(set(_served(world, GATEWAYS).values())) == 1
 
 
 def test_redis_down_fails_closed_then_serves_again(world: World) -> None:
@@ -265,5 +290,4 @@ def test_rotation_under_load(world: World) -> None:
     assert used
     assert len(set(fresh)) >= 2, f"no rotation during the load: {fresh}"
     assert fresh == sorted(fresh), f"a device went back to an older config: {fresh}"
-    time.sleep(2)  # one key-loop tick on every replica
-    assert len({_keys_of(world, g) for g in (*GATEWAYS, "gateway")}) == 1
+    assert len(set(_served(world, (*GATEWAYS, "gateway")).values())) == 1

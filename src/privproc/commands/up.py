@@ -56,6 +56,22 @@ def register(app: typer.Typer) -> None:
         ledger_database: Annotated[
             str | None, typer.Option(help="postgresql:// URL for the ledger (default SQLite).")
         ] = None,
+        gateway_key_lifetime: Annotated[
+            int, typer.Option(help="Seconds each gateway OHTTP key is current.")
+        ] = 3600,
+        gateway_key_announce: Annotated[
+            int,
+            typer.Option(
+                help="Seconds a new key config is in the ledger before it starts (more than"
+                " the cosignature max age plus skew)."
+            ),
+        ] = 1200,
+        cosignature_max_age: Annotated[
+            int, typer.Option(help="The devices' oldest accepted witness cosignature (s).")
+        ] = 600,
+        cosignature_max_skew: Annotated[
+            int, typer.Option(help="The devices' accepted clock skew on cosignatures (s).")
+        ] = 300,
     ) -> None:
         """Start the ledger, 2 witnesses, issuer, nodes, gateway, directory and relay.
 
@@ -89,6 +105,10 @@ def register(app: typer.Typer) -> None:
             issuers=issuers,
             redis_url=redis,
             ledger_database=ledger_database,
+            gateway_key_lifetime=gateway_key_lifetime,
+            gateway_key_announce=gateway_key_announce,
+            cosignature_max_age=cosignature_max_age,
+            cosignature_max_skew=cosignature_max_skew,
         )
         cluster = Cluster(home, spec, progress=console.print)
         try:

@@ -15,7 +15,10 @@ Each replica runs :meth:`SharedKeys.tick` on the gateway's key loop. A tick:
 So a key is made once per sequence (not per replica), is in every live replica's memory
 before it is published (recorded in the ledger, listed in ``/ohttp-keys``), and every
 replica serves byte-identical ``/ohttp-keys``: the recorded configs in
-:func:`~privproc.gateway.keys.served_order`. A replica with the wrong KEK, or a tampered
+:func:`~privproc.gateway.keys.served_order`, each listed from the second the holder set
+(``listing_delay`` after recording, longer than a tick, so every replica has loaded it) and
+until its ``not_after``, both read from the clock at the request, so replicas on
+synchronized clocks switch at the same second. A replica with the wrong KEK, or a tampered
 store, fails the tick with the named error of :mod:`privproc.gateway.kek` and serves no key
 it could not open. A crash of the holder between the ledger append and the write that marks
 the key recorded makes the next holder append the same record again (the same config and
@@ -27,6 +30,7 @@ must still persist (AOF) for the spent tokens' sake (docs/scale-out.md).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -43,7 +47,8 @@ __all__ = ["SharedKeys"]
 class _Loaded:
     generation: int
     keys: tuple[ActiveKey, ...]
-    recorded: tuple[ActiveKey, ...]
+    #: Recorded keys with the second they are listed from.
+    listed: tuple[tuple[ActiveKey, int], ...]
 
 
 class SharedKeys:
@@ -60,7 +65,9 @@ class SharedKeys:
         record: Callable[[ActiveKey], None],
         first_start: Callable[[int], tuple[int, int]],
         lease_ttl: float = 10.0,
+        listing_delay: int = 3,
         make: Callable[[int], ServerKey] = ServerKey.generate,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """``record``: append a key's config record to the ledger; ``first_start(now)``:
         when the first key of a new sequence starts and its key id (from the ledger);
@@ -71,9 +78,9 @@ class SharedKeys:
         self._lifetime, self._announce = lifetime, announce
         self._record, self._first_start = record, first_start
         self._ttl, self._make = lease_ttl, make
+        self._delay, self._clock = listing_delay, clock
         self._state = _Loaded(0, (), ())
         self._lock = threading.Lock()
-        self._now = 0
         #: True while this replica holds the lease (after its last tick).
         self.holder = False
 
@@ -96,8 +103,10 @@ class SharedKeys:
 
     @property
     def configs(self) -> list[KeyConfig]:
-        """The recorded configs in the served order."""
-        return [k.key.config for k in served_order(self._state.recorded, self._now)]
+        """The recorded configs listed now, in the served order."""
+        now = int(self._clock())
+        listed = [k for k, since in self._state.listed if since <= now < k.not_after]
+        return [k.key.config for k in served_order(listed, now)]
 
     def encoded(self) -> bytes:
         """``application/ohttp-keys`` (RFC 9458 §3.2): only configs already in the ledger."""
@@ -108,7 +117,6 @@ class SharedKeys:
     def tick(self, now: int) -> bool:
         """One round (see the module docstring); True when this replica made a key."""
         with self._lock:
-            self._now = now
             made = False
             self.holder = self._store.acquire(self._replica, self._ttl)
             if self.holder:
@@ -148,23 +156,27 @@ class SharedKeys:
             generation += 1
             self._store.save(self._replica, KeySequence(generation, keys))
             stored = keys
-        self._publish(generation, stored)
+        self._publish(now, generation, stored)
         return made
 
     def _reseed(self) -> KeySequence:
         """The store lost the sequence (a Redis restarted without its data): put back the
         one this replica serves, rather than start a new one while devices hold the
         current config."""
-        published = {k.key.config.encode() for k in self._state.recorded}
+        listed = {k.key.config.encode(): since for k, since in self._state.listed}
         keys = tuple(
-            replace(self._wrap(e), recorded=e.key.config.encode() in published)
+            replace(
+                self._wrap(e),
+                recorded=e.key.config.encode() in listed,
+                listed_from=listed.get(e.key.config.encode(), 0),
+            )
             for e in self._state.keys
         )
         seq = KeySequence(1, keys)
         self._store.save(self._replica, seq)
         return seq
 
-    def _publish(self, generation: int, stored: tuple[StoredKey, ...]) -> None:
+    def _publish(self, now: int, generation: int, stored: tuple[StoredKey, ...]) -> None:
         """Record each unrecorded key once every live replica has loaded its generation."""
         pending = [k for k in stored if not k.recorded]
         if not pending:
@@ -175,15 +187,20 @@ class SharedKeys:
             return
         for key in pending:
             self._record(self._unwrap(key))
-        marked = tuple(replace(k, recorded=True) if k in pending else k for k in stored)
+        since = now + self._delay
+        marked = tuple(
+            replace(k, recorded=True, listed_from=since) if k in pending else k for k in stored
+        )
         self._store.save(self._replica, KeySequence(generation + 1, marked))
 
     def _load(self) -> None:
         seq = self._store.load()
         if seq is not None and seq.generation != self._state.generation:
             keys = tuple(self._unwrap(k) for k in seq.keys)
-            recorded = tuple(a for a, k in zip(keys, seq.keys, strict=True) if k.recorded)
-            self._state = _Loaded(seq.generation, keys, recorded)  # replaced, never mutated
+            listed = tuple(
+                (a, k.listed_from) for a, k in zip(keys, seq.keys, strict=True) if k.recorded
+            )
+            self._state = _Loaded(seq.generation, keys, listed)  # replaced, never mutated
         self._store.report_loaded(self._replica, self._state.generation, self._ttl)
 
     def _wrap(self, entry: ActiveKey) -> StoredKey:

@@ -50,6 +50,9 @@ class StoredKey:
     not_after: int
     #: True once the config is recorded in the ledger (published).
     recorded: bool
+    #: The Unix second from which every replica lists it in ``/ohttp-keys`` (set when it
+    #: is recorded, a few seconds ahead, so that all replicas switch at the same second).
+    listed_from: int = 0
 
     def __post_init__(self) -> None:
         if not self.config or not self.wrapped or self.not_before >= self.not_after:
@@ -80,6 +83,7 @@ def encode_sequence(seq: KeySequence) -> bytes:
                     "not_before": k.not_before,
                     "not_after": k.not_after,
                     "recorded": k.recorded,
+                    "listed_from": k.listed_from,
                 }
                 for k in seq.keys
             ],
@@ -99,6 +103,7 @@ def decode_sequence(data: bytes) -> KeySequence:
                 _typed(item["not_before"], int),
                 _typed(item["not_after"], int),
                 _typed(item["recorded"], bool),
+                _typed(item["listed_from"], int),
             )
             for item in doc["keys"]
         )

@@ -22,6 +22,19 @@ KEK = Kek(b"\x11" * 32)
 LIFETIME, ANNOUNCE = 100, 30
 
 
+class _Clock:
+    """The replicas' clock (one host: one clock), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 0
+
+    def __call__(self) -> float:
+        return float(self.now)
+
+
+CLOCK = _Clock()
+
+
 class _Ledger:
     """Stands in for the ledger's append: the records in order."""
 
@@ -54,6 +67,8 @@ def _replica(
         record=ledger.add,
         first_start=lambda now: (now, 1),
         lease_ttl=ttl,
+        listing_delay=1,
+        clock=CLOCK,
     )
 
 
@@ -66,6 +81,7 @@ def replicas(redis_url: str, prefix: str, ledger: _Ledger) -> Iterator[list[Shar
 
 
 def _round(replicas: list[SharedKeys], now: int) -> None:
+    CLOCK.now = now
     for r in replicas:
         r.tick(now)
 
@@ -96,9 +112,11 @@ def test_rotation_happens_once_per_sequence(replicas: list[SharedKeys], ledger: 
     due = 1000 + LIFETIME - ANNOUNCE
     holder = replicas[0]
     assert holder.holder
+    CLOCK.now = due
     holder.tick(due)
     assert len(holder.server_keys) == 2
     assert len(ledger.records) == 1  # made, stored, but gateway-2 and -3 serve without it
+    CLOCK.now = due + 1
     holder.tick(due + 1)
     assert len(ledger.records) == 1
     for now in range(due + 2, due + 5):
@@ -192,3 +210,17 @@ def test_a_wiped_store_gets_the_served_sequence_back(
     _round(replicas, 1003)
     assert {r.encoded() for r in replicas} == {served}
     assert len(ledger.records) == 1  # no second sequence, nothing recorded again
+
+
+def test_replicas_switch_listing_at_the_same_second(
+    replicas: list[SharedKeys], ledger: _Ledger
+) -> None:
+    """A recorded key is listed from the second the holder set, on every replica, and
+    unlisted at its not_after by the clock alone (no replica needs a tick for it)."""
+    _round(replicas, 1000)
+    assert all(r.encoded() == ohttp.encode_list([]) for r in replicas)  # recorded, not listed
+    CLOCK.now = 1001
+    assert len({r.encoded() for r in replicas}) == 1
+    assert [c.key_id for c in ohttp.decode_list(replicas[2].encoded())] == [1]
+    CLOCK.now = ledger.records[0].not_after
+    assert all(r.encoded() == ohttp.encode_list([]) for r in replicas)
