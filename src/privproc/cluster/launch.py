@@ -473,7 +473,9 @@ class Cluster:
         home = str(self._folder("issuer"))
         base = ["issuer", "--home", home, "--quota", "10000"]
         if self.spec.redis_url is None:
-            return self._spawn("issuer", base, free_port(), "/healthz")
+            return self._spawn(
+                "issuer", ["issuer", "--home", home, "--quota", "10000"], free_port(), "/healthz"
+            )
         replicas = [
             self._spawn(
                 f"issuer-{i}", [*base, "--redis", self.spec.redis_url], free_port(), "/healthz"
