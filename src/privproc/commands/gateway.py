@@ -56,6 +56,13 @@ def register(app: typer.Typer) -> None:
                 " $PRIVPROC_GATEWAY_KEK). Only with --replica."
             ),
         ] = None,
+        keys_database: Annotated[
+            str | None,
+            typer.Option(
+                help="postgresql:// URL holding the replicas' key sequence and its lease"
+                " (default: --redis). Only with --replica."
+            ),
+        ] = None,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8082,
     ) -> None:
@@ -84,5 +91,6 @@ def register(app: typer.Typer) -> None:
             node_timeout=node_timeout,
             replica=replica,
             kek_file=kek_file,
+            keys_database=keys_database,
         )
         run_gateway(setup, host, port)

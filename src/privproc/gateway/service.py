@@ -26,7 +26,11 @@ from privproc.ledger.note import Ed25519Signer, Note
 from privproc.ledger.records import KeyConfigRecord, encode_record, sign_record
 from privproc.ledger_service.client import LedgerClient
 from privproc.ohttp import KeyConfig
-from privproc.stores.keyseq import RedisKeySequenceStore
+from privproc.stores.keyseq import (
+    KeySequenceStore,
+    PostgresKeySequenceStore,
+    RedisKeySequenceStore,
+)
 from privproc.stores.spent import RedisSpentStore, SqliteSpentStore
 from privproc.tokens.protocol import (
     DIRECTORY_PATH,
@@ -95,6 +99,8 @@ class GatewaySetup:
     #: ``None``: this gateway keeps its own sequence in ``keys_file``.
     replica: str | None = None
     kek_file: Path | None = None
+    #: A postgresql:// URL for the shared key sequence and its lease instead of Redis.
+    keys_database: str | None = field(default=None, repr=False)
     #: Seconds a replica waits at start for the shared sequence's first recorded key.
     shared_wait: float = 60.0
 
@@ -186,8 +192,13 @@ def shared_keys(setup: GatewaySetup) -> SharedKeys:
     if setup.replica is None or setup.redis_url is None:
         raise ConfigError("a gateway replica needs --replica and --redis")
     kek = load_kek(setup.kek_file)
+    store: KeySequenceStore = (
+        PostgresKeySequenceStore(setup.keys_database)
+        if setup.keys_database
+        else RedisKeySequenceStore(setup.redis_url)
+    )
     keys = SharedKeys(
-        RedisKeySequenceStore(setup.redis_url),
+        store,
         kek,
         replica=setup.replica,
         lifetime=setup.key_lifetime,

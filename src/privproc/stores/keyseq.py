@@ -8,26 +8,31 @@ one in clear.
 
 :class:`KeySequenceStore` is the contract; :class:`RedisKeySequenceStore` implements it
 (one Lua script per write, so the lease check and the write are one atomic step on the
-server: a holder whose lease lapsed cannot overwrite its successor, the fencing that
-Kleppmann's "How to do distributed locking" asks for, here by holder id and generation).
-Each write carries the next ``generation``; a write that does not follow the stored one is
-refused like a lost lease. Replicas report the generation they loaded (with an expiry, so a
+server), and so does :class:`PostgresKeySequenceStore` (an upsert for the lease, one
+transaction with row locks per write; leases timed by the server's clock). A holder whose
+lease lapsed cannot overwrite its successor: the fencing that Kleppmann's "How to do
+distributed locking" asks for, here by holder id and generation. Each write carries the
+next ``generation``; a write that does not follow the stored one is refused like a lost
+lease. Replicas report the generation they loaded (with an expiry, so a
 dead replica drops out); the holder records a new key in the ledger only once every live
 replica has loaded it. Store failures raise :class:`~privproc.errors.StoreError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from privproc.errors import LeaseLostError, MisuseError, StoreError
 
 __all__ = [
     "KeySequence",
     "KeySequenceStore",
+    "PostgresKeySequenceStore",
     "RedisKeySequenceStore",
     "StoredKey",
     "decode_sequence",
@@ -280,3 +285,144 @@ def _ms(seconds: float) -> int:
 def _check_holder(holder: str, ttl: float) -> None:
     if not holder or len(holder) > 128 or not holder.isprintable() or ttl <= 0:
         raise MisuseError("a lease holder is 1..128 printable characters, its ttl > 0")
+
+
+_PG_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS privproc_keyseq_lease ("
+    " name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS privproc_keyseq ("
+    " name TEXT PRIMARY KEY, generation BIGINT NOT NULL, body BYTEA NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS privproc_keyseq_replica ("
+    " name TEXT NOT NULL, replica TEXT NOT NULL, generation BIGINT NOT NULL,"
+    " expires_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (name, replica))",
+)
+# Leases are timed by the server's clock (extract(epoch from clock_timestamp())), so that
+# every replica's lease is timed by one clock.
+
+
+class PostgresKeySequenceStore:
+    """The key sequence in PostgreSQL: three small tables, ``name`` keeping sequences apart.
+
+    The lease is a row taken by an upsert that succeeds only for its holder or once it has
+    expired (by the server's clock); a write locks the lease and sequence rows
+    (``SELECT ... FOR UPDATE``) in one transaction, so the fencing is the Redis store's.
+    One connection, used by one thread at a time; a failed connection is opened again at
+    the next call.
+    """
+
+    def __init__(self, url: str, *, name: str = "gateway", connect_timeout: float = 5.0) -> None:
+        if not name or len(name) > 128:
+            raise MisuseError("a key sequence name is 1..128 characters")
+        self._url, self._name, self._timeout = url, name, connect_timeout
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._run(lambda conn: [conn.execute(sql) for sql in _PG_SCHEMA])
+
+    def _run(self, fn: Callable[[Any], _T]) -> _T:
+        import psycopg
+
+        with self._lock:
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(
+                        self._url, autocommit=True, connect_timeout=int(self._timeout)
+                    )
+                return fn(self._conn)
+            except psycopg.Error as exc:
+                if self._conn is not None and not self._conn.closed:
+                    with contextlib.suppress(psycopg.Error):
+                        self._conn.close()
+                self._conn = None
+                raise StoreError(
+                    f"key sequence store: PostgreSQL failed ({type(exc).__name__})"
+                ) from None
+
+    def acquire(self, holder: str, ttl: float) -> bool:
+        """One upsert: take the free or expired lease, or extend our own."""
+        _check_holder(holder, ttl)
+        sql = (
+            "INSERT INTO privproc_keyseq_lease(name, holder, expires_at)"
+            " VALUES (%s, %s, extract(epoch from clock_timestamp()) + %s)"
+            " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+            " expires_at = excluded.expires_at"
+            " WHERE privproc_keyseq_lease.holder = excluded.holder"
+            " OR privproc_keyseq_lease.expires_at <= extract(epoch from clock_timestamp())"
+            " RETURNING holder"
+        )
+        row = self._run(lambda c: c.execute(sql, (self._name, holder, ttl)).fetchone())
+        return row is not None
+
+    def release(self, holder: str) -> None:
+        """Delete the lease only if ``holder`` still has it."""
+        _check_holder(holder, 1)
+        sql = "DELETE FROM privproc_keyseq_lease WHERE name = %s AND holder = %s"
+        self._run(lambda c: c.execute(sql, (self._name, holder)))
+
+    def load(self) -> KeySequence | None:
+        """The stored record."""
+        sql = "SELECT body FROM privproc_keyseq WHERE name = %s"
+        row = self._run(lambda c: c.execute(sql, (self._name,)).fetchone())
+        return None if row is None else decode_sequence(bytes(row[0]))
+
+    def save(self, holder: str, seq: KeySequence) -> None:
+        """Lease check, generation check and write in one transaction."""
+        _check_holder(holder, 1)
+        body = encode_sequence(seq)
+
+        def write(conn: Any) -> int:
+            with conn.transaction():
+                lease = conn.execute(
+                    "SELECT holder FROM privproc_keyseq_lease WHERE name = %s"
+                    " AND expires_at > extract(epoch from clock_timestamp()) FOR UPDATE",
+                    (self._name,),
+                ).fetchone()
+                if lease is None or lease[0] != holder:
+                    return -1
+                row = conn.execute(
+                    "SELECT generation FROM privproc_keyseq WHERE name = %s FOR UPDATE",
+                    (self._name,),
+                ).fetchone()
+                if (0 if row is None else int(row[0])) + 1 != seq.generation:
+                    return -2
+                conn.execute(
+                    "INSERT INTO privproc_keyseq(name, generation, body) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (name) DO UPDATE SET generation = excluded.generation,"
+                    " body = excluded.body",
+                    (self._name, seq.generation, body),
+                )
+                return 1
+
+        result = self._run(write)
+        if result == -1:
+            raise LeaseLostError(f"key sequence: {holder} no longer holds the lease")
+        if result == -2:
+            raise LeaseLostError(
+                f"key sequence: generation {seq.generation} does not follow the stored one"
+            )
+
+    def report_loaded(self, replica: str, generation: int, ttl: float) -> None:
+        """Upsert the replica's row with its expiry."""
+        _check_holder(replica, ttl)
+        sql = (
+            "INSERT INTO privproc_keyseq_replica(name, replica, generation, expires_at)"
+            " VALUES (%s, %s, %s, extract(epoch from clock_timestamp()) + %s)"
+            " ON CONFLICT (name, replica) DO UPDATE"
+            " SET generation = excluded.generation, expires_at = excluded.expires_at"
+        )
+        self._run(lambda c: c.execute(sql, (self._name, replica, generation, ttl)))
+
+    def loaded(self) -> dict[str, int]:
+        """The rows not yet expired."""
+        sql = (
+            "SELECT replica, generation FROM privproc_keyseq_replica"
+            " WHERE name = %s AND expires_at > extract(epoch from clock_timestamp())"
+        )
+        rows = self._run(lambda c: c.execute(sql, (self._name,)).fetchall())
+        return {str(r): int(g) for r, g in rows}
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None

@@ -13,7 +13,8 @@ from privproc.errors import KekMismatchError, KeyUnwrapError
 from privproc.gateway.kek import Kek
 from privproc.gateway.keys import ActiveKey
 from privproc.gateway.shared import SharedKeys
-from privproc.stores.keyseq import KeySequence, RedisKeySequenceStore
+from privproc.stores.keyseq import KeySequence, PostgresKeySequenceStore, RedisKeySequenceStore
+from tests._postgres import running_postgres
 from tests._redis import redis_url
 
 __all__ = ["redis_url"]
@@ -224,3 +225,42 @@ def test_replicas_switch_listing_at_the_same_second(
     assert [c.key_id for c in ohttp.decode_list(replicas[2].encoded())] == [1]
     CLOCK.now = ledger.records[0].not_after
     assert all(r.encoded() == ohttp.encode_list([]) for r in replicas)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL (the fixture's name marks the test ``services``)."""
+    with running_postgres() as pg:
+        yield pg.new_database()
+
+
+def test_the_same_schedule_on_postgresql(ledger: _Ledger, postgres_url: str) -> None:
+    """The PostgreSQL store (``gateway --keys-database``): one sequence, one rotation."""
+    stores = [PostgresKeySequenceStore(postgres_url) for _ in range(3)]
+    try:
+        replicas = [
+            SharedKeys(
+                store,
+                KEK,
+                replica=f"gateway-{i}",
+                lifetime=LIFETIME,
+                announce=ANNOUNCE,
+                record=ledger.add,
+                first_start=lambda now: (now, 1),
+                listing_delay=1,
+                clock=CLOCK,
+            )
+            for i, store in enumerate(stores, 1)
+        ]
+        for now in (1000, 1001, 1002):
+            _round(replicas, now)
+        due = 1000 + LIFETIME - ANNOUNCE
+        for now in range(due, due + 4):
+            _round(replicas, now)
+        assert [r.key.config.key_id for r in ledger.records] == [1, 2]
+        assert sum(r.holder for r in replicas) == 1
+        assert len({r.encoded() for r in replicas}) == 1
+        assert [c.key_id for c in ohttp.decode_list(replicas[1].encoded())] == [1, 2]
+    finally:
+        for store in stores:
+            store.close()
