@@ -119,12 +119,14 @@ class SharedKeys:
         with self._lock:
             made = False
             self.holder = self._store.acquire(self._replica, self._ttl)
-            if self.holder:
-                try:
+            try:
+                if self.holder:
                     made = self._lead(now)
-                except LeaseLostError:
-                    self.holder = False
-            self._load()
+            except LeaseLostError:
+                self.holder = False
+            finally:
+                # Even when recording failed (the ledger down): serve what the store holds.
+                self._load()
             return made
 
     def close(self) -> None:

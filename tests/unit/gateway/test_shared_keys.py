@@ -264,3 +264,40 @@ def test_the_same_schedule_on_postgresql(ledger: _Ledger, postgres_url: str) -> 
     finally:
         for store in stores:
             store.close()
+
+
+def test_a_failed_ledger_append_is_retried_and_recorded_once(redis_url: str, prefix: str) -> None:
+    from privproc.errors import RemoteError
+
+    records: list[ActiveKey] = []
+    down = [True]
+
+    def add(entry: ActiveKey) -> None:
+        if down[0]:
+            raise RemoteError("ledger unreachable", status=0)
+        records.append(entry)
+
+    replica = SharedKeys(
+        RedisKeySequenceStore(redis_url, prefix=prefix),
+        KEK,
+        replica="gateway-1",
+        lifetime=LIFETIME,
+        announce=ANNOUNCE,
+        record=add,
+        first_start=lambda now: (now, 1),
+        listing_delay=1,
+        clock=CLOCK,
+    )
+    CLOCK.now = 1000
+    with pytest.raises(RemoteError):
+        replica.tick(1000)
+    assert len(replica.server_keys) == 1  # stored and loaded, not published
+    assert replica.encoded() == ohttp.encode_list([])
+    down[0] = False
+    CLOCK.now = 1001
+    replica.tick(1001)
+    replica.tick(1002)
+    CLOCK.now = 1003
+    assert [r.key.config.key_id for r in records] == [1]
+    assert [c.key_id for c in ohttp.decode_list(replica.encoded())] == [1]
+    replica.close()
