@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements.lock requirements-nodeps.lock
 
 venv: $(STAMP)
 
-# External servers that real-backend tests start (Redis); PostgreSQL is found on PATH or in /usr/lib/postgresql.
+# External servers that real-backend tests start (Redis, HAProxy); PostgreSQL is found on PATH or in /usr/lib/postgresql.
 # install-llama.sh: the llama.cpp server in .venv-llama (built from source once, then cached).
 services:
 	@bash scripts/install-services.sh

@@ -53,6 +53,11 @@ from privproc.workloads.completions import parse_chat_request
 
 __all__ = ["SEALED_MEDIA", "SEALED_STREAM_MEDIA", "Answer", "Device", "Stream", "TokenSource"]
 
+#: Statuses of a lost hop that the device retries once (with a fresh token).
+_RETRY_STATUS = frozenset({502, 503, 504})
+#: Problems that are not a lost hop: a store that fails closed, a party not ready.
+_NO_RETRY = frozenset({"store-unavailable", "not-ready"})
+
 SEALED_MEDIA = "application/privproc-sealed"
 SEALED_STREAM_MEDIA = "application/privproc-sealed-stream"
 #: The events a streamed answer holds (privproc.enclave.features): one key each.
@@ -376,6 +381,14 @@ class Device:
             # The gateway rotated its keys (RFC 9458 §5.3): refetch, verify, retry once.
             # The gateway could not open the request, so the token was never seen: reuse it.
             return self._send(feature, payload, self.verify(force=True), token)
+        except RemoteError as exc:
+            if exc.status not in _RETRY_STATUS or exc.problem in _NO_RETRY:
+                raise
+            # A gateway replica or a node was lost on the way (the relay or the balancer
+            # answered 502/503/504): the request may have reached it and spent the token,
+            # so the one retry is sealed afresh, to freshly picked nodes, with a fresh token
+            # (a token is never sent twice). A failing store is not retried: it fails closed.
+            return self._send(feature, payload, verified, self.tokens.take())
 
     def _send(
         self, feature: str, payload: dict[str, Any], verified: VerifiedDirectory, token: str

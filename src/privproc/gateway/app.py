@@ -50,7 +50,7 @@ from privproc.errors import (
     RemoteError,
     UnknownKeyError,
 )
-from privproc.gateway.keys import GatewayKeys
+from privproc.gateway.keys import KeySource
 from privproc.gateway.metrics import GatewayMetrics
 from privproc.gateway.routing import NodeMap
 from privproc.limits import (
@@ -203,7 +203,7 @@ class _Gateway:
     def __init__(
         self,
         config: GatewayConfig,
-        keys: GatewayKeys,
+        keys: KeySource,
         redeem: Redeemer,
         *,
         metrics: GatewayMetrics,
@@ -381,7 +381,7 @@ class _Gateway:
 
 def create_app(
     config: GatewayConfig,
-    keys: GatewayKeys,
+    keys: KeySource,
     redeem: Redeemer,
     *,
     metrics: GatewayMetrics | None = None,
