@@ -188,6 +188,16 @@ class _StreamingASGI(httpx.AsyncBaseTransport):
         return httpx.Response(status, headers=headers, stream=_QueueStream(queue, task, done))
 
 
+class _Buffered(httpx.AsyncByteStream):
+    """A body a hop read whole, handed on as one read."""
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._content
+
+
 class _Hooked(httpx.AsyncBaseTransport):
     """A transport with a hop in front of it (a hostile relay side, a recorder)."""
 
@@ -199,7 +209,12 @@ class _Hooked(httpx.AsyncBaseTransport):
         async def onward(req: httpx.Request) -> httpx.Response:
             answer = await self.inner.handle_async_request(req)
             content = await answer.aread()
-            return httpx.Response(answer.status_code, headers=answer.headers, content=content)
+            # A stream, not ``content=``: httpx marks a content response as read, and a
+            # party reading it with ``stream=True`` (the relay, a chunked answer) would
+            # then get no bytes.
+            return httpx.Response(
+                answer.status_code, headers=answer.headers, stream=_Buffered(content)
+            )
 
         await request.aread()
         if self.hop is None:  # a straight wire: the answer streams through

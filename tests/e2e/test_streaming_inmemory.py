@@ -30,7 +30,7 @@ from privproc.workloads.backend import Completion
 from privproc.workloads.chat import Chat
 from tests import _harness
 from tests._harness import Harness
-from tests.e2e.test_private_path_inmemory import CANARY, CHAT
+from tests.e2e.test_private_path_inmemory import CANARY, CHAT, Onward
 
 _FORK = multiprocessing.get_context("fork")
 #: The guard that stops a broken (buffering) path from hanging the test: the backend
@@ -283,3 +283,39 @@ def test_a_child_that_dies_mid_stream_is_a_truncated_answer(path: Harness) -> No
         events = list(again)
     assert again.result is not None
     assert events[-1] == {"done": again.result}
+
+
+def test_a_stream_lost_before_its_first_event_is_retried_once_with_a_fresh_token(
+    tmp_path: Path, embedded: Backend
+) -> None:
+    """Issue 16 with issue 15: a gateway replica lost before the stream began (the relay
+    answers 502) costs one retry, sealed afresh with a fresh token, as a whole answer does."""
+    sent: list[bytes] = []
+
+    async def lose_first(request: httpx.Request, onward: Onward) -> httpx.Response:
+        sent.append(await request.aread())
+        if len(sent) == 1:
+            await onward(request)  # the replica took the request (and spent its token)
+            return httpx.Response(502, text="replica lost")
+        return await onward(request)
+
+    with _harness.harness(tmp_path, embedded) as path, path.device() as device:
+        path.relay_to(lose_first)
+        stream = device.stream_summarize(Chat.from_json(CHAT))
+        list(stream)
+        assert len(sent) == 2
+        assert sent[0] != sent[1]
+        assert stream.result is not None
+        assert "Friday" in stream.result["summary"]["text"]
+
+        async def always_lost(request: httpx.Request, onward: Onward) -> httpx.Response:
+            del onward
+            sent.append(await request.aread())
+            return httpx.Response(503, text="no replica")
+
+        sent.clear()
+        path.relay_to(always_lost)
+        with pytest.raises(RemoteError) as info:
+            list(device.stream_summarize(Chat.from_json(CHAT)))
+        assert info.value.status == 502  # the relay passes on no body but a problem's
+        assert len(sent) == 2  # one retry only

@@ -58,6 +58,12 @@ _RETRY_STATUS = frozenset({502, 503, 504})
 #: Problems that are not a lost hop: a store that fails closed, a party not ready.
 _NO_RETRY = frozenset({"store-unavailable", "not-ready"})
 
+
+def _lost_hop(exc: RemoteError) -> bool:
+    """A 502/503/504 from the relay or balancer that is not a store failing closed."""
+    return exc.status in _RETRY_STATUS and exc.problem not in _NO_RETRY
+
+
 SEALED_MEDIA = "application/privproc-sealed"
 SEALED_STREAM_MEDIA = "application/privproc-sealed-stream"
 #: The events a streamed answer holds (privproc.enclave.features): one key each.
@@ -271,10 +277,21 @@ class Device:
         token = self.tokens.take()
 
         def events(out: Stream) -> Iterator[dict[str, Any]]:
+            # The retries of :meth:`_request`, taken only before the first event: once
+            # part of an answer was shown, a break is the stream's (TruncatedError).
+            stream = self._stream_once(feature, payload, verified, token, out)
             try:
-                yield from self._stream_once(feature, payload, verified, token, out)
-            except UnknownKeyError:  # before any event: refetch keys, retry once (RFC 9458 §5.3)
-                yield from self._stream_once(feature, payload, self.verify(force=True), token, out)
+                first = next(stream)
+            except UnknownKeyError:  # refetch keys, retry once (RFC 9458 §5.3), same token
+                stream = self._stream_once(feature, payload, self.verify(force=True), token, out)
+                first = next(stream)
+            except RemoteError as exc:
+                if not _lost_hop(exc):
+                    raise
+                stream = self._stream_once(feature, payload, verified, self.tokens.take(), out)
+                first = next(stream)
+            yield first
+            yield from stream
 
         return Stream(events)
 
@@ -382,7 +399,7 @@ class Device:
             # The gateway could not open the request, so the token was never seen: reuse it.
             return self._send(feature, payload, self.verify(force=True), token)
         except RemoteError as exc:
-            if exc.status not in _RETRY_STATUS or exc.problem in _NO_RETRY:
+            if not _lost_hop(exc):
                 raise
             # A gateway replica or a node was lost on the way (the relay or the balancer
             # answered 502/503/504): the request may have reached it and spent the token,
