@@ -123,6 +123,7 @@ class _Topic:
     seen: dict[str, tuple[str, str]] = field(default_factory=dict)  # norm -> (kind, as said)
     stale_values: set[str] = field(default_factory=set)  # values no longer in the plan
     history: set[int] = field(default_factory=set)  # clauses that proposed or changed plans
+    asked: int | None = None  # an open request stating a plan ("Dinner at 8, are you coming?")
 
 
 # -- clauses --------------------------------------------------------------------------------------
@@ -162,11 +163,14 @@ def _content(text: str, cues: Cues) -> set[str]:
     return {w.lower()[:5] for w in words(text) if len(w) >= 4 and w.lower() not in stop}
 
 
-def _residue(text: str, cues: Cues) -> set[str]:
-    """Content words besides the cues and the facts ("no wait, Thursday": none)."""
+def _residue(text: str, cues: Cues, *, plain: bool = False) -> set[str]:
+    """Content words besides the cues and the facts ("no wait, Thursday": none); with
+    ``plain``, besides only the openers, closers and facts ("Ok, Sunday then": none; "Ok,
+    lunch on Sunday then": "lunch")."""
     found = facts(text)
     rest = text
-    for kind in ("corrections", "acceptances", "proposals", "decisions", "openers", "closers"):
+    kinds = ("corrections", "acceptances", "proposals", "decisions")
+    for kind in ("openers", "closers") if plain else (*kinds, "openers", "closers"):
         rest = cues.patterns[kind].sub(" ", rest)
     for value in (*found.dates, *found.times, *found.places, *found.numbers):
         rest = rest.replace(value, " ")
@@ -277,13 +281,60 @@ def _assign(clauses: list[_Clause], cues: Cues) -> list[_Topic]:
         if "corrections" in c.cues and c.facts.numbers:
             _correct_numbers(topic, clauses, c, cues)
         if c.answers is not None:
+            _unasked(topic, clauses[c.answers])
             continue
         if _plan_kinds(c.facts) and not c.cues & {"requests", "request_part"}:
+            if topic.plan is None:
+                _promote(topic, clauses, c)
             if topic.plan is None:
                 _set_plan(topic, c)
             elif _changes(topic, clauses, c, cues):
                 _move_plan(topic, c, cues)
+        elif _asks_a_plan(c) and topic.plan is None and topic.asked is None:
+            topic.asked = c.position
     return topics
+
+
+def _asks_a_plan(c: _Clause) -> bool:
+    """A request that states a plan ("Dinner on Saturday at 8pm, are you coming?"): it is
+    its topic's plan once a later message speaks of the same date, time or place, unless
+    an offer takes it first ("Can you pick me up at 6?" "I'll get you")."""
+    return "requests" in c.cues and "question" in c.cues and bool(_plan_kinds(c.facts))
+
+
+def _asked_view(topic: _Topic, clauses: list[_Clause]) -> _Topic | None:
+    """The topic as a plan: itself once it has one, else its open asked plan as the plan."""
+    if topic.plan is not None:
+        return topic
+    if topic.asked is None or clauses[topic.asked].taken_by is not None:
+        return None
+    q = clauses[topic.asked]
+    return _Topic(plan=q.position, plan_text=q.text, first_text=q.text, history={q.position})
+
+
+def _promote(topic: _Topic, clauses: list[_Clause], c: _Clause) -> None:
+    """A later clause of another message about the same kind of fact (a date, time or
+    place) makes the topic's asked plan its plan: "I can't on Saturday" or "Ok, lunch on
+    Sunday then" answer the plan, not a task."""
+    if topic.asked is None:
+        return
+    q = clauses[topic.asked]
+    if (
+        q.taken_by is None
+        and q.message != c.message
+        and _plan_kinds(q.facts) & _plan_kinds(c.facts)
+    ):
+        _set_plan(topic, q)
+        topic.asked = None
+
+
+def _unasked(topic: _Topic, request: _Clause) -> None:
+    """An offer took ``request``: it is a task, not the plan (unless the plan moved on)."""
+    if topic.asked == request.position:
+        topic.asked = None
+    if topic.plan == request.position and topic.history == {request.position}:
+        topic.plan, topic.plan_text, topic.first_text = None, "", ""
+        topic.plan_messages, topic.seen, topic.stale_values, topic.history = set(), {}, set(), set()
 
 
 def _bound(
@@ -317,16 +368,18 @@ def _bound(
                 return q.topic
     if _plan_kinds(c.facts):
         for r in reversed(recent):
-            if _changes(topics[r.topic], clauses, c, cues):
+            view = _asked_view(topics[r.topic], clauses)
+            if view is not None and _changes(view, clauses, c, cues):
                 return r.topic
         if c.cues & {"corrections", "acceptances", "proposals"}:
             # A change of plan may come long after the plan, with chatter between: look
             # back over the plans of the last _CHANGE_WINDOW clauses, newest first.
             for t in sorted(
                 {clauses[i].topic for i in range(max(0, c.position - _CHANGE_WINDOW), c.position)},
-                key=lambda t: -(topics[t].plan or -1),
+                key=lambda t: -(topics[t].plan or topics[t].asked or -1),
             ):
-                if topics[t].plan is not None and _changes(topics[t], clauses, c, cues):
+                view = _asked_view(topics[t], clauses)
+                if view is not None and _changes(view, clauses, c, cues):
                     return t
     if "ack" in c.cues and recent:
         return recent[-1].topic
@@ -411,7 +464,7 @@ def _move_plan(topic: _Topic, c: _Clause, cues: Cues) -> None:
         "corrections" in c.cues
         and not c.cues & {"proposals", "acceptances"}
         and len(_residue(c.text, cues)) <= _BARE_WORDS
-    )
+    ) or (bool(c.cues & {"proposals", "acceptances"}) and not _residue(c.text, cues, plain=True))
     merged = topic.plan_text
     replaced = False
     for kind in sorted(kinds):
@@ -421,6 +474,11 @@ def _move_plan(topic: _Topic, c: _Clause, cues: Cues) -> None:
             pattern = rf"(?<!\w){re.escape(olds[0])}(?!\w)"
             merged = re.sub(pattern, fresh[0].replace("\\", "\\\\"), merged, count=1)
             replaced = True
+    if bare and replaced and "question" not in c.cues:  # "Dann am Sonntag" answers "...?"
+        merged = re.sub(r"\s*\?+\s*$", "", merged).lstrip("\u00bf ")
+        head, _, tail = merged.rpartition(", ")
+        if head and not facts(tail).count:  # "..., are you coming?" asked, now answered
+            merged = head
     topic.plan_text = merged if bare and replaced else c.text
     _remember(topic)
 
