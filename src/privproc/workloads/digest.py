@@ -46,6 +46,7 @@ import numpy.typing as npt
 from privproc.workloads.backend import Backend
 from privproc.workloads.chat import Chat
 from privproc.workloads.cues import Cues
+from privproc.workloads.referents import resolve
 from privproc.workloads.text import Facts, facts, is_chitchat, split_sentences, strip_quoted, words
 
 __all__ = ["RATIO", "SHORT_CHAT", "Statement", "budget", "digest"]
@@ -66,6 +67,7 @@ _DUPLICATE = 0.85
 _REPEAT = 0.8
 _BARE_WORDS = 5
 _PLAN_KINDS = frozenset({"dates", "times", "places"})
+_UPPER = "A-ZÀ-ÖØ-Þ"
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\ufe0f\u200d]+", re.UNICODE
 )
@@ -134,14 +136,19 @@ def _clauses(chat: Chat, cues: Cues) -> list[_Clause]:
     for index, message in enumerate(chat.messages):
         if not message.unread:
             continue
-        for sentence in split_sentences(strip_quoted(message.text))[:16]:
+        parts = [
+            p for s in split_sentences(strip_quoted(message.text))[:16] for p in _parts(s, cues)
+        ]
+        for sentence, inside in parts:
             if is_chitchat(sentence) or not words(_EMOJI.sub(" ", sentence)):
                 continue
             clause = _Clause(len(out), index, message.sender, sentence, facts(sentence))
             for kind in ("corrections", "decisions", "acceptances", "proposals", "offers"):
                 if cues.match(kind, sentence):
                     clause.cues.add(kind)
-            if "?" in sentence:
+            if inside:
+                clause.cues.add("inside")
+            if "?" in sentence or (inside and cues.match("requests", sentence)):
                 clause.cues.add("question")
                 asks = cues.match("requests", sentence) or cues.match("reader_words", sentence)
                 if asks and "proposals" not in clause.cues:
@@ -155,6 +162,28 @@ def _clauses(chat: Chat, cues: Cues) -> list[_Clause]:
             for c in mine:  # "My train arrives at 11:50." belongs to the request
                 c.cues.add("request_part")
     return out
+
+
+def _parts(sentence: str, cues: Cues) -> list[tuple[str, bool]]:
+    """A sentence, or its parts when a request is asked inside a statement ("We need 12
+    sausages, Tom can you get them?"; "The hall is booked, can you send the invoice to
+    Omar, and the caterer comes at 6"): (text, is a request asked inside)."""
+    opener = (
+        rf"(?:[{_UPPER}][\w'\u2019-]*,?\s+)?(?:\u00bf\s*)?(?:{cues.sources['request_openers']})"
+    )
+    split = re.search(rf"[,;]\s+(?={opener})", sentence, re.IGNORECASE)
+    if split is None:
+        return [(sentence, False)]
+    before, request = sentence[: split.start()], sentence[split.end() :]
+    if len(_content(before, cues)) < 2 and not facts(before).count:
+        return [(sentence, False)]  # "Hi Tom, can you ...": one request
+    joiner = "|".join(re.escape(w) for w in sorted(cues.and_words, key=len, reverse=True))
+    rest = re.search(rf",\s+(?:{joiner})\s+(?=\w)", request) if joiner else None
+    parts = [(before.rstrip(" ,;") + ".", False)]
+    if rest is None:
+        return [*parts, (request, True)]
+    tail = request[rest.end() :]
+    return [*parts, (request[: rest.start()], True), (tail[:1].upper() + tail[1:], True)]
 
 
 def _content(text: str, cues: Cues) -> set[str]:
@@ -564,12 +593,15 @@ def _sentence(text: str) -> str:
     return text if text[-1] in ".?!" else text + "."
 
 
-def _lower_first(text: str) -> str:
+def _lower_first(text: str, names: frozenset[str] = frozenset()) -> str:
+    """``text`` with its first letter lowered, unless it opens "I" or one of ``names``."""
+    first = text.split(maxsplit=1)[0] if text.split() else ""
     if (
         len(text) > 1
         and text[0].isupper()
         and not text[1].isupper()
-        and text.split(maxsplit=1)[0] != "I"
+        and first != "I"
+        and first.rstrip(",") not in names
     ):
         return text[0].lower() + text[1:]
     return text
@@ -662,7 +694,11 @@ def _statements(
                     used.add(c.taken_by)
                 if c.answers is not None:
                     used.add(c.answers)
-                used |= {j for j in topic.clauses if clauses[j].message == c.message}
+                used |= {  # a request asked inside a statement is a statement of its own
+                    j
+                    for j in topic.clauses
+                    if clauses[j].message == c.message and "inside" not in clauses[j].cues
+                }
     return out
 
 
@@ -688,15 +724,22 @@ def _statement(
         at = min(spots) if spots else len(text.rstrip("?.! "))
         text = text[:at] + was + text[at:]
     if "question" in c.cues:
-        asked = cues.string("asks", name=c.sender, text=_lower_first(text))
+        text = resolve(text, _antecedents(c, clauses), {c.sender}, cues)
+        vocative = re.match(
+            rf"[{_UPPER}][\w'\u2019-]*,?\s+(?:\u00bf\s*)?(?:{cues.sources['requests']})", text
+        )
+        asked = cues.string("asks", name=c.sender, text=text if vocative else _lower_first(text))
         siblings = [s for s in clauses if s.message == c.message and s is not c]
-        extra = _extra_facts(asked, siblings, cues, numbers=True)
+        extra = "" if "inside" in c.cues else _extra_facts(asked, siblings, cues, numbers=True)
         if extra:
             asked = asked.rstrip(" ?") + extra + "?"
         weight = 4.0 if "requests" in c.cues else 2.5
         messages = own
+        if "inside" in c.cues and not asked.rstrip().endswith("?"):
+            asked = asked.rstrip(" .!") + "?"
         return Statement(c.sender, _sentence(asked), messages, "question", topic, weight)
     if "offers" in c.cues:
+        text = resolve(text, _antecedents(c, clauses), {c.sender}, cues)
         if _first_person(text, cues):
             text = f"{c.sender}: {text}"
         siblings = [
@@ -713,22 +756,48 @@ def _statement(
     return Statement(c.sender, _sentence(text), own, "context", topic, 0.5 + central)
 
 
+def _clitics(text: str, rules: Sequence[tuple[re.Pattern[str], str]], name: str) -> str:
+    """``text`` with the asker's pronoun before the verb replaced by their name ("je vais
+    te chercher" -> "je vais chercher Léo"), by the cue file's [pattern, template] rules."""
+    for pattern, template in rules:
+
+        def fill(match: re.Match[str], template: str = template) -> str:
+            return match.expand(template).replace("{name}", name)
+
+        text = pattern.sub(fill, text)
+    return text
+
+
+def _antecedents(c: _Clause, clauses: list[_Clause]) -> list[str]:
+    """Where a pronoun of ``c`` may point, newest first: the earlier sentences of its
+    message, the request it answers, then the last clauses of other messages."""
+    before = clauses[: c.position]
+    same = [x.text for x in reversed(before) if x.message == c.message]
+    asked = [clauses[c.answers].text] if c.answers is not None else []
+    recent = [x.text for x in reversed(before[-_ANSWER_WINDOW:]) if x.message != c.message]
+    return [*same, *asked, *recent]
+
+
 def _task(
     offer: _Clause, request: _Clause, clauses: list[_Clause], cues: Cues, topic: int
 ) -> Statement:
     """The request's task, given to the sender who took it (never to the one who asked)."""
     siblings = [c for c in clauses if c.message == request.message]
-    text = _compress(offer.text, cues, offer.sender)
+    said = _clitics(offer.text, cues.requester_clitics, request.sender)
+    text = _compress(said, cues, offer.sender)
     text = _swap_words(text, cues.object_pronouns, request.sender)
     thin = len(_content(text, cues) - {offer.sender.lower()[:5], request.sender.lower()[:5]}) <= 1
     if thin or _first_person(text, cues):
-        task = _compress(request.text, cues).rstrip("?")
+        asked = _clitics(request.text, cues.asker_clitics, request.sender)
+        task = _compress(asked, cues).rstrip("?").lstrip("\u00bf ")
         task = re.sub(rf"(?i)^\s*(?:{cues.sources['request_openers']})\s*", "", task).strip()
         task = _swap_words(task, cues.object_requester, request.sender)
         if task and not _first_person(task, cues):
-            text = cues.string("takes", name=offer.sender, task=_lower_first(task))
+            lowered = _lower_first(task, frozenset({request.sender}))
+            text = cues.string("takes", name=offer.sender, task=lowered)
         elif _first_person(text, cues):
             text = f"{offer.sender}: {text}"
+    text = resolve(text, _antecedents(offer, clauses), {offer.sender}, cues)
     text = text.rstrip(".!") + _extra_facts(text, siblings, cues)
     messages = tuple(sorted({offer.message, *(s.message for s in siblings)}))
     return Statement(offer.sender, _sentence(text), messages, "task", topic, 3.5)
