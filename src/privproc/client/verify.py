@@ -137,6 +137,8 @@ class Trust:
     evidence_checkpoint_max_age: int | None = None
     #: The test trust store's emulated NVIDIA device identity roots (DER); empty in production.
     nvidia_test_roots: tuple[bytes, ...] = ()
+    #: The test trust store's emulated Intel SGX root CAs (DER); empty in production.
+    tdx_test_roots: tuple[bytes, ...] = ()
 
     def __post_init__(self) -> None:
         if self.min_nodes < 1:
@@ -145,7 +147,12 @@ class Trust:
     @property
     def test_store(self) -> bool:
         """Whether any root beyond the vendors' pinned ones is trusted."""
-        return bool(self.vendor_roots or self.sevsnp_test_chains or self.nvidia_test_roots)
+        return bool(
+            self.vendor_roots
+            or self.sevsnp_test_chains
+            or self.nvidia_test_roots
+            or self.tdx_test_roots
+        )
 
     @classmethod
     def from_config(cls, config: ClientConfig) -> Trust:
@@ -167,6 +174,9 @@ class Trust:
             nvidia_test_roots=tuple(base64.b64decode(r) for r in config.test_nvidia_roots)
             if config.trust_store == "test"
             else (),
+            tdx_test_roots=tuple(base64.b64decode(r) for r in config.test_tdx_roots)
+            if config.trust_store == "test"
+            else (),
         )
 
     @classmethod
@@ -185,6 +195,7 @@ class Trust:
         sevsnp_test_chains: Sequence[bytes] = (),
         evidence_checkpoint_max_age: int | None = None,
         nvidia_test_roots: Sequence[bytes] = (),
+        tdx_test_roots: Sequence[bytes] = (),
     ) -> Trust:
         publisher = verifier_from_vkey(publisher_vkey)
         if not isinstance(publisher, Ed25519Verifier):
@@ -205,6 +216,7 @@ class Trust:
             tuple(sevsnp_test_chains),
             evidence_checkpoint_max_age,
             tuple(nvidia_test_roots),
+            tuple(tdx_test_roots),
         )
 
 
@@ -299,7 +311,8 @@ def verify_directory(
                 True,
                 f"TEST trust store on: {len(trust.vendor_roots)} simulated root(s),"
                 f" {len(trust.sevsnp_test_chains)} emulated AMD root(s),"
-                f" {len(trust.nvidia_test_roots)} emulated NVIDIA root(s) trusted besides the"
+                f" {len(trust.nvidia_test_roots)} emulated NVIDIA root(s),"
+                f" {len(trust.tdx_test_roots)} emulated Intel root(s) trusted besides the"
                 " pinned vendor roots (never in production)",
             )
         )
@@ -553,6 +566,7 @@ def _policy_for(record: ReleaseRecord, released: bytes, evidence: Evidence, trus
         max_age=trust.evidence_max_age,
         simulated_roots=trust.vendor_roots,
         sevsnp_test_chains=trust.sevsnp_test_chains,
+        tdx_test_roots=trust.tdx_test_roots,
     )
 
 
