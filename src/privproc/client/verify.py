@@ -578,6 +578,10 @@ class AttestedNode:
     release_index: int
     release: ReleaseRecord
     verified: VerifiedNode
+    #: The GPU checks that passed (``+nvidia-cc`` releases), else empty.
+    gpu_checks: tuple[str, ...] = ()
+    #: The model the node serves, equal to the release's ``model_digest``.
+    model_digest: bytes = bytes(32)
 
 
 def verify_attestation(
@@ -591,7 +595,10 @@ def verify_attestation(
     (``release.missing`` if none; ``release.revoked`` if a publisher-signed revocation
     names it), the evidence must be that platform's, chain to a trusted root, meet the
     release's policy, bind the node's advertised key, and carry ``nonce``
-    (``binding.freshness``): it was made after the caller chose the nonce.
+    (``binding.freshness``): it was made after the caller chose the nonce. For a
+    ``+nvidia-cc`` release the answer's GPU report is checked as on the device
+    (``_check_gpu``: ``nvgpu.*``, its nonce bound to this CPU evidence, the release's RIM
+    digests); the model digest the node names must be the release's (``release.model``).
     """
     try:
         obj = json.loads(doc)
@@ -628,7 +635,12 @@ def verify_attestation(
         raise VerificationError(
             "bundle.node_key", "the advertised key is not the key bound in the evidence"
         )
-    return AttestedNode(name, index, record, verified)
+    gpu_checks: tuple[str, ...] = ()
+    if record.gpu:
+        _check_gpu(obj.get("gpu"), verified, record, trust, now)
+        gpu_checks = GPU_CHECKS
+    _model_is_the_releases(obj.get("model_digest"), record)
+    return AttestedNode(name, index, record, verified, gpu_checks, record.model_digest)
 
 
 def _check_gpu(
@@ -770,12 +782,17 @@ def _check_model(
 
     The measurement (checked above) binds the model files themselves; this names the
     model for the user and refuses a node that claims another one."""
-    claimed = entry.get("model_digest")
-    if claimed != record.model_digest.hex():
+    claimed = _model_is_the_releases(entry.get("model_digest"), record)
+    trail.append(Step(name, "release.model", True, f"model sha256 {claimed[:16]}..."))
+
+
+def _model_is_the_releases(claimed: object, record: ReleaseRecord) -> str:
+    """``release.model``: the node's ``model_digest`` (hex) is the release's; returns it."""
+    if not isinstance(claimed, str) or claimed != record.model_digest.hex():
         raise LedgerError(
             "release.model",
             "the node serves a model other than the release's",
             expected=record.model_digest.hex()[:16] + "...",
             found=(str(claimed)[:16] + "...") if isinstance(claimed, str) else "no model digest",
         )
-    trail.append(Step(name, "release.model", True, f"model sha256 {claimed[:16]}..."))
+    return claimed
