@@ -9,6 +9,7 @@ test trust store.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from pathlib import Path
@@ -20,7 +21,7 @@ from privproc.client.config import ClientConfig
 from privproc.client.verify import VerifiedDirectory, verify_directory
 from privproc.enclave.platform import NODE_TCB
 from privproc.errors import AttestationError, ConfigError
-from tests._world import NOW, ROGUE, NodeSpec, World, emulated_amd
+from tests._world import NOW, ROGUE, NodeSpec, World, emulated_amd, emulated_intel
 
 
 def _verify(world: World) -> VerifiedDirectory:
@@ -228,3 +229,14 @@ def test_snp_evidence_for_a_tdx_release() -> None:
     with pytest.raises(AttestationError) as info:
         verify_directory(keys, json.dumps(doc).encode(), world.trust(), now=NOW, seen=None)
     assert info.value.check == "release.platform"
+
+
+def test_tdx_test_roots_only_in_a_test_store(tmp_path: Path) -> None:
+    root = base64.b64encode(emulated_intel().root_der()).decode()
+    with pytest.raises(ConfigError, match="production"):
+        _config(test_tdx_roots=(root,))
+    with pytest.raises(ConfigError, match="base64"):
+        _config(trust_store="test", test_tdx_roots=("not base64!",))
+    config = _config(trust_store="test", test_tdx_roots=(root,))
+    (tmp_path / "config.json").write_text(config.dumps())
+    assert ClientConfig.load(tmp_path / "config.json") == config
