@@ -759,6 +759,11 @@ def _verify_node(
             f"evidence {int((now - verified.timestamp).total_seconds())}s old, key bound; "
             f"platform {record.platform}"
             + ("" if record.min_tcb is None else f", TCB >= {record.min_tcb}")
+            + (
+                f", Intel TCB status {'/'.join(sorted(policy.tdx_tcb_status))}"
+                if record.cpu_platform == "tdx"
+                else ""
+            )
             + witnessed
             + f"; checks: {', '.join(verified.checks)}",
         )

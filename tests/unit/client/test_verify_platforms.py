@@ -197,7 +197,7 @@ def test_emulated_tdx_nodes_verify_through_dcap_qvl_pinned_to_the_test_root() ->
     assert all(n.verified.tcb is None for n in result.nodes)
     assert "1 emulated Intel root(s)" in result.trail[0].detail
     detail = next(s.detail for s in result.trail if s.check == "attestation")
-    assert "platform tdx" in detail
+    assert "platform tdx, Intel TCB status UpToDate" in detail
     for name in ("tdx.quote.chain", "tdx.quote.signature", "tdx.collateral.validity"):
         assert name in detail
 
