@@ -202,8 +202,6 @@ def _cert(
         encipher_only=False,
         decipher_only=False,
     )
-    issuer_key = signer.public_key() if issuer is None else issuer.public_key()
-    assert isinstance(issuer_key, ec.EllipticCurvePublicKey)
     b = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -216,7 +214,8 @@ def _cert(
         .add_extension(usage, critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key), critical=False
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
+            critical=False,
         )
     )
     if sgx is not None:
@@ -226,8 +225,6 @@ def _cert(
 
 
 def _crl(issuer: x509.Certificate, key: ec.EllipticCurvePrivateKey, now: datetime) -> bytes:
-    issuer_key = issuer.public_key()
-    assert isinstance(issuer_key, ec.EllipticCurvePublicKey)
     crl = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer.subject)
@@ -235,7 +232,7 @@ def _crl(issuer: x509.Certificate, key: ec.EllipticCurvePrivateKey, now: datetim
         .next_update(now + _TCB_VALIDITY)
         .add_extension(x509.CRLNumber(1), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key), critical=False
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
         )
         .sign(key, hashes.SHA256())
     )
