@@ -43,7 +43,7 @@ fast: $(STAMP)
 	$(PY) -m pytest -q $(XDIST) -m "not system and not interop and not services"
 
 unit: $(STAMP)
-	$(PY) -m pytest -q $(XDIST)
+	$(PY) -m pytest -q $(XDIST) --durations=15
 
 check: lint typecheck fast
 
