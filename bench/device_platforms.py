@@ -11,7 +11,12 @@ on the key-config record, and the announcement cosignature of the key-consistenc
 counted with a profiler on this bundle), and per node its
 platform's chain: simulated 2 ECDSA P-384 (endorsement, report); SEV-SNP 3 RSA-PSS
 SHA-384 4096-bit (ARK self-signature, ASK, VCEK) + 1 ECDSA P-384 (report); with the
-emulated GPU 3 more ECDSA P-384 (root self-signature, leaf certificate, SPDM report).
+emulated GPU 3 more ECDSA P-384 (root self-signature, leaf certificate, SPDM report);
+emulated TDX (DCAP v4 quote and collateral under the generated Intel root, verified by
+dcap-qvl pinned to it) 10 ECDSA P-256 / SHA-256: the root CA CRL and the PCK CRL, the
+TCB-signing certificate twice (TCB info chain, QE identity chain), the TCB info and QE
+identity signatures, the PCK CA and PCK leaf certificates, the QE report (PCK key) and
+the quote (attestation key).
 """
 
 from __future__ import annotations
@@ -75,6 +80,15 @@ def run() -> list[Row]:
             rsa_pss()
             ecdsa()
 
+    p256 = ec.generate_private_key(ec.SECP256R1())
+    p256_pub, p256_msg = p256.public_key(), b"q" * 632
+    p256_sig = p256.sign(p256_msg, ec.ECDSA(hashes.SHA256()))
+
+    def tdx_baseline() -> None:
+        ledger_sigs()
+        for _ in range(K * 10):
+            p256_pub.verify(p256_sig, p256_msg, ec.ECDSA(hashes.SHA256()))
+
     def gpu_baseline() -> None:
         snp_baseline()
         for _ in range(K):  # GPU: root self-signature, leaf certificate, SPDM report
@@ -96,6 +110,12 @@ def run() -> list[Row]:
             World(platform="sev-snp+nvidia-cc", min_tcb=NODE_TCB),
             gpu_baseline,
             "6 Ed25519 + 9 RSA-PSS-4096 + 12 ECDSA-P384 verifies",
+        ),
+        (
+            "tdx emulated",
+            World(platform="tdx"),
+            tdx_baseline,
+            "6 Ed25519 + 30 ECDSA-P256 verifies",
         ),
     ):
         keys, bundle = world.documents()

@@ -22,12 +22,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from privproc import ohttp
 from privproc.attestation import Evidence, Tcb
 from privproc.attestation.emulated import EmulatedAmd, EmulatedGpu, golden_measurements
+from privproc.attestation.emulated.tdx import EmulatedIntel, emulated_td_measurement
 from privproc.attestation.nvgpu.verify import gpu_nonce
 from privproc.attestation.sevsnp.report import parse_report
 from privproc.attestation.simulated import SimulatedVendor
 from privproc.client.verify import Trust
 from privproc.directory.bundle import LogView, build_bundle
-from privproc.enclave.platform import NODE_TCB, VENDOR_EPOCH, EmulatedSnpHardware, Hardware
+from privproc.enclave.platform import (
+    NODE_TCB,
+    VENDOR_EPOCH,
+    EmulatedSnpHardware,
+    EmulatedTdxHardware,
+    Hardware,
+)
 from privproc.errors import PrivprocError
 from privproc.ledger.checkpoint import Checkpoint, sign_checkpoint
 from privproc.ledger.cosignature import Cosigner
@@ -66,6 +73,12 @@ def emulated_gpu(devtools: bool = False) -> EmulatedGpu:
 
 
 @functools.cache
+def emulated_intel() -> EmulatedIntel:
+    """One emulated Intel PKI per test process."""
+    return EmulatedIntel.generate(not_before=VENDOR_EPOCH)
+
+
+@functools.cache
 def _base_gpu() -> EmulatedGpu:
     return EmulatedGpu.generate(not_before=VENDOR_EPOCH)
 
@@ -82,6 +95,7 @@ class NodeSpec:
     age: timedelta = timedelta(0)
     swap_key: bool = False  # advertise a key other than the bound one
     tcb: Tcb = NODE_TCB  # the emulated SEV-SNP chip's TCB
+    tdx_tcb: str = "up-to-date"  # the emulated TDX platform's TCB level
     launch_digest: bytes | None = None  # what the emulated firmware measured, if not GOOD
     gpu_devtools: bool = False  # the emulated GPU runs in devtools mode
     gpu_unbound: bool = False  # the GPU report answers a nonce not bound to the CPU report
@@ -112,12 +126,12 @@ class World:
     announce_lead: int | None = 4000
     #: The configs the gateway serves; default: the gateway's own.
     served: list[ohttp.KeyConfig] | None = None
-    #: The release's platform: "simulated", "sev-snp" (nodes then run emulated SNP) or
-    #: "sev-snp+nvidia-cc" (and an emulated GPU).
+    #: The release's platform: "simulated", "sev-snp" (nodes then run emulated SNP),
+    #: "sev-snp+nvidia-cc" (and an emulated GPU) or "tdx" (emulated TDX).
     platform: str = "simulated"
     #: The release's minimum TCB (sev-snp worlds default to the nodes' TCB).
     min_tcb: Tcb | None = None
-    #: Whether the device's test trust store holds the emulated AMD chain.
+    #: Whether the device's test trust store holds the emulated vendor roots.
     trust_test_root: bool = True
 
     def __post_init__(self) -> None:
@@ -145,7 +159,16 @@ class World:
             nvidia_test_roots=(emulated_gpu().root_der(),)
             if self.platform.endswith("+nvidia-cc") and self.trust_test_root
             else (),
+            tdx_test_roots=(emulated_intel().root_der(),)
+            if self.platform == "tdx" and self.trust_test_root
+            else (),
         )
+
+    @property
+    def released(self) -> bytes:
+        """The measurement the release records for its platform (GOOD, or the emulated
+        TD's ``td_measurement`` of GOOD)."""
+        return emulated_td_measurement(GOOD) if self.platform == "tdx" else GOOD
 
     def entries(self) -> list[bytes]:
         pub = _key(2)
@@ -154,7 +177,7 @@ class World:
             release = ReleaseRecord(
                 component="privproc-enclave",
                 version="1.0.0",
-                measurements=((self.platform.split("+")[0], GOOD),),
+                measurements=((self.platform.split("+")[0], self.released),),
                 source_revision="0" * 40,
                 recipe_digest=bytes(32),
                 model_digest=bytes(32),
@@ -192,9 +215,20 @@ class World:
         cosigs = [w.cosign(cp.text(), ts) for w in self.witnesses[: self.witnesses_signing]]
         return Note(note.text, note.signatures).with_signatures(*cosigs).encode()
 
-    def node_doc(self, spec: NodeSpec) -> dict[str, Any]:
-        if self.platform.startswith("sev-snp"):
-            hw: Hardware | EmulatedSnpHardware = EmulatedSnpHardware.for_node(
+    def node_doc(self, spec: NodeSpec, extra: bytes = b"") -> dict[str, Any]:
+        hw: Hardware | EmulatedSnpHardware | EmulatedTdxHardware
+        if self.platform == "tdx":
+            hw = EmulatedTdxHardware.for_node(
+                emulated_intel(),
+                spec.name,
+                spec.measurement,
+                now=NOW - timedelta(hours=1),
+                tcb=spec.tdx_tcb,
+                image=spec.launch_digest,
+                debug=spec.debug,
+            )
+        elif self.platform.startswith("sev-snp"):
+            hw = EmulatedSnpHardware.for_node(
                 emulated_amd(),
                 spec.name,
                 spec.measurement,
@@ -204,7 +238,7 @@ class World:
             )
         else:
             hw = Hardware.for_node(self.vendor, spec.name, spec.measurement, debug=spec.debug)
-        evidence: Evidence = hw.evidence(spec.public_key, NOW - spec.age)
+        evidence: Evidence = hw.evidence(spec.public_key, NOW - spec.age, extra)
         advertised = spec.public_key
         if spec.swap_key:
             advertised = SUITE.kem.derive_key_pair(b"x" * 32)[1]
@@ -213,7 +247,7 @@ class World:
             "node": spec.name,
             "public_key": base64.b64encode(advertised).decode(),
             "key_id": node_key_id(advertised).hex(),
-            "measurement": spec.measurement.hex(),
+            "measurement": hw.measurement.hex(),
             "evidence": base64.b64encode(evidence.encode()).decode(),
         }
         if spec.model_digest is not None:

@@ -44,3 +44,28 @@ def test_demo_runs_start_to_finish() -> None:
         ("unreleased_node", "release.missing"),
     ]
     assert result["stopped"] is True
+
+
+def test_demo_on_emulated_tdx_names_the_tdx_checks() -> None:
+    """``--platform tdx-emulated``: DCAP quotes verified by dcap-qvl on the device."""
+    done = subprocess.run(
+        [sys.executable, "-m", "privproc", "demo", "--platform", "tdx-emulated", "--json"],
+        env=env(COLUMNS="200"),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["platform"] == "tdx-emulated"
+    trail = result["verification"]["trail"]
+    assert trail[0]["check"] == "trust.test_store"
+    assert "1 emulated Intel root(s)" in trail[0]["detail"]
+    attested = [s["detail"] for s in trail if s["check"] == "attestation" and s["ok"]]
+    assert len(attested) == 2
+    for detail in attested:
+        assert "platform tdx" in detail
+        for check in ("tdx.quote.chain", "tdx.quote.signature", "policy.tcb"):
+            assert check in detail
+    assert result["summary"]["report"]["answered_by"] in result["verification"]["usable_nodes"]

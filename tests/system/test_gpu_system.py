@@ -10,6 +10,9 @@ GPU before anything is sent (its relay is a closed port).
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +22,7 @@ from privproc.client.session import open_device
 from privproc.cluster.launch import Cluster, ClusterSpec
 from privproc.errors import AttestationError
 from privproc.workloads.chat import Chat
+from tests.system._procs import env
 
 pytestmark = pytest.mark.system
 
@@ -77,3 +81,29 @@ def test_gpu_in_devtools_mode_is_refused_before_anything_is_sent(
         device.summarize(Chat.from_json(CHAT))
     assert info.value.check == "nvgpu.measurement"
     assert not (folder / "reports.jsonl").exists()
+
+
+def _audit_node(cluster: Cluster, node: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "privproc", "audit", "--json"]
+    command += ["--url", cluster.parties["ledger"].url, "--node", cluster.parties[node].url]
+    command += ["--config", str(cluster.home / "client" / "config.json")]
+    return subprocess.run(
+        command, env=env(), capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_audit_node_checks_the_gpu_report_and_the_model(
+    world: tuple[Cluster, ClientConfig],
+) -> None:
+    cluster, _ = world
+    done = _audit_node(cluster, "enclave-1")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    attested = next(line["attestation"] for line in lines if "attestation" in line)
+    assert attested["platform"] == "sev-snp+nvidia-cc"
+    assert {"nvgpu.report.nonce", "nvgpu.measurement"} <= set(attested["gpu_checks"])
+    assert len(attested["model_digest"]) == 64
+    refused = _audit_node(cluster, "enclave-3")  # its GPU runs in devtools mode
+    assert refused.returncode == 1
+    last = json.loads(refused.stdout.splitlines()[-1])
+    assert last["check"] == "nvgpu.measurement"

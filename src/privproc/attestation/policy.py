@@ -51,6 +51,10 @@ class Policy:
     emulated AMD hierarchies (:mod:`privproc.attestation.emulated`) trusted besides
     AMD's pinned roots; empty (the default, and every production config) trusts AMD
     only. A device that sets it says so in its trail (``trust.test_store``).
+    ``tdx_test_roots``: the test trust store for TDX: DER root certificates of
+    emulated Intel PKIs (:mod:`privproc.attestation.emulated.tdx`); a quote whose PCK
+    chain ends in one is verified by dcap-qvl pinned to it, every other quote against
+    Intel's SGX Root CA built into dcap-qvl; empty (the default) trusts Intel only.
     """
 
     measurements: frozenset[bytes]
@@ -61,6 +65,7 @@ class Policy:
     simulated_roots: tuple[bytes, ...] = field(default=())
     tdx_tcb_status: frozenset[str] = frozenset({"UpToDate"})
     sevsnp_test_chains: tuple[bytes, ...] = field(default=())
+    tdx_test_roots: tuple[bytes, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if not isinstance(self.measurements, frozenset) or not all(
@@ -85,6 +90,10 @@ class Policy:
             isinstance(c, bytes) for c in self.sevsnp_test_chains
         ):
             raise MisuseError("sevsnp_test_chains must be a tuple of PEM bytes")
+        if not isinstance(self.tdx_test_roots, tuple) or not all(
+            isinstance(r, bytes) for r in self.tdx_test_roots
+        ):
+            raise MisuseError("tdx_test_roots must be a tuple of DER bytes")
 
 
 @dataclass(frozen=True, slots=True)

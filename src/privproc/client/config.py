@@ -44,8 +44,9 @@ class ClientConfig:
     ``trust_store``: ``"production"`` (the default) trusts only the vendor roots pinned
     in the package (AMD's ARKs, NVIDIA's device identity root, Intel's root inside
     dcap-qvl) for hardware platforms; ``"test"`` also trusts ``test_sevsnp_chains``
-    (PEM ASK+ARK pairs of emulated AMD hierarchies) and ``test_nvidia_roots`` (emulated
-    NVIDIA device identity roots), and ``vendor_roots``, the roots of the *simulated*
+    (PEM ASK+ARK pairs of emulated AMD hierarchies), ``test_nvidia_roots`` (emulated
+    NVIDIA device identity roots) and ``test_tdx_roots`` (emulated Intel SGX root CAs,
+    base64 DER, pinned for dcap-qvl), and ``vendor_roots``, the roots of the *simulated*
     platform (``privproc up``'s own test key: no hardware behind it). Test roots in a
     production config, simulated ones included, are a config error, not silently ignored
     or used; a device with the test store on logs it and shows ``trust.test_store`` in
@@ -76,6 +77,8 @@ class ClientConfig:
     test_sevsnp_chains: tuple[str, ...] = ()
     #: The test store's emulated NVIDIA device identity roots (base64 DER).
     test_nvidia_roots: tuple[str, ...] = ()
+    #: The test store's emulated Intel SGX root CAs (base64 DER), for TDX quotes.
+    test_tdx_roots: tuple[str, ...] = ()
     #: Fresh evidence: the most seconds since the witnesses cosigned the checkpoint a
     #: node's evidence binds (None: not required).
     evidence_checkpoint_max_age: int | None = None
@@ -99,7 +102,10 @@ class ClientConfig:
         if self.trust_store not in ("production", "test"):
             raise ConfigError("client config: trust_store must be 'production' or 'test'")
         if self.trust_store == "production" and (
-            self.test_sevsnp_chains or self.test_nvidia_roots or self.vendor_roots
+            self.test_sevsnp_chains
+            or self.test_nvidia_roots
+            or self.test_tdx_roots
+            or self.vendor_roots
         ):
             raise ConfigError(
                 "client config: test roots in a production trust store"
@@ -108,7 +114,7 @@ class ClientConfig:
         if not all("BEGIN CERTIFICATE" in c for c in self.test_sevsnp_chains):
             raise ConfigError("client config: test_sevsnp_chains must be PEM ASK+ARK pairs")
         try:
-            for root in (*self.vendor_roots, *self.test_nvidia_roots):
+            for root in (*self.vendor_roots, *self.test_nvidia_roots, *self.test_tdx_roots):
                 base64.b64decode(root, validate=True)
         except ValueError:
             raise ConfigError("client config: vendor roots must be base64 DER") from None
@@ -135,7 +141,7 @@ class ClientConfig:
         try:
             obj["vendor_roots"] = tuple(obj["vendor_roots"])
             obj["witness_vkeys"] = tuple(obj["witness_vkeys"])
-            for name in ("test_sevsnp_chains", "test_nvidia_roots"):
+            for name in ("test_sevsnp_chains", "test_nvidia_roots", "test_tdx_roots"):
                 if name in obj:
                     obj[name] = tuple(obj[name])
             return cls(**obj)

@@ -137,6 +137,8 @@ class Trust:
     evidence_checkpoint_max_age: int | None = None
     #: The test trust store's emulated NVIDIA device identity roots (DER); empty in production.
     nvidia_test_roots: tuple[bytes, ...] = ()
+    #: The test trust store's emulated Intel SGX root CAs (DER); empty in production.
+    tdx_test_roots: tuple[bytes, ...] = ()
 
     def __post_init__(self) -> None:
         if self.min_nodes < 1:
@@ -145,7 +147,12 @@ class Trust:
     @property
     def test_store(self) -> bool:
         """Whether any root beyond the vendors' pinned ones is trusted."""
-        return bool(self.vendor_roots or self.sevsnp_test_chains or self.nvidia_test_roots)
+        return bool(
+            self.vendor_roots
+            or self.sevsnp_test_chains
+            or self.nvidia_test_roots
+            or self.tdx_test_roots
+        )
 
     @classmethod
     def from_config(cls, config: ClientConfig) -> Trust:
@@ -167,6 +174,9 @@ class Trust:
             nvidia_test_roots=tuple(base64.b64decode(r) for r in config.test_nvidia_roots)
             if config.trust_store == "test"
             else (),
+            tdx_test_roots=tuple(base64.b64decode(r) for r in config.test_tdx_roots)
+            if config.trust_store == "test"
+            else (),
         )
 
     @classmethod
@@ -185,6 +195,7 @@ class Trust:
         sevsnp_test_chains: Sequence[bytes] = (),
         evidence_checkpoint_max_age: int | None = None,
         nvidia_test_roots: Sequence[bytes] = (),
+        tdx_test_roots: Sequence[bytes] = (),
     ) -> Trust:
         publisher = verifier_from_vkey(publisher_vkey)
         if not isinstance(publisher, Ed25519Verifier):
@@ -205,6 +216,7 @@ class Trust:
             tuple(sevsnp_test_chains),
             evidence_checkpoint_max_age,
             tuple(nvidia_test_roots),
+            tuple(tdx_test_roots),
         )
 
 
@@ -299,7 +311,8 @@ def verify_directory(
                 True,
                 f"TEST trust store on: {len(trust.vendor_roots)} simulated root(s),"
                 f" {len(trust.sevsnp_test_chains)} emulated AMD root(s),"
-                f" {len(trust.nvidia_test_roots)} emulated NVIDIA root(s) trusted besides the"
+                f" {len(trust.nvidia_test_roots)} emulated NVIDIA root(s),"
+                f" {len(trust.tdx_test_roots)} emulated Intel root(s) trusted besides the"
                 " pinned vendor roots (never in production)",
             )
         )
@@ -553,6 +566,7 @@ def _policy_for(record: ReleaseRecord, released: bytes, evidence: Evidence, trus
         max_age=trust.evidence_max_age,
         simulated_roots=trust.vendor_roots,
         sevsnp_test_chains=trust.sevsnp_test_chains,
+        tdx_test_roots=trust.tdx_test_roots,
     )
 
 
@@ -564,6 +578,10 @@ class AttestedNode:
     release_index: int
     release: ReleaseRecord
     verified: VerifiedNode
+    #: The GPU checks that passed (``+nvidia-cc`` releases), else empty.
+    gpu_checks: tuple[str, ...] = ()
+    #: The model the node serves, equal to the release's ``model_digest``.
+    model_digest: bytes = bytes(32)
 
 
 def verify_attestation(
@@ -577,7 +595,10 @@ def verify_attestation(
     (``release.missing`` if none; ``release.revoked`` if a publisher-signed revocation
     names it), the evidence must be that platform's, chain to a trusted root, meet the
     release's policy, bind the node's advertised key, and carry ``nonce``
-    (``binding.freshness``): it was made after the caller chose the nonce.
+    (``binding.freshness``): it was made after the caller chose the nonce. For a
+    ``+nvidia-cc`` release the answer's GPU report is checked as on the device
+    (``_check_gpu``: ``nvgpu.*``, its nonce bound to this CPU evidence, the release's RIM
+    digests); the model digest the node names must be the release's (``release.model``).
     """
     try:
         obj = json.loads(doc)
@@ -614,7 +635,12 @@ def verify_attestation(
         raise VerificationError(
             "bundle.node_key", "the advertised key is not the key bound in the evidence"
         )
-    return AttestedNode(name, index, record, verified)
+    gpu_checks: tuple[str, ...] = ()
+    if record.gpu:
+        _check_gpu(obj.get("gpu"), verified, record, trust, now)
+        gpu_checks = GPU_CHECKS
+    _model_is_the_releases(obj.get("model_digest"), record)
+    return AttestedNode(name, index, record, verified, gpu_checks, record.model_digest)
 
 
 def _check_gpu(
@@ -733,6 +759,11 @@ def _verify_node(
             f"evidence {int((now - verified.timestamp).total_seconds())}s old, key bound; "
             f"platform {record.platform}"
             + ("" if record.min_tcb is None else f", TCB >= {record.min_tcb}")
+            + (
+                f", Intel TCB status {'/'.join(sorted(policy.tdx_tcb_status))}"
+                if record.cpu_platform == "tdx"
+                else ""
+            )
             + witnessed
             + f"; checks: {', '.join(verified.checks)}",
         )
@@ -756,12 +787,17 @@ def _check_model(
 
     The measurement (checked above) binds the model files themselves; this names the
     model for the user and refuses a node that claims another one."""
-    claimed = entry.get("model_digest")
-    if claimed != record.model_digest.hex():
+    claimed = _model_is_the_releases(entry.get("model_digest"), record)
+    trail.append(Step(name, "release.model", True, f"model sha256 {claimed[:16]}..."))
+
+
+def _model_is_the_releases(claimed: object, record: ReleaseRecord) -> str:
+    """``release.model``: the node's ``model_digest`` (hex) is the release's; returns it."""
+    if not isinstance(claimed, str) or claimed != record.model_digest.hex():
         raise LedgerError(
             "release.model",
             "the node serves a model other than the release's",
             expected=record.model_digest.hex()[:16] + "...",
             found=(str(claimed)[:16] + "...") if isinstance(claimed, str) else "no model digest",
         )
-    trail.append(Step(name, "release.model", True, f"model sha256 {claimed[:16]}..."))
+    return claimed

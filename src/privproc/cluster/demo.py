@@ -93,8 +93,10 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run the scenario; return what each step showed; raise on any unexpected failure.
 
-    ``platform``: ``simulated`` or ``sev-snp-emulated`` (nodes then issue real-format
-    SEV-SNP reports and the device runs the real SNP verifier with its test trust store).
+    ``platform``: one of :data:`~privproc.cluster.launch.CLUSTER_PLATFORMS`:
+    ``sev-snp-emulated`` nodes issue real-format SEV-SNP reports and the device runs the
+    real SNP verifier, ``tdx-emulated`` nodes DCAP v4 quotes and the device runs dcap-qvl,
+    each pinned to the emulated vendor root in its test trust store.
     """
     with tempfile.TemporaryDirectory(prefix="privproc-demo-") as tmp:
         root = home or Path(tmp)

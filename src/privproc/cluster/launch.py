@@ -30,10 +30,12 @@ from privproc.client.config import ClientConfig
 from privproc.cluster.release import Release, record_release
 from privproc.enclave.platform import (
     EMULATED_AMD_DIR,
+    EMULATED_INTEL_DIR,
     EMULATED_NVIDIA_DIR,
     NODE_TCB,
     load_vendor,
     write_emulated_amd,
+    write_emulated_intel,
     write_emulated_nvidia,
 )
 from privproc.errors import ConfigError
@@ -46,9 +48,23 @@ PUBLISHER = "publisher.privproc.local"
 ISSUER_NAME = "issuer.privproc.local"
 GATEWAY_ORIGIN = "gateway.privproc.local"
 #: The platforms ``privproc up|demo --platform`` can run on loopback.
-CLUSTER_PLATFORMS = ("simulated", "sev-snp-emulated", "sev-snp+nvidia-cc-emulated")
+CLUSTER_PLATFORMS = (
+    "simulated",
+    "sev-snp-emulated",
+    "sev-snp+nvidia-cc-emulated",
+    "tdx-emulated",
+)
 #: The TCB of a ``low_tcb_nodes`` node: SNP firmware one below the release's minimum.
 LOW_TCB = "bl=4,tee=0,snp=21,ucode=213"
+#: The same on ``tdx-emulated``: a platform the emulated collateral calls OutOfDate.
+LOW_TDX_TCB = "out-of-date"
+#: What each cluster platform's release names.
+_RELEASE_PLATFORM = {
+    "simulated": "simulated",
+    "sev-snp-emulated": "sev-snp",
+    "sev-snp+nvidia-cc-emulated": "sev-snp+nvidia-cc",
+    "tdx-emulated": "tdx",
+}
 #: What a ``lying_nodes`` node's emulated firmware measured (not the released image).
 OTHER_LAUNCH_DIGEST = "ab" * 48
 #: A party restarted this many times within this many seconds is crash-looping.
@@ -103,15 +119,18 @@ class ClusterSpec:
     the released build as debuggable guests (both only for demos and tests), then
     ``low_tcb_nodes`` certified below the release's minimum TCB and ``lying_nodes`` that
     advertise the released measurement while their (emulated) hardware measured another
-    image (both ``sev-snp-emulated`` only), then ``stale_nodes`` that bind the first
+    image (both emulated platforms only), then ``stale_nodes`` that bind the first
     witnessed checkpoint they fetch and never a newer one.
     ``min_nodes`` goes into the device's config; ``nodes`` must reach it (a cluster
     whose device would refuse every bundle is a config error). ``platform``:
     ``simulated``, ``sev-snp-emulated`` (the release then names ``sev-snp`` with
     minimum TCB :data:`~privproc.enclave.platform.NODE_TCB`, and the device's test
-    trust store holds the emulated AMD chain) or ``sev-snp+nvidia-cc-emulated`` (each node
+    trust store holds the emulated AMD chain), ``sev-snp+nvidia-cc-emulated`` (each node
     also has an emulated H100; the release names ``sev-snp+nvidia-cc`` with the GPU's
-    reference digests, and the test store holds the emulated NVIDIA root)."""
+    reference digests, and the test store holds the emulated NVIDIA root) or
+    ``tdx-emulated`` (the release names ``tdx`` with the emulated TD's
+    ``td_measurement``, no minimum TCB: Intel's TCB status must be UpToDate; the test
+    store holds the emulated Intel root; low-TCB nodes are OutOfDate platforms)."""
 
     nodes: int = 3
     rogue_nodes: int = 0
@@ -167,7 +186,7 @@ class ClusterSpec:
         if self.platform not in CLUSTER_PLATFORMS:
             raise ConfigError(f"cluster: platform must be one of {', '.join(CLUSTER_PLATFORMS)}")
         if self.platform == "simulated" and (self.low_tcb_nodes or self.lying_nodes):
-            raise ConfigError("cluster: low-TCB and lying nodes need sev-snp-emulated")
+            raise ConfigError("cluster: low-TCB and lying nodes need an emulated platform")
         if self.inference_url is not None and self.model is None:
             raise ConfigError("cluster: an inference URL needs the model file it serves")
         if self.gpu_devtools_nodes and self.platform != "sev-snp+nvidia-cc-emulated":
@@ -321,9 +340,8 @@ class Cluster:
         if not seed.exists():
             seed.write_bytes(os.urandom(48))
         vendor_root = load_vendor(seed).root_der
-        emulated = self.spec.platform != "simulated"
         gpu = self.spec.platform == "sev-snp+nvidia-cc-emulated"
-        test_chains, nvidia_roots = self._emulated_roots(platform)
+        test_chains, nvidia_roots, tdx_roots = self._emulated_roots(platform)
         operator = self._folder("operator")
         publisher_file = operator / "publisher.key"
         if not publisher_file.exists():
@@ -383,8 +401,8 @@ class Cluster:
             ledger_token,
             (publisher_name, publisher_key),
             generative_model=self.spec.model,
-            platform=("sev-snp+nvidia-cc" if gpu else "sev-snp") if emulated else "simulated",
-            min_tcb=NODE_TCB if emulated else None,
+            platform=_RELEASE_PLATFORM[self.spec.platform],
+            min_tcb=NODE_TCB if self.spec.platform.startswith("sev-snp") else None,
             # The RIM digests, recorded at release time (docs/attestation.md, "GPU").
             gpu_rims=tuple(sorted(golden_measurements().items())) if gpu else (),
         )
@@ -464,6 +482,7 @@ class Cluster:
             evidence_checkpoint_max_age=self.spec.evidence_checkpoint_max_age,
             test_sevsnp_chains=test_chains,
             test_nvidia_roots=nvidia_roots,
+            test_tdx_roots=tdx_roots,
         )
         client = self._folder("client")
         tmp = client / ".config.json.tmp"
@@ -537,17 +556,23 @@ class Cluster:
             name, (haproxy_binary(), "-f", str(config), "-db"), port, "/healthz"
         )
 
-    def _emulated_roots(self, platform: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def _emulated_roots(
+        self, platform: Path
+    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """Create the emulated vendors once; their roots for the device's test trust store."""
         test_chains: tuple[str, ...] = ()
         nvidia_roots: tuple[str, ...] = ()
-        if self.spec.platform != "simulated":
+        tdx_roots: tuple[str, ...] = ()
+        if self.spec.platform.startswith("sev-snp"):
             amd = write_emulated_amd(platform / EMULATED_AMD_DIR)
             test_chains = (amd.chain_pem().decode("ascii"),)
         if self.spec.platform == "sev-snp+nvidia-cc-emulated":
             root = write_emulated_nvidia(platform / EMULATED_NVIDIA_DIR).root_der()
             nvidia_roots = (base64.b64encode(root).decode(),)
-        return test_chains, nvidia_roots
+        if self.spec.platform == "tdx-emulated":
+            intel = write_emulated_intel(platform / EMULATED_INTEL_DIR)
+            tdx_roots = (base64.b64encode(intel.root_der()).decode(),)
+        return test_chains, nvidia_roots, tdx_roots
 
     def _start_nodes(self, platform: Path, seed: Path, ledger_url: str) -> list[Party]:
         """The enclave nodes: released ones, then rogue ones, then debuggable ones."""
@@ -578,10 +603,14 @@ class Cluster:
                 "--evidence-refresh",
                 str(self.spec.evidence_refresh),
             ]
-            if self.spec.platform != "simulated":
+            tdx = self.spec.platform == "tdx-emulated"
+            if self.spec.platform.startswith("sev-snp"):
                 amd = platform / EMULATED_AMD_DIR
                 args += ["--platform", "sev-snp-emulated", "--emulated-amd", str(amd)]
-            if self.spec.platform == "sev-snp+nvidia-cc-emulated":
+            if tdx:
+                intel = platform / EMULATED_INTEL_DIR
+                args += ["--platform", "tdx-emulated", "--emulated-intel", str(intel)]
+            elif self.spec.platform == "sev-snp+nvidia-cc-emulated":
                 args += ["--emulated-gpu", str(platform / EMULATED_NVIDIA_DIR)]
                 if i > stale_end:
                     args += ["--gpu-devtools"]
@@ -592,7 +621,7 @@ class Cluster:
             elif rogue_end < i <= debug_end:
                 args += ["--debug"]
             elif debug_end < i <= low_end:
-                args += ["--tcb", LOW_TCB]
+                args += ["--tcb", LOW_TDX_TCB if tdx else LOW_TCB]
             elif low_end < i <= lying_end:
                 args += ["--launch-digest", OTHER_LAUNCH_DIGEST]
             refresh = 86400.0 if lying_end < i <= stale_end else self.spec.checkpoint_refresh

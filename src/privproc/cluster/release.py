@@ -71,16 +71,23 @@ def record_release(
 ) -> Release:
     """Measure, sign and append the release record; return its index.
 
-    ``platform``: the release record's platform (``simulated`` or ``sev-snp``); for
-    ``sev-snp`` the measurement is the launch digest the (emulated) AMD-SP reports,
+    ``platform``: the release record's platform (``simulated``, ``sev-snp``, ``tdx``);
+    for ``sev-snp`` the measurement is the launch digest the (emulated) AMD-SP reports,
     which for the emulated platform is :func:`measure` of the release
-    (docs/attestation.md, "Measurement"). ``min_tcb``: the lowest TCB devices accept.
+    (docs/attestation.md, "Measurement"); for ``tdx`` it is the ``td_measurement`` of
+    the MRTD and RTMRs an emulated TD booting that image reports
+    (:func:`~privproc.attestation.emulated.tdx.emulated_td_measurement`).
+    ``min_tcb``: the lowest TCB devices accept.
     ``gpu_rims``: for ``+nvidia-cc``, the GPU's reference digests (index, SHA-384).
     ``generative_model``: the GGUF file the release's nodes serve (``--model``): measured,
     and the record's ``model_digest`` is its SHA-256.
     """
     measurement = measure(config, generative_model)
     cpu = platform.split("+", 1)[0]
+    if cpu == "tdx":
+        from privproc.attestation.emulated.tdx import emulated_td_measurement
+
+        measurement = emulated_td_measurement(measurement)
     record = ReleaseRecord(
         component=COMPONENT,
         version=__version__,

@@ -6,7 +6,9 @@ verifies the answer with :func:`privproc.client.verify.verify_attestation` again
 entries the audit just re-derived: the release whose measurement the node advertises
 gives the policy, the evidence chains to the config's trusted roots (pinned vendor roots,
 or the test trust store when the config turns it on) and carries the nonce, so it was
-made after the auditor asked. It needs a client config (``--config`` or
+made after the auditor asked; for a ``+nvidia-cc`` release the node's GPU report is
+checked as the device checks it, and the model the node names must be the release's
+(``release.model``). It needs a client config (``--config`` or
 ``$PRIVPROC_HOME/client/config.json``) for the roots and the publisher key.
 
 What it can prove depends on what it is told to trust. The log key, the witness
@@ -253,6 +255,8 @@ def _attest_nodes(
             "tcb": None if v.tcb is None else str(v.tcb),
             "nonce": nonce.hex(),
             "checks": list(v.checks),
+            "gpu_checks": list(node.gpu_checks),
+            "model_digest": node.model_digest.hex(),
         }
         if as_json:
             typer.echo(json.dumps({"ok": True, "attestation": fields}))
@@ -261,6 +265,8 @@ def _attest_nodes(
                 f"node {node.node} ({url}): attested {node.release.platform}, release at index"
                 f" {node.release_index}, fresh for nonce {nonce.hex()[:16]}...;"
                 f" checks: {', '.join(v.checks)}"
+                + (f"; GPU: {', '.join(node.gpu_checks)}" if node.gpu_checks else "")
+                + f"; model sha256 {node.model_digest.hex()[:16]}... (the release's)"
             )
 
 

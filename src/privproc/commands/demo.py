@@ -21,7 +21,10 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
         platform: Annotated[
-            str, typer.Option(help="simulated, sev-snp-emulated or sev-snp+nvidia-cc-emulated.")
+            str,
+            typer.Option(
+                help="simulated, sev-snp-emulated, sev-snp+nvidia-cc-emulated or tdx-emulated."
+            ),
         ] = "simulated",
     ) -> None:
         """Start everything in a temporary home, summarize a chat, rewrite a draft, fail closed."""

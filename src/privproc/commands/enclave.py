@@ -26,10 +26,14 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="Seed file of the simulated hardware vendor.")
         ] = None,
         platform: Annotated[
-            str, typer.Option(help="simulated, sev-snp-emulated, sev-snp or tdx.")
+            str,
+            typer.Option(help="simulated, sev-snp-emulated, tdx-emulated, sev-snp or tdx."),
         ] = "simulated",
         emulated_amd: Annotated[
             Path | None, typer.Option(help="Folder of the emulated AMD's keys.")
+        ] = None,
+        emulated_intel: Annotated[
+            Path | None, typer.Option(help="Folder of the emulated Intel's keys (tdx-emulated).")
         ] = None,
         tcb: Annotated[
             str | None, typer.Option(help="Emulated TCB, e.g. bl=4,tee=0,snp=22,ucode=213.")
@@ -106,4 +110,5 @@ def register(app: typer.Typer) -> None:
             checkpoint_refresh=checkpoint_refresh,
             emulated_gpu=emulated_gpu,
             gpu_devtools=gpu_devtools,
+            emulated_intel=emulated_intel,
         )

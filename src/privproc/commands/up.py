@@ -22,7 +22,10 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Extra nodes running a build not in the ledger (demos, tests)."),
         ] = 0,
         platform: Annotated[
-            str, typer.Option(help="simulated, sev-snp-emulated or sev-snp+nvidia-cc-emulated.")
+            str,
+            typer.Option(
+                help="simulated, sev-snp-emulated, sev-snp+nvidia-cc-emulated or tdx-emulated."
+            ),
         ] = "simulated",
         as_json: Annotated[
             bool,

@@ -32,8 +32,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--platform",
         default="simulated",
-        choices=("simulated", "sev-snp-emulated", "sev-snp", "tdx"),
-        help="The hardware: simulated, emulated SEV-SNP, or a real SEV-SNP/TDX guest.",
+        choices=("simulated", "sev-snp-emulated", "tdx-emulated", "sev-snp", "tdx"),
+        help="The hardware: simulated, emulated SEV-SNP or TDX, or a real SEV-SNP/TDX guest.",
     )
     p.add_argument(
         "--platform-seed",
@@ -48,7 +48,15 @@ def parser() -> argparse.ArgumentParser:
         help="Folder of the emulated AMD's ARK/ASK keys (--platform sev-snp-emulated).",
     )
     p.add_argument(
-        "--tcb", default=None, help="Emulated chip's TCB, e.g. bl=4,tee=0,snp=22,ucode=213."
+        "--emulated-intel",
+        type=Path,
+        default=None,
+        help="Folder of the emulated Intel's root, PCK CA and TCB keys (--platform tdx-emulated).",
+    )
+    p.add_argument(
+        "--tcb",
+        default=None,
+        help="Emulated chip's TCB, e.g. bl=4,tee=0,snp=22,ucode=213 (tdx: out-of-date).",
     )
     p.add_argument(
         "--launch-digest",
@@ -149,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
             checkpoint_refresh=args.checkpoint_refresh,
             emulated_gpu=args.emulated_gpu,
             gpu_devtools=args.gpu_devtools,
+            emulated_intel=args.emulated_intel,
         )
     except PrivprocError as exc:
         print(f"privproc.enclave: error: {exc}", file=sys.stderr)

@@ -209,7 +209,9 @@ class Node:
         ).encode()
 
     def attestation_document(self, nonce: bytes) -> bytes:
-        """Evidence made now for the current key, its freshness carrying ``nonce`` (JSON)."""
+        """Evidence made now for the current key, its freshness carrying ``nonce`` (JSON),
+        with the model digest the node serves and, on a GPU platform, the GPU's report
+        made for that evidence."""
         if not 16 <= len(nonce) <= 64:
             raise DecodeError("nonce must be 16..64 bytes")
         key = self.ring.current()
@@ -220,6 +222,9 @@ class Node:
                 "public_key": base64.b64encode(key.public_key).decode(),
                 "measurement": self.hardware.measurement.hex(),
                 "evidence": base64.b64encode(evidence.encode()).decode(),
+                "model_digest": self.model_digest.hex(),
+                # the GPU's report for this evidence (its nonce bound to the CPU report)
+                "gpu": self.hardware.gpu_document(evidence),
             },
             sort_keys=True,
         ).encode()

@@ -13,6 +13,11 @@ Four platforms, one interface (:class:`NodeHardware`):
   (what AMD's KDS serves), then signs real-format SNP reports; with ``--emulated-gpu DIR``
   an emulated H100 (root in ``platform/nvidia-cc-emulated/``) signs an SPDM report per
   evidence whose nonce is the first 32 bytes of the SNP REPORT_DATA.
+* ``tdx-emulated`` (:class:`EmulatedTdxHardware`): an emulated Intel TDX platform
+  (:mod:`privproc.attestation.emulated.tdx`) whose root, PCK CA and TCB-signing keys live
+  in ``platform/tdx-emulated/``; at boot it issues this platform's PCK certificate (with
+  Intel's SGX extensions) and the DCAP collateral (what Intel's PCS serves), then signs
+  DCAP v4 quotes whose MRTD is the release measurement.
 * ``sev-snp`` / ``tdx`` (:class:`TsmHardware`): the Linux configfs-tsm interface of a real
   confidential VM (:mod:`privproc.attestation.sevsnp.configfs`,
   :mod:`privproc.attestation.tdx.configfs`); the VCEK (SNP, when the host supplies no
@@ -35,26 +40,38 @@ from typing import Protocol
 
 from privproc.attestation import Evidence, Tcb, binding, freshness_value
 from privproc.attestation.emulated import EmulatedAmd, EmulatedChip, EmulatedGpu
+from privproc.attestation.emulated.tdx import (
+    OUT_OF_DATE,
+    UP_TO_DATE,
+    EmulatedIntel,
+    EmulatedTd,
+    emulated_td_measurement,
+)
 from privproc.attestation.nvgpu.verify import gpu_nonce
 from privproc.attestation.simulated import SimulatedMachine, SimulatedVendor
 from privproc.errors import ConfigError, MisuseError
 
 __all__ = [
     "EMULATED_AMD_DIR",
+    "EMULATED_INTEL_DIR",
     "EMULATED_NVIDIA_DIR",
     "NODE_PLATFORMS",
     "NODE_TCB",
+    "TDX_TCB_LEVELS",
     "VENDOR_EPOCH",
     "EmulatedSnpHardware",
+    "EmulatedTdxHardware",
     "Hardware",
     "NodeHardware",
     "TsmHardware",
     "chip_id_of",
     "load_emulated_amd",
     "load_emulated_gpu",
+    "load_emulated_intel",
     "load_vendor",
     "parse_tcb",
     "write_emulated_amd",
+    "write_emulated_intel",
     "write_emulated_nvidia",
 ]
 
@@ -63,7 +80,7 @@ VENDOR_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 #: The TCB every simulated (and, by default, emulated SEV-SNP) node is certified at.
 NODE_TCB = Tcb(bootloader=4, tee=0, snp=22, microcode=213)
 #: The platforms a node can run on (``--platform``).
-NODE_PLATFORMS = ("simulated", "sev-snp-emulated", "sev-snp", "tdx")
+NODE_PLATFORMS = ("simulated", "sev-snp-emulated", "tdx-emulated", "sev-snp", "tdx")
 #: The folder under ``$PRIVPROC_HOME/platform/`` holding the emulated AMD's keys.
 EMULATED_AMD_DIR = "sev-snp-emulated"
 _AMD_KEY = "amd.key"
@@ -72,6 +89,13 @@ _AMD_CHAIN = "ask_ark.pem"
 EMULATED_NVIDIA_DIR = "nvidia-cc-emulated"
 _NV_KEY = "root.key"
 _NV_CERT = "root.pem"
+#: The folder under ``$PRIVPROC_HOME/platform/`` holding the emulated Intel's keys.
+EMULATED_INTEL_DIR = "tdx-emulated"
+_INTEL_KEY = "intel.key"
+_INTEL_CERTS = "intel.pem"
+#: The TCB levels an emulated TDX platform can be certified at (``--tcb``): the emulated
+#: collateral calls them ``UpToDate`` and ``OutOfDate``.
+TDX_TCB_LEVELS = {"up-to-date": UP_TO_DATE, "out-of-date": OUT_OF_DATE}
 
 
 class NodeHardware(Protocol):
@@ -223,6 +247,85 @@ class EmulatedSnpHardware:
             "report": base64.b64encode(self.gpu.report(nonce)).decode(),
             "chain": self.gpu.chain_pem().decode("ascii"),
         }
+
+
+def write_emulated_intel(folder: Path) -> EmulatedIntel:
+    """Create the emulated Intel PKI in ``folder`` once; load it after that."""
+    key, certs = folder / _INTEL_KEY, folder / _INTEL_CERTS
+    if key.exists() and certs.exists():
+        return load_emulated_intel(folder)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    intel = EmulatedIntel.generate(not_before=VENDOR_EPOCH)
+    keys_pem, certs_pem = intel.files()
+    key.touch(mode=0o600)
+    key.write_bytes(keys_pem)
+    certs.write_bytes(certs_pem)
+    return intel
+
+
+def load_emulated_intel(folder: Path) -> EmulatedIntel:
+    """The emulated Intel PKI :func:`write_emulated_intel` wrote in ``folder``."""
+    try:
+        return EmulatedIntel.from_files(
+            (folder / _INTEL_KEY).read_bytes(), (folder / _INTEL_CERTS).read_bytes()
+        )
+    except OSError:
+        raise ConfigError(f"emulated Intel keys not readable under {folder}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatedTdxHardware:
+    """An emulated TDX platform: DCAP v4 quotes, a generated Intel PKI.
+
+    ``image`` is what the emulated TDX module measured into MRTD (by default the release
+    measurement of the node's code); ``measurement`` is what the node advertises, the
+    ``td_measurement`` of MRTD and RTMR0..3 (:func:`emulated_td_measurement` of the
+    release measurement), the value a ``tdx`` release records. ``collateral`` is the
+    DCAP collateral issued at boot (valid 30 days), served in every evidence: fetched
+    first, verified offline.
+    """
+
+    td: EmulatedTd
+    measurement: bytes
+    image: bytes
+    collateral: bytes
+    debug: bool = False
+
+    @classmethod
+    def for_node(
+        cls,
+        intel: EmulatedIntel,
+        node_id: str,
+        measurement: bytes,
+        *,
+        now: datetime,
+        tcb: str = "up-to-date",
+        image: bytes | None = None,
+        debug: bool = False,
+    ) -> EmulatedTdxHardware:
+        if tcb not in TDX_TCB_LEVELS:
+            raise ConfigError(f"a tdx-emulated TCB is one of {', '.join(TDX_TCB_LEVELS)}")
+        ppid = chip_id_of(node_id, "tdx")[:16]
+        td = intel.platform(ppid=ppid, not_before=VENDOR_EPOCH, tcb=TDX_TCB_LEVELS[tcb])
+        collateral = intel.collateral(now=now.replace(microsecond=0))
+        advertised = emulated_td_measurement(measurement)
+        return cls(td, advertised, image or measurement, collateral, debug)
+
+    def evidence(self, node_key: bytes, now: datetime, extra: bytes = b"") -> Evidence:
+        """Fresh evidence: REPORTDATA binds ``node_key`` and ``freshness_value(now, extra)``."""
+        now = now.replace(microsecond=0)
+        return self.td.evidence(
+            node_key=node_key,
+            image=self.image,
+            freshness=freshness_value(now, extra),
+            timestamp=now,
+            collateral=self.collateral,
+            debug=self.debug,
+        )
+
+    def gpu_document(self, _evidence: Evidence) -> dict[str, str] | None:
+        """No GPU on the emulated TDX platform."""
+        return None
 
 
 def write_emulated_nvidia(folder: Path) -> EmulatedGpu:

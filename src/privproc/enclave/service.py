@@ -24,6 +24,18 @@ def release_config(config: Path | None) -> bytes:
         raise ConfigError(f"config not readable: {config}") from None
 
 
+def _launch_digest(text: str | None) -> bytes | None:
+    if text is None:
+        return None
+    try:
+        digest = bytes.fromhex(text)
+    except ValueError:
+        raise ConfigError("--launch-digest must be hex") from None
+    if len(digest) != 48:
+        raise ConfigError("--launch-digest must be 48 bytes (SHA-384)")
+    return digest
+
+
 def make_hardware(
     *,
     platform: str,
@@ -38,6 +50,7 @@ def make_hardware(
     tsm_root: Path | None = None,
     emulated_gpu: Path | None = None,
     gpu_devtools: bool = False,
+    emulated_intel: Path | None = None,
 ) -> NodeHardware:
     """The node's hardware for ``platform`` (:data:`~privproc.enclave.platform.NODE_PLATFORMS`)."""
     from privproc.enclave import platform as hw
@@ -51,14 +64,7 @@ def make_hardware(
     if platform == "sev-snp-emulated":
         if emulated_amd is None:
             raise ConfigError("--platform sev-snp-emulated needs --emulated-amd DIR")
-        digest = None
-        if launch_digest is not None:
-            try:
-                digest = bytes.fromhex(launch_digest)
-            except ValueError:
-                raise ConfigError("--launch-digest must be hex") from None
-            if len(digest) != 48:
-                raise ConfigError("--launch-digest must be 48 bytes (SHA-384)")
+        digest = _launch_digest(launch_digest)
         return hw.EmulatedSnpHardware.for_node(
             hw.load_emulated_amd(emulated_amd),
             node_id,
@@ -69,6 +75,20 @@ def make_hardware(
             gpu=None
             if emulated_gpu is None
             else hw.load_emulated_gpu(emulated_gpu, devtools=gpu_devtools),
+        )
+    if platform == "tdx-emulated":
+        if emulated_intel is None:
+            raise ConfigError("--platform tdx-emulated needs --emulated-intel DIR")
+        from datetime import UTC, datetime
+
+        return hw.EmulatedTdxHardware.for_node(
+            hw.load_emulated_intel(emulated_intel),
+            node_id,
+            measurement,
+            now=datetime.now(UTC),
+            tcb="up-to-date" if tcb is None else tcb,
+            image=_launch_digest(launch_digest),
+            debug=debug,
         )
     if platform in ("sev-snp", "tdx"):
         if debug or tcb is not None or launch_digest is not None:
@@ -107,6 +127,7 @@ def run_node(
     checkpoint_refresh: float = 30.0,
     emulated_gpu: Path | None = None,
     gpu_devtools: bool = False,
+    emulated_intel: Path | None = None,
     model: Path | None = None,
     inference_url: str | None = None,
     inference_model: str = "local",
@@ -154,6 +175,7 @@ def run_node(
         tsm_root=tsm_root,
         emulated_gpu=emulated_gpu,
         gpu_devtools=gpu_devtools,
+        emulated_intel=emulated_intel,
     )
     embedded = load_default_backend()
     place_on_huge_pages(embedded)  # cheap forks of the warm parent (enclave.hugepages)

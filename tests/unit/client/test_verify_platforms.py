@@ -9,6 +9,7 @@ test trust store.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from pathlib import Path
@@ -20,7 +21,7 @@ from privproc.client.config import ClientConfig
 from privproc.client.verify import VerifiedDirectory, verify_directory
 from privproc.enclave.platform import NODE_TCB
 from privproc.errors import AttestationError, ConfigError
-from tests._world import NOW, ROGUE, NodeSpec, World, emulated_amd
+from tests._world import NOW, ROGUE, NodeSpec, World, emulated_amd, emulated_intel
 
 
 def _verify(world: World) -> VerifiedDirectory:
@@ -182,3 +183,60 @@ def test_gpu_release_without_gpu_evidence() -> None:
     with pytest.raises(AttestationError) as info:
         verify_directory(keys, json.dumps(doc).encode(), world.trust(), now=NOW, seen=None)
     assert info.value.check == "nvgpu.report.format"
+
+
+def _tdx(nodes: list[NodeSpec] | None = None, *, trust_test_root: bool = True) -> World:
+    if nodes is None:
+        return World(platform="tdx", trust_test_root=trust_test_root)
+    return World(platform="tdx", nodes=nodes, trust_test_root=trust_test_root)
+
+
+def test_emulated_tdx_nodes_verify_through_dcap_qvl_pinned_to_the_test_root() -> None:
+    result = _verify(_tdx())
+    assert len(result.nodes) == 3
+    assert all(n.verified.tcb is None for n in result.nodes)
+    assert "1 emulated Intel root(s)" in result.trail[0].detail
+    detail = next(s.detail for s in result.trail if s.check == "attestation")
+    assert "platform tdx, Intel TCB status UpToDate" in detail
+    for name in ("tdx.quote.chain", "tdx.quote.signature", "tdx.collateral.validity"):
+        assert name in detail
+
+
+def test_tdx_test_root_not_trusted_is_refused_as_quote_chain() -> None:
+    assert _refused(_tdx(trust_test_root=False)) == "tdx.quote.chain"
+
+
+def test_tdx_out_of_date_platform_is_refused_by_intels_status() -> None:
+    assert _refused(_tdx([NodeSpec("old", tdx_tcb="out-of-date")])) == "policy.tcb"
+
+
+def test_tdx_debug_td() -> None:
+    assert _refused(_tdx([NodeSpec("debug", debug=True)])) == "policy.debug"
+
+
+def test_tdx_mrtd_not_the_releases() -> None:
+    assert _refused(_tdx([NodeSpec("liar", launch_digest=b"\xab" * 48)])) == "policy.measurement"
+
+
+def test_snp_evidence_for_a_tdx_release() -> None:
+    world = _tdx([NodeSpec("snp")])
+    keys, bundle = world.documents()
+    snp = json.loads(
+        World(platform="sev-snp", min_tcb=NODE_TCB, nodes=[NodeSpec("snp")]).documents()[1]
+    )
+    doc = json.loads(bundle)
+    doc["nodes"][0]["evidence"] = snp["nodes"][0]["evidence"]
+    with pytest.raises(AttestationError) as info:
+        verify_directory(keys, json.dumps(doc).encode(), world.trust(), now=NOW, seen=None)
+    assert info.value.check == "release.platform"
+
+
+def test_tdx_test_roots_only_in_a_test_store(tmp_path: Path) -> None:
+    root = base64.b64encode(emulated_intel().root_der()).decode()
+    with pytest.raises(ConfigError, match="production"):
+        _config(test_tdx_roots=(root,))
+    with pytest.raises(ConfigError, match="base64"):
+        _config(trust_store="test", test_tdx_roots=("not base64!",))
+    config = _config(trust_store="test", test_tdx_roots=(root,))
+    (tmp_path / "config.json").write_text(config.dumps())
+    assert ClientConfig.load(tmp_path / "config.json") == config

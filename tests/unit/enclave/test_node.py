@@ -113,6 +113,8 @@ def test_interactive_attestation_binds_the_callers_nonce() -> None:
     node, vendor = _node(now)
     nonce = bytes(range(32))
     doc = json.loads(node.attestation_document(nonce))
+    assert doc["model_digest"] == node.model_digest.hex()  # audit --node compares it
+    assert doc["gpu"] is None  # no GPU on the simulated platform
     evidence = Evidence.decode(base64.b64decode(doc["evidence"]))
     policy = Policy(measurements=frozenset({MEASUREMENT}), simulated_roots=(vendor.root_der,))
     verified = verify(evidence, policy=policy, now=evidence.timestamp, nonce=nonce)

@@ -25,7 +25,16 @@ all "as of" ``now``. privproc then checks, each naming itself:
 
 dcap-qvl reports failures as ``ValueError`` text; the check names above are
 chosen from that text, falling back to ``tdx.quote.verify``: every failure is
-refused whatever its name.
+refused whatever its name. dcap-qvl 0.7 refuses a debuggable TD itself ("Debug mode is
+enabled"), whatever ``Policy.allow_debug`` says; that refusal is named ``policy.debug``.
+Collateral whose root CA CRL the pinned root did not sign ("Failed to parse root CA
+CRL") is ``tdx.quote.chain``: it was issued under another root.
+
+**Root.** A quote whose PCK chain (certification data type 5 inside type 6) ends in a
+root certificate listed in ``Policy.tdx_test_roots`` is verified with
+``dcap_qvl.verify_with_root_ca`` pinned to that root (the test trust store); every
+other quote with ``dcap_qvl.verify``, pinned to Intel's SGX Root CA built into
+dcap-qvl. The quote only selects among roots the policy already trusts.
 """
 
 from __future__ import annotations
@@ -34,7 +43,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from cryptography.hazmat.primitives import hashes
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
 from privproc.attestation.evidence import Evidence, Platform
 from privproc.attestation.policy import Policy, VerifiedNode, accept
@@ -44,6 +54,9 @@ __all__ = ["TdxVerified", "check_tcb_status", "td_measurement", "verify", "verif
 
 _LABEL = b"privproc tdx measurement v1"
 _CHECKS = (
+    ("debug mode", "policy.debug"),
+    ("root ca crl", "tdx.quote.chain"),
+    ("load root ca", "tdx.quote.chain"),
     ("decode quote", "tdx.quote.format"),
     ("failed to parse", "tdx.quote.format"),
     ("unsupported", "tdx.quote.format"),
@@ -128,8 +141,28 @@ def _field(body: dict[str, object], name: str, size: int) -> bytes:
     return raw
 
 
-def verify_quote(quote: bytes, collateral: bytes, *, now: datetime) -> TdxVerified:
-    """Verify a TDX quote with its collateral (dcap-qvl JSON) as of ``now``, offline."""
+_PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
+_PEM_END = b"-----END CERTIFICATE-----"
+
+
+def _chain_root(quote: bytes) -> bytes | None:
+    """The DER of the last certificate of the PEM chain a quote carries, if any."""
+    start, end = quote.find(_PEM_BEGIN), quote.rfind(_PEM_END)
+    if start < 0 or end < start:
+        return None
+    try:
+        certs = x509.load_pem_x509_certificates(quote[start : end + len(_PEM_END)])
+    except ValueError:
+        return None
+    return certs[-1].public_bytes(serialization.Encoding.DER) if certs else None
+
+
+def verify_quote(
+    quote: bytes, collateral: bytes, *, now: datetime, test_roots: tuple[bytes, ...] = ()
+) -> TdxVerified:
+    """Verify a TDX quote with its collateral (dcap-qvl JSON) as of ``now``, offline.
+
+    ``test_roots``: the test trust store's emulated Intel roots (DER), module docstring."""
     if now.tzinfo is None:
         raise MisuseError("now must be timezone-aware")
     try:
@@ -143,7 +176,11 @@ def verify_quote(quote: bytes, collateral: bytes, *, now: datetime) -> TdxVerifi
     except (ValueError, UnicodeDecodeError) as exc:
         raise AttestationError("tdx.collateral.format", str(exc).splitlines()[0]) from None
     try:
-        result = dcap_qvl.verify(bytes(quote), col, int(now.timestamp()))
+        root = _chain_root(quote) if test_roots else None
+        if root is not None and root in test_roots:
+            result = dcap_qvl.verify_with_root_ca(bytes(quote), col, root, int(now.timestamp()))
+        else:
+            result = dcap_qvl.verify(bytes(quote), col, int(now.timestamp()))
         doc = json.loads(result.to_json())
     except ValueError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "refused"
@@ -196,7 +233,9 @@ def verify(
             "endorsements must be (collateral,)",
             found=len(evidence.endorsements),
         )
-    verified = verify_quote(evidence.report, evidence.endorsements[0], now=now)
+    verified = verify_quote(
+        evidence.report, evidence.endorsements[0], now=now, test_roots=policy.tdx_test_roots
+    )
     check_tcb_status(verified, policy)
     return accept(
         evidence,
