@@ -163,7 +163,7 @@ class HopTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, max_idle: int = 32) -> None:
         self._idle: dict[tuple[str, int], list[_Conn]] = {}
         self._max_idle = max_idle
-        self._fallback = httpx.AsyncHTTPTransport()
+        self._fallback: httpx.AsyncHTTPTransport | None = None  # made on first https use
 
     def _release(self, key: tuple[str, int], conn: _Conn) -> None:
         idle = self._idle.setdefault(key, [])
@@ -191,6 +191,8 @@ class HopTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         if url.scheme != "http":
+            if self._fallback is None:
+                self._fallback = httpx.AsyncHTTPTransport()
             return await self._fallback.handle_async_request(request)
         timeouts = request.extensions.get("timeout", {})
         key = (url.host, url.port or 80)
@@ -227,4 +229,5 @@ class HopTransport(httpx.AsyncBaseTransport):
             for conn in idle:
                 conn.close()
         self._idle.clear()
-        await self._fallback.aclose()
+        if self._fallback is not None:
+            await self._fallback.aclose()
