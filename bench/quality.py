@@ -38,6 +38,8 @@ from privproc.workloads.text import names_and_numbers, words
 DATA = Path(__file__).resolve().parent / "data" / "quality" / "chats.json"
 #: Held out for issue 14: written after the embedded summarizer was frozen (its "about").
 HELDOUT14 = Path(__file__).resolve().parent / "data" / "quality" / "heldout14.json"
+#: Held out again: written after the fixes for heldout14's gaps were frozen (409958f).
+HELDOUT14B = Path(__file__).resolve().parent / "data" / "quality" / "heldout14b.json"
 
 
 def _lower(text: str) -> str:
@@ -225,8 +227,9 @@ def _openai_rows(cases: list[dict[str, Any]]) -> list[Row]:
     ]
 
 
-def _heldout14() -> list[dict[str, Any]]:
-    cases: list[dict[str, Any]] = json.loads(HELDOUT14.read_text(encoding="utf-8"))["chats"]
+def _heldout(path: Path) -> list[dict[str, Any]]:
+    """A held-out set (heldout14.json's schema) with each case's Chat as "chat_value"."""
+    cases: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["chats"]
     for case in cases:
         messages = [
             {"sender": sender, "time": f"2026-12-03T10:{i:02d}:00Z", "text": text, "unread": True}
@@ -242,18 +245,18 @@ def _issue14_rows(
     name: str, backend: Backend, project: tuple[int, dict[str, float], dict[str, float]]
 ) -> list[Row]:
     """Issue 14's figures for the embedded default, on the project's chat set (already
-    measured: its size, the summarizer's and lead-3's figures) and on the held-out set
-    (heldout14.json), each next to lead-3 on the same chats."""
+    measured: its size, the summarizer's and lead-3's figures) and on the held-out sets
+    (heldout14.json, and heldout14b.json written after its gaps were fixed), each next to
+    lead-3 on the same chats."""
     out: list[Row] = []
-    heldout = _heldout14()
-    measured = {
-        "project set": project,
-        "held-out 14": (
+    measured = {"project set": project}
+    for label, path in (("held-out 14", HELDOUT14), ("held-out 14b", HELDOUT14B)):
+        heldout = _heldout(path)
+        measured[label] = (
             len(heldout),
             _evaluate(heldout, _summarizer(backend)),
             _evaluate(heldout, lambda c: _lead(c, 3)),
-        ),
-    }
+        )
     for label, (size, got, base) in measured.items():
         note = f"{size} chats, {label}"
         figures = (

@@ -23,7 +23,7 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,6 +60,9 @@ from tests._world import GOOD, NOW, World
 __all__ = ["CLIENT_ADDRESS", "Harness", "Hop"]
 
 T = TypeVar("T")
+#: The size of every read the device made of an answer's body, in order (tests of bounded
+#: memory: a streamed answer must arrive in many reads, none of them the whole answer).
+READS: list[int] = []
 
 ISSUER_NAME = "issuer.test"
 ORIGIN = "gateway.test"
@@ -101,6 +104,100 @@ class _Hosts(httpx.AsyncBaseTransport):
         return await transport.handle_async_request(request)
 
 
+class _QueueStream(httpx.AsyncByteStream):
+    """A response body handed on as the app sends it (``None`` ends it)."""
+
+    def __init__(
+        self, queue: asyncio.Queue[bytes | None], task: asyncio.Task[None], done: asyncio.Event
+    ) -> None:
+        self._queue, self._task, self._done = queue, task, done
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while (chunk := await self._queue.get()) is not None:
+            yield chunk
+
+    async def aclose(self) -> None:
+        self._done.set()  # the app's receive() now says http.disconnect
+        if not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+
+class _StreamingASGI(httpx.AsyncBaseTransport):
+    """httpx's ASGITransport holds a response until the app finished it; this one hands the
+    body on as the app sends it, as a socket would, so a streamed answer streams in memory."""
+
+    def __init__(self, app: Starlette, client: tuple[str, int] = ("127.0.0.1", 123)) -> None:
+        self.app, self.client = app, client
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "headers": [(k.lower(), v) for (k, v) in request.headers.raw],
+            "scheme": request.url.scheme,
+            "path": request.url.path,
+            "raw_path": request.url.raw_path.split(b"?")[0],
+            "query_string": request.url.query,
+            "server": (request.url.host, request.url.port),
+            "client": self.client,
+            "root_path": "",
+        }
+        loop = asyncio.get_running_loop()
+        started: asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]] = loop.create_future()
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        done = asyncio.Event()
+        delivered = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                started.set_result((message["status"], list(message.get("headers", []))))
+            elif message["type"] == "http.response.body":
+                if message.get("body"):
+                    await queue.put(message["body"])
+                if not message.get("more_body", False):
+                    queue.put_nowait(None)
+                    done.set()
+
+        async def run() -> None:
+            try:
+                await self.app(scope, receive, send)
+            except Exception as exc:
+                if not started.done():
+                    started.set_exception(exc)
+            finally:
+                if not started.done():
+                    started.set_result((500, []))
+                queue.put_nowait(None)
+                done.set()
+
+        task = asyncio.create_task(run())
+        status, headers = await started
+        return httpx.Response(status, headers=headers, stream=_QueueStream(queue, task, done))
+
+
+class _Buffered(httpx.AsyncByteStream):
+    """A body a hop read whole, handed on as one read."""
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._content
+
+
 class _Hooked(httpx.AsyncBaseTransport):
     """A transport with a hop in front of it (a hostile relay side, a recorder)."""
 
@@ -112,11 +209,16 @@ class _Hooked(httpx.AsyncBaseTransport):
         async def onward(req: httpx.Request) -> httpx.Response:
             answer = await self.inner.handle_async_request(req)
             content = await answer.aread()
-            return httpx.Response(answer.status_code, headers=answer.headers, content=content)
+            # A stream, not ``content=``: httpx marks a content response as read, and a
+            # party reading it with ``stream=True`` (the relay, a chunked answer) would
+            # then get no bytes.
+            return httpx.Response(
+                answer.status_code, headers=answer.headers, stream=_Buffered(content)
+            )
 
         await request.aread()
-        if self.hop is None:
-            return await onward(request)
+        if self.hop is None:  # a straight wire: the answer streams through
+            return await self.inner.handle_async_request(request)
         return await self.hop(request, onward)
 
 
@@ -128,18 +230,38 @@ class _Blocking(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
+        inner = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+        answer = self._loop.run(self._hosts.handle_async_request(inner))
+        return httpx.Response(
+            answer.status_code,
+            headers=answer.headers,
+            stream=_SyncStream(self._loop, answer),
+            request=request,
+        )
 
-        async def call() -> tuple[int, httpx.Headers, bytes]:
-            inner = httpx.Request(
-                request.method, request.url, headers=request.headers, content=body
-            )
-            answer = await self._hosts.handle_async_request(inner)
-            content = await answer.aread()
-            await answer.aclose()
-            return answer.status_code, answer.headers, content
 
-        status, headers, content = self._loop.run(call())
-        return httpx.Response(status, headers=headers, content=content, request=request)
+class _SyncStream(httpx.SyncByteStream):
+    """An answer's body pulled, read by read, from the loop: the device sees it stream."""
+
+    def __init__(self, loop: _Loop, answer: httpx.Response) -> None:
+        self._loop, self._answer = loop, answer
+
+    def __iter__(self) -> Iterator[bytes]:
+        reads = self._answer.aiter_raw()
+
+        async def read() -> bytes:
+            return await reads.__anext__()
+
+        while True:
+            try:
+                chunk = self._loop.run(read())
+            except StopAsyncIteration:
+                return
+            READS.append(len(chunk))
+            yield chunk
+
+    def close(self) -> None:
+        self._loop.run(self._answer.aclose())
 
 
 def _directory(documents: Callable[[], tuple[bytes, bytes]]) -> Starlette:
@@ -206,7 +328,7 @@ class Harness:
             for spec, node in zip(self.world.nodes, self.nodes, strict=True)
         }
         for spec in self.world.nodes:
-            self._hosts.apps[spec.name] = httpx.ASGITransport(app=apps[spec.name])
+            self._hosts.apps[spec.name] = _StreamingASGI(apps[spec.name])
         apps["gateway"] = gateway_app(
             GatewayConfig(tuple(f"http://{s.name}" for s in self.world.nodes), poll_every=3600),
             keys,
@@ -215,7 +337,7 @@ class Harness:
             clock=clock,
             transport=self._hosts,
         )
-        self._hosts.apps["gateway"] = httpx.ASGITransport(app=apps["gateway"])
+        self._hosts.apps["gateway"] = _StreamingASGI(apps["gateway"])
         self.gateway_side = _Hooked(self._hosts)
         apps["relay"] = relay_app(
             RelayConfig("http://gateway/gateway", rate=1000, burst=1000),
@@ -224,7 +346,7 @@ class Harness:
         apps["issuer"] = issuer_app(self.issuer)
         apps["directory"] = _directory(self.documents)
         for name in ("relay", "issuer", "directory"):
-            self._hosts.apps[name] = httpx.ASGITransport(app=apps[name], client=CLIENT_ADDRESS)
+            self._hosts.apps[name] = _StreamingASGI(apps[name], client=CLIENT_ADDRESS)
         self._loop.run(self._start(apps))
 
     async def _start(self, apps: dict[str, Starlette]) -> None:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from privproc._wire import Reader, Writer
-from privproc.errors import DecodeError, MisuseError
+from privproc.errors import DecodeError, MisuseError, TruncatedError
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -48,10 +48,14 @@ __all__ = [
     "Limits",
     "Request",
     "Response",
+    "ResponseStream",
     "decode",
     "decode_request",
     "decode_response",
     "encode",
+    "encode_chunk",
+    "encode_end",
+    "encode_response_head",
 ]
 
 #: The media type of a binary HTTP message (RFC 9292 §7).
@@ -489,3 +493,123 @@ def decode_response(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Response
     if not isinstance(msg, Response):
         raise DecodeError("expected a binary HTTP response, found a request")
     return msg
+
+
+# --- incremental responses (RFC 9292 §3.2) ------------------------------------
+
+
+def encode_response_head(status: int, headers: Iterable[tuple[bytes, bytes]] = ()) -> bytes:
+    """The start of an indeterminate-length response (RFC 9292 §3.2): framing indicator 3,
+    the final status and the header section; content follows as :func:`encode_chunk`
+    pieces and :func:`encode_end` ends it. The message need not exist whole anywhere."""
+    head = Response(status, headers=tuple(headers))  # checks status and fields
+    w = Writer().write_varint(_INDETERMINATE_LENGTH_RESPONSE).write_varint(head.status)
+    _write_fields(w, head.headers, known=False)
+    return w.getvalue()
+
+
+def encode_chunk(content: bytes) -> bytes:
+    """One Indeterminate-Length Content Chunk (RFC 9292 §3.2); empty content is no chunk."""
+    data = _as_bytes(content, "content")
+    return Writer().write_varint_vec(data).getvalue() if data else b""
+
+
+def encode_end() -> bytes:
+    """The Content Terminator and an empty trailer section (RFC 9292 §3.2)."""
+    return b"\x00\x00"
+
+
+def _is_short(exc: DecodeError) -> bool:
+    return "truncated" in str(exc)
+
+
+class ResponseStream:
+    """Decodes an indeterminate-length response (RFC 9292 §3.2) as its bytes arrive.
+
+    :meth:`feed` takes bytes cut anywhere and returns the content bytes they carry, as
+    they arrive (a chunk need not be whole); :attr:`head` is the status and header section
+    once read. :meth:`end` raises :class:`~privproc.errors.TruncatedError` when the bytes
+    stopped before the Content Terminator (a trailer section may be truncated, §3.8).
+    Holds at most the header section (``limits.field_section``) and one varint.
+    """
+
+    __slots__ = ("_buf", "_chunk_left", "_content", "_limits", "_state", "head")
+
+    def __init__(self, *, limits: Limits = DEFAULT_LIMITS) -> None:
+        self._limits = limits
+        self._buf = bytearray()
+        self._state = "head"  # head, content, trailers
+        self._chunk_left = 0
+        self._content = 0
+        #: The response's status and headers (no content), once read.
+        self.head: Response | None = None
+
+    def _parse_head(self, r: Reader) -> tuple[int, Fields]:
+        if r.read_varint("framing indicator") != _INDETERMINATE_LENGTH_RESPONSE:
+            raise DecodeError("response stream: not an indeterminate-length response")
+        status = r.read_varint("status code")
+        if status not in _FINAL:
+            raise DecodeError(f"response stream: status {status} is not final")
+        return status, _read_field_lines(r, "header section", self._limits, terminated=True)
+
+    def _read_head(self) -> bool:
+        r = Reader(bytes(self._buf[: self._limits.field_section + 64]))
+        try:
+            status, headers = self._parse_head(r)
+        except DecodeError as exc:
+            if _is_short(exc) and len(self._buf) <= self._limits.field_section:
+                return False
+            raise
+        try:
+            self.head = Response(status, headers)
+        except MisuseError as exc:
+            raise DecodeError(f"invalid message: {exc}") from None
+        del self._buf[: r.position]
+        return True
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The content bytes ``data`` carries (maybe none); DecodeError on bad bytes."""
+        self._buf += _as_bytes(data, "data")
+        if self._state == "head":
+            if not self._read_head():
+                return []
+            self._state = "content"
+        out: list[bytes] = []
+        buf = self._buf
+        while self._state == "content" and buf:
+            if self._chunk_left:
+                take = bytes(buf[: self._chunk_left])
+                del buf[: len(take)]
+                self._chunk_left -= len(take)
+                out.append(take)
+                continue
+            size = 1 << (buf[0] >> 6)  # RFC 9000 §16
+            if len(buf) < size:
+                break
+            n = int.from_bytes(bytes([buf[0] & 0x3F]) + bytes(buf[1:size]), "big")
+            del buf[:size]
+            if n == 0:
+                self._state = "trailers"
+                break
+            self._content += n
+            if self._content > self._limits.content:
+                raise DecodeError(f"content over limit {self._limits.content} bytes")
+            self._chunk_left = n
+        if self._state == "trailers" and len(buf) > self._limits.field_section:
+            raise DecodeError("trailer section over limit")
+        return out
+
+    def end(self) -> None:
+        """The bytes ended: TruncatedError before the Content Terminator; the trailer
+        section (possibly truncated, §3.8) and zero padding are checked."""
+        if self._state != "trailers":
+            raise TruncatedError("binary HTTP response ended before its content did (§3.2)")
+        r = Reader(bytes(self._buf))
+        if not r.at_end():
+            _read_field_lines(r, "trailer section", self._limits, terminated=True)
+            padding = r.read_rest()
+            if padding.count(0) != len(padding):
+                raise DecodeError("non-zero padding (RFC 9292 §3.8)")
+
+    def __repr__(self) -> str:
+        return f"ResponseStream(state={self._state!r})"

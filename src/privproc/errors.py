@@ -31,7 +31,9 @@ they happen; nothing else escapes a public function.
     │   └── ConflictError              would create a thing that already exists (409)
     ├── CryptoError                    a cryptographic operation failed; says nothing
     │   │                              more, on purpose (like cryptography's InvalidTag)
-    │   └── OpenError                  AEAD open / HPKE open / OHTTP response open failed
+    │   ├── OpenError                  AEAD open / HPKE open / OHTTP response open failed
+    │   └── KeyUnwrapError             a wrapped gateway private key does not open under
+    │                                  the key-encryption key (tampered blob)
     ├── VerificationError              a check on *public* data failed; names the check,
     │   │                              what was expected and what was found
     │   ├── AttestationError           evidence, certificate chain, TCB, policy
@@ -42,6 +44,10 @@ they happen; nothing else escapes a public function.
     │   │   │   └── SizeConflictError  a witness cosigned another size (409, known size)
     │   │   └── StaleError             a checkpoint or proof older than allowed
     │   ├── TokenError                 a Privacy Pass token or response does not verify
+    │   ├── KekMismatchError           a wrapped key was made under another key-encryption
+    │   │                              key (check ``gateway.kek.id``, fingerprints named)
+    │   ├── KeyBindingError            a wrapped key is bound to another key id or config
+    │   │                              (check ``gateway.kek.binding``: the AAD differs)
     │   └── PolicyError                a configured rule refuses the request
     │                                  (ai_blocked chat, unknown node, missing consent)
     ├── QuotaError                     a per-account quota is used up (status 429)
@@ -49,7 +55,8 @@ they happen; nothing else escapes a public function.
     ├── AuthError                      the caller is not authenticated for this (401)
     ├── StoreError                     a backing store (SQLite, Redis, PostgreSQL)
     │   │                              failed or is unreachable; callers fail closed (503)
-    │   └── NotReadyError              the service has not loaded its state yet (503)
+    │   ├── NotReadyError              the service has not loaded its state yet (503)
+    │   └── LeaseLostError             a write under a lease this holder no longer holds
     ├── RemoteError                    a remote party answered with an error; carries
     │   │                              its HTTP status and problem type
     │   └── NodeRefusedError           an enclave node refused a forwarded request (502,
@@ -76,6 +83,10 @@ __all__ = [
     "CryptoError",
     "DecodeError",
     "ForkError",
+    "KekMismatchError",
+    "KeyBindingError",
+    "KeyUnwrapError",
+    "LeaseLostError",
     "LedgerError",
     "MediaTypeError",
     "MisuseError",
@@ -234,6 +245,16 @@ class OpenError(CryptoError):
         super().__init__(message)
 
 
+class KeyUnwrapError(CryptoError):
+    """A wrapped private key did not open under the key-encryption key: the blob was
+    altered (AES-GCM tag). Says nothing more, on purpose."""
+
+    code = "key-unwrap-failed"
+
+    def __init__(self, message: str = "wrapped key does not open") -> None:
+        super().__init__(message)
+
+
 class VerificationError(PrivprocError):
     """A check on public data failed.
 
@@ -319,6 +340,18 @@ class TokenError(VerificationError):
     code = "bad-token"
 
 
+class KekMismatchError(VerificationError):
+    """A wrapped key was made under another key-encryption key (``gateway.kek.id``)."""
+
+    code = "kek-mismatch"
+
+
+class KeyBindingError(VerificationError):
+    """A wrapped key is bound to another key id or config than asked (``gateway.kek.binding``)."""
+
+    code = "key-binding"
+
+
 class PolicyError(VerificationError):
     """A configured rule refuses the operation."""
 
@@ -356,6 +389,12 @@ class NotReadyError(StoreError):
     """The service has not loaded the state it serves yet; retry later (503)."""
 
     code = "not-ready"
+
+
+class LeaseLostError(StoreError):
+    """A write under a lease that another holder now has (or that expired): refused."""
+
+    code = "lease-lost"
 
 
 class RemoteError(PrivprocError):

@@ -15,6 +15,8 @@ Layers, inside out::
     encapsulated     OHTTP request  (RFC 9458 §4.3): 7-byte header, enc, AEAD tag
                      OHTTP response (RFC 9458 §4.4): nonce max(Nn, Nk), AEAD tag
     chunked OHTTP    draft-ietf-ohai-chunked-ohttp §3, §7.3: chunk and message sizes
+    sealed stream    PPSS header (69) + frames of exactly STREAM_FRAME bytes (privproc.sealed,
+                     docs/streaming.md): a streamed answer, padded frame by frame
 
 This module is a core: numbers only, no imports, so even the relay (which must hold no
 decryption code) can read it.
@@ -29,12 +31,19 @@ __all__ = [
     "MAX_NODES",
     "MAX_OHTTP_REQUEST",
     "MAX_OHTTP_RESPONSE",
+    "MAX_OHTTP_STREAM",
     "MAX_PAYLOAD",
     "MAX_SEALED_REQUEST",
     "MAX_SEALED_RESPONSE",
+    "MAX_SEALED_STREAM",
+    "MAX_STREAM_FRAMES",
     "OHTTP_CHUNKED_MAX_MESSAGE",
     "OHTTP_CHUNK_SIZE",
     "RELAY_MAX_BODY",
+    "RELAY_MAX_STREAM",
+    "STREAM_FRAME",
+    "STREAM_FRAME_PLAINTEXT",
+    "STREAM_PIECE",
     "bucket_capacity",
     "sealed_request_size",
     "sealed_response_size",
@@ -103,3 +112,35 @@ OHTTP_CHUNKED_MAX_MESSAGE = 1 << 30
 GATEWAY_MAX_REQUEST = MAX_OHTTP_REQUEST
 #: The relay's default limit, both ways: it must pass the largest of either.
 RELAY_MAX_BODY = max(MAX_OHTTP_REQUEST, MAX_OHTTP_RESPONSE)
+
+#: A streamed sealed response (docs/streaming.md): every frame's padded plaintext has
+#: exactly this many bytes (flags 1, piece length 2, piece, zeros), so a frame's size says
+#: nothing of the token or sentence inside it. 256 holds a typical token's JSON event many
+#: times over; a longer event takes more frames.
+STREAM_FRAME_PLAINTEXT = 256
+#: The frame's own bytes inside its plaintext: the flags byte and the uint16 length.
+STREAM_FRAME_HEADER = 1 + 2
+#: The most answer bytes one frame carries.
+STREAM_PIECE = STREAM_FRAME_PLAINTEXT - STREAM_FRAME_HEADER
+#: The wire size of every frame: the padded plaintext and its AES-256-GCM tag.
+STREAM_FRAME = STREAM_FRAME_PLAINTEXT + AEAD_TAG
+#: Sealed stream header: magic 4, version 1, key id 32, salt 32 (as a sealed response).
+SEALED_STREAM_HEADER = SEALED_RESPONSE_HEADER
+#: Most frames in one streamed answer (about 4 MB of answer): the device, the gateway and
+#: the relay stop a stream past it.
+MAX_STREAM_FRAMES = 16384
+#: The largest sealed stream a node may send.
+MAX_SEALED_STREAM = SEALED_STREAM_HEADER + MAX_STREAM_FRAMES * STREAM_FRAME
+#: What framing adds per frame at worst on its way to the device: the gateway puts whole
+#: frames in each chunked OHTTP chunk (its varint, up to 8 bytes, and AEAD tag) inside a
+#: binary HTTP content chunk (its varint, up to 8 bytes).
+STREAM_CHUNK_OVERHEAD = 8 + 8 + AEAD_TAG
+#: The largest chunked OHTTP response carrying a stream: what the device and relay take.
+MAX_OHTTP_STREAM = (
+    MAX_RESPONSE_NONCE
+    + INNER_OVERHEAD
+    + MAX_SEALED_STREAM
+    + (MAX_STREAM_FRAMES + 2) * STREAM_CHUNK_OVERHEAD
+)
+#: The relay's limit on a streamed answer (it counts as it passes, holding one read).
+RELAY_MAX_STREAM = MAX_OHTTP_STREAM

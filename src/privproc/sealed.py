@@ -31,6 +31,20 @@ Byte layout (integers big-endian)::
     }
     k || n  = HKDF-SHA256(ikm = data_key, salt, info = RESPONSE_INFO || SHA-256(request), 44)
 
+    SealedStream {                  a streamed answer (docs/streaming.md)
+        "PPSS"  uint8 version = 1  uint8 key_id[32]  uint8 salt[32]
+        Frame frames[..]            each exactly STREAM_FRAME bytes on the wire
+    }
+    Frame   = AES-256-GCM(k, n XOR i, flags || uint16 length || piece || zeros, aad = header)
+              the plaintext always STREAM_FRAME_PLAINTEXT bytes; i = 0, 1, ... the frame's
+              index (big-endian, 12 bytes); flags 0x01 on the last frame, 0x00 before
+    k || n  = HKDF-SHA256(ikm = data_key, salt, info = STREAM_INFO || SHA-256(request), 44)
+
+The frame counter in the nonce orders the frames (a reordered, dropped or replayed frame
+does not open), the key binds them to this request and this salt (a frame spliced from
+another stream does not open), and only the frame flagged last ends the answer (a stream
+that stops before it is :class:`~privproc.errors.TruncatedError`).
+
 Everything but the padded body is public: the K key ids (the gateway needs them
 to route), the suite and the size bucket.
 """
@@ -48,19 +62,39 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from privproc._wire import Reader, Writer
-from privproc.errors import CryptoError, DecodeError, MisuseError, OpenError, PrivprocError
+from privproc.errors import (
+    CryptoError,
+    DecodeError,
+    MisuseError,
+    OpenError,
+    PrivprocError,
+    TruncatedError,
+)
 from privproc.hpke import AEAD, KDF, KEM, PrivateKey, Suite
-from privproc.limits import BUCKETS, MAX_NODES, MAX_PAYLOAD, PAD_OVERHEAD
+from privproc.limits import (
+    BUCKETS,
+    MAX_NODES,
+    MAX_PAYLOAD,
+    MAX_STREAM_FRAMES,
+    PAD_OVERHEAD,
+    STREAM_FRAME,
+    STREAM_FRAME_HEADER,
+    STREAM_FRAME_PLAINTEXT,
+    STREAM_PIECE,
+)
 
 __all__ = [
     "BUCKETS",
     "INFO",
     "MAX_NODES",
     "RESPONSE_INFO",
+    "STREAM_INFO",
     "SUITE",
     "OpenedRequest",
     "RequestSecret",
     "SealedHeader",
+    "StreamOpener",
+    "StreamSealer",
     "generate_node_key",
     "node_key_id",
     "open_request",
@@ -70,11 +104,14 @@ __all__ = [
 
 REQUEST_MAGIC = b"PPSR"
 RESPONSE_MAGIC = b"PPSP"
+STREAM_MAGIC = b"PPSS"
 VERSION = 1
 #: HPKE info prefix for a wrap; the node's key id follows it.
 INFO = b"privproc sealed request v1\x00"
 #: HKDF info prefix for the response key; SHA-256 of the sealed request follows it.
 RESPONSE_INFO = b"privproc sealed response v1\x00"
+#: HKDF info prefix for a streamed answer's key; SHA-256 of the sealed request follows it.
+STREAM_INFO = b"privproc sealed stream v1\x00"
 #: The wraps' HPKE suite.
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
 
@@ -163,14 +200,184 @@ def _split(data: bytes) -> tuple[SealedHeader, list[tuple[bytes, bytes, bytes]],
     return SealedHeader(tuple(w[0] for w in wraps), len(data)), wraps, body_at
 
 
-def _response_key(data_key: bytes, salt: bytes, request: bytes) -> tuple[bytes, bytes]:
+def _response_key(
+    data_key: bytes, salt: bytes, request: bytes, info: bytes = RESPONSE_INFO
+) -> tuple[bytes, bytes]:
     okm = HKDF(
         algorithm=hashes.SHA256(),
         length=_DATA_KEY + _NONCE,
         salt=salt,
-        info=RESPONSE_INFO + hashlib.sha256(request).digest(),
+        info=info + hashlib.sha256(request).digest(),
     ).derive(data_key)
     return okm[:_DATA_KEY], okm[_DATA_KEY:]
+
+
+_FINAL = 0x01
+
+
+class _FrameNonces:
+    """Frame ``i``'s nonce: the base nonce XOR ``i`` (as draft-ietf-ohai-chunked-ohttp §6.2
+    derives a chunk's), at most :data:`MAX_STREAM_FRAMES` frames."""
+
+    __slots__ = ("_base", "_count")
+
+    def __init__(self, base: bytes) -> None:
+        self._base = int.from_bytes(base, "big")
+        self._count = 0
+
+    def next(self, over: type[PrivprocError]) -> bytes:
+        if self._count >= MAX_STREAM_FRAMES:
+            raise over(f"sealed stream over {MAX_STREAM_FRAMES} frames")
+        nonce = (self._base ^ self._count).to_bytes(_NONCE, "big")
+        self._count += 1
+        return nonce
+
+
+class StreamSealer:
+    """The node's side of a streamed answer (module docstring, ``SealedStream``).
+
+    :meth:`seal` returns whole frames for a piece of the answer (the first call's bytes
+    start with the header); :meth:`finish` ends the stream with the frame flagged last.
+    Each call pads its last frame, so every write leaves at once, whatever its size.
+    """
+
+    __slots__ = ("_aead", "_finished", "_header", "_header_sent", "_nonces")
+
+    def __init__(self, key_id: bytes, data_key: bytes, request: bytes, salt: bytes) -> None:
+        self._header = STREAM_MAGIC + bytes([VERSION]) + key_id + salt
+        key, nonce = _response_key(data_key, salt, request, STREAM_INFO)
+        self._aead = AESGCM(key)
+        self._nonces = _FrameNonces(nonce)
+        self._header_sent = False
+        self._finished = False
+
+    def _frames(self, piece: bytes, final: bool) -> bytes:
+        if self._finished:
+            raise MisuseError("sealed stream: write after the final frame")
+        out = bytearray()
+        if not self._header_sent:
+            out += self._header
+            self._header_sent = True
+        cuts = [piece[i : i + STREAM_PIECE] for i in range(0, len(piece), STREAM_PIECE)]
+        if final and not cuts:
+            cuts = [b""]
+        for n, cut in enumerate(cuts):
+            flags = _FINAL if final and n == len(cuts) - 1 else 0
+            padded = bytes([flags]) + len(cut).to_bytes(2, "big") + cut
+            padded += bytes(STREAM_FRAME_PLAINTEXT - len(padded))
+            out += self._aead.encrypt(self._nonces.next(MisuseError), padded, self._header)
+        self._finished = final
+        return bytes(out)
+
+    def seal(self, piece: bytes) -> bytes:
+        """Frames carrying ``piece`` (none for an empty piece, but the header on the first call)."""
+        return self._frames(bytes(piece), final=False)
+
+    def finish(self, piece: bytes = b"") -> bytes:
+        """Frames carrying ``piece``, the last flagged final: the stream's end."""
+        return self._frames(bytes(piece), final=True)
+
+    def __repr__(self) -> str:
+        return f"StreamSealer(finished={self._finished})"
+
+
+class StreamOpener:
+    """The device's side of a streamed answer: fed the stream's bytes cut anywhere, it
+    returns each frame's piece once the frame is whole; :meth:`end` says it is complete.
+
+    Holds at most one frame between calls. Any failure leaves it failed: a forged frame
+    cannot be followed by more. Raises :class:`OpenError` (a frame that does not open:
+    altered, reordered, replayed, from another stream, from a node this request did not
+    name), :class:`TruncatedError` (the stream ended before its last frame) and
+    :class:`DecodeError` (bytes after the last frame, too many frames).
+    """
+
+    __slots__ = ("_aead", "_buf", "_done", "_failed", "_header", "_key_id", "_nonces", "_secret")
+
+    def __init__(self, secret: RequestSecret) -> None:
+        self._secret = secret
+        self._buf = bytearray()
+        self._header = b""
+        self._aead: AESGCM | None = None
+        self._nonces: _FrameNonces | None = None
+        self._key_id: bytes | None = None
+        self._done = False
+        self._failed = False
+
+    @property
+    def key_id(self) -> bytes | None:
+        """The answering node's key id, once the header is read (one of the K named)."""
+        return self._key_id
+
+    @property
+    def complete(self) -> bool:
+        """True once the frame flagged last opened."""
+        return self._done
+
+    def _read_header(self) -> bool:
+        if len(self._buf) < _RESPONSE_HEADER:
+            return False
+        header = bytes(self._buf[:_RESPONSE_HEADER])
+        if header[:4] != STREAM_MAGIC or header[4] != VERSION:
+            raise OpenError
+        key_id, salt = header[5 : 5 + _KEY_ID], header[5 + _KEY_ID :]
+        if key_id not in self._secret.key_ids:
+            raise OpenError
+        key, nonce = _response_key(self._secret.data_key, salt, self._secret.request, STREAM_INFO)
+        self._aead, self._nonces, self._key_id = AESGCM(key), _FrameNonces(nonce), key_id
+        self._header = header
+        del self._buf[:_RESPONSE_HEADER]
+        return True
+
+    def _open_frame(self, frame: bytes) -> bytes:
+        assert self._aead is not None  # after the header
+        assert self._nonces is not None
+        nonce = self._nonces.next(DecodeError)
+        try:
+            padded = self._aead.decrypt(nonce, frame, self._header)
+        except InvalidTag:
+            raise OpenError from None
+        flags, n = padded[0], int.from_bytes(padded[1:STREAM_FRAME_HEADER], "big")
+        end = STREAM_FRAME_HEADER + n
+        if flags not in (0, _FINAL) or n > STREAM_PIECE or any(padded[end:]):
+            raise DecodeError("sealed stream: bad frame padding")
+        self._done = flags == _FINAL
+        return padded[STREAM_FRAME_HEADER:end]
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The pieces of every frame ``data`` completes, in order (maybe none)."""
+        if self._failed:
+            raise MisuseError("sealed stream: this opener already refused the stream")
+        try:
+            self._buf += data
+            if self._key_id is None and not self._read_header():
+                return []
+            out: list[bytes] = []
+            pos = 0
+            while len(self._buf) - pos >= STREAM_FRAME:
+                if self._done:
+                    raise DecodeError("sealed stream: bytes after the final frame")
+                out.append(self._open_frame(bytes(self._buf[pos : pos + STREAM_FRAME])))
+                pos += STREAM_FRAME
+            del self._buf[:pos]
+            if self._done and self._buf:
+                raise DecodeError("sealed stream: bytes after the final frame")
+        except PrivprocError:
+            self._failed = True
+            self._buf.clear()
+            raise
+        return out
+
+    def end(self) -> None:
+        """The stream's bytes ended: :class:`TruncatedError` unless the last frame opened."""
+        if self._failed:
+            raise MisuseError("sealed stream: this opener already refused the stream")
+        if not self._done or self._buf:
+            self._failed = True
+            raise TruncatedError("sealed stream ended before its final frame")
+
+    def __repr__(self) -> str:
+        return f"StreamOpener(complete={self._done}, failed={self._failed})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +410,10 @@ class RequestSecret:
             return key_id, _unpad(padded)
         except (InvalidTag, PrivprocError):
             raise OpenError from None
+
+    def stream_opener(self) -> StreamOpener:
+        """The opener of this request's streamed answer (``SealedStream``)."""
+        return StreamOpener(self)
 
 
 def seal_request(
@@ -256,6 +467,10 @@ class OpenedRequest:
         header = RESPONSE_MAGIC + bytes([VERSION]) + self.key_id + salt
         key, nonce = _response_key(self.data_key, salt, self.request)
         return header + AESGCM(key).encrypt(nonce, _pad(payload), header)
+
+    def stream_sealer(self, *, random: Random = os.urandom) -> StreamSealer:
+        """The sealer of a streamed answer under this request's data key (``SealedStream``)."""
+        return StreamSealer(self.key_id, self.data_key, self.request, random(_SALT))
 
 
 def open_request(data: bytes, private_key: PrivateKey | bytes, public_key: bytes) -> OpenedRequest:

@@ -223,3 +223,42 @@ def test_canary_reaches_no_log_no_metric_and_no_error_response(
             assert answer.status_code >= 400, (host, content_type, answer.status_code)
             assert CANARY.encode() not in answer.content, (host, content_type)
     assert CANARY not in caplog.text
+
+
+def test_a_replica_lost_after_taking_the_request_costs_one_retry_with_a_fresh_token(
+    path: Harness,
+) -> None:
+    """Issue 16: the gateway took the request (and spent its token), then the answer was
+    lost (a replica killed mid-request: the relay answers 502). The device retries once,
+    sealed afresh with a fresh token; the gateway accepts it (a replayed token would be
+    refused as ``replay``)."""
+    sent: list[bytes] = []
+
+    async def lose_first(request: httpx.Request, onward: Onward) -> httpx.Response:
+        sent.append(request.content)
+        answer = await onward(request)
+        if len(sent) == 1:
+            return httpx.Response(502, text="replica lost")
+        return answer
+
+    path.relay_to(lose_first)
+    with path.device() as device:
+        answer = device.summarize(Chat.from_json(CHAT))
+    assert len(sent) == 2
+    assert sent[0] != sent[1]
+    assert "Friday" in answer.result["summary"]["text"]
+
+
+def test_the_device_retries_a_lost_hop_only_once(path: Harness) -> None:
+    sent: list[bytes] = []
+
+    async def always_lost(request: httpx.Request, onward: Onward) -> httpx.Response:
+        del onward
+        sent.append(request.content)
+        return httpx.Response(503, text="no replica")
+
+    path.relay_to(always_lost)
+    with path.device() as device, pytest.raises(RemoteError) as info:
+        device.summarize(Chat.from_json(CHAT))
+    assert info.value.status == 502  # the relay passes on no body but a problem's
+    assert len(sent) == 2

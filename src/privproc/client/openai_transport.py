@@ -28,15 +28,20 @@ Failures, fail closed:
   the OpenAI error format, so the SDK raises its ``BadRequestError`` /
   ``UnprocessableEntityError``; no message text is in either.
 
-``stream=True`` works with the SDK's streaming reader; until sealed responses are
-chunked end to end (docs/openai.md), the answer arrives whole and is then delivered as
-server-sent events (WHATWG HTML §9.2): one delta with the text, one with the finish
-reason, then ``[DONE]``.
+``stream=True`` really streams (docs/streaming.md): the request goes as
+:meth:`~privproc.client.sdk.Device.stream_chat`, and each ``chat.completion.chunk`` the
+node's model writes is handed to the SDK as a server-sent event (WHATWG HTML §9.2) as
+soon as its sealed frame opens on the device, then ``[DONE]``. The first event is
+awaited before the response is returned, so a refusal before the stream maps to an
+error status exactly as above; a stream that breaks off or is tampered with after that
+raises :class:`httpx2.RemoteProtocolError` carrying the failed check (``truncated``, or
+the open failure), and the SDK's iterator raises it: no partial answer passes as whole.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,30 +60,26 @@ def _error(status: int, message: str, kind: str) -> httpx2.Response:
     return httpx2.Response(status, headers=_JSON, content=json.dumps(body).encode())
 
 
-def _events(completion: dict[str, Any]) -> bytes:
-    """A ``chat.completion`` as the SDK's ``chat.completion.chunk`` event stream."""
-    choice = completion["choices"][0]
-    base = {k: completion[k] for k in ("id", "created", "model")}
-    chunks = [
-        {
-            **base,
-            "object": "chat.completion.chunk",
-            "choices": [
-                {
-                    "index": 0,
-                    "delta": {"role": "assistant", "content": choice["message"]["content"]},
-                    "finish_reason": None,
-                }
-            ],
-        },
-        {
-            **base,
-            "object": "chat.completion.chunk",
-            "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}],
-        },
-    ]
-    out = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks)
-    return out + b"data: [DONE]\n\n"
+def _sse(event: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(event).encode() + b"\n\n"
+
+
+class _EventStream(httpx2.SyncByteStream):
+    """The SDK's event stream, one server-sent event per chunk as it opens on the device."""
+
+    def __init__(self, first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> None:
+        self._first, self._rest = first, rest
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            if "chunk" in self._first:
+                yield _sse(self._first["chunk"])
+            for event in self._rest:
+                if "chunk" in event:
+                    yield _sse(event["chunk"])
+        except PrivprocError as exc:
+            raise httpx2.RemoteProtocolError(f"{exc.code}: {exc}") from exc
+        yield b"data: [DONE]\n\n"
 
 
 class PrivateTransport(httpx2.BaseTransport):
@@ -98,6 +99,14 @@ class PrivateTransport(httpx2.BaseTransport):
             return _error(400, "the request body is not an object", "invalid_request_error")
         stream = body.get("stream") is True
         try:
+            if stream:
+                events = iter(self.device.stream_chat(body))
+                first = next(events)  # a refusal comes before the stream: mapped below
+                return httpx2.Response(
+                    200,
+                    headers={"content-type": "text/event-stream"},
+                    stream=_EventStream(first, events),
+                )
             answer = self.device.chat(body)
         except DecodeError as exc:  # checked on the device: nothing was sent
             return _error(400, str(exc), "invalid_request_error")
@@ -108,10 +117,6 @@ class PrivateTransport(httpx2.BaseTransport):
         except PrivprocError as exc:
             raise httpx2.ConnectError(str(exc), request=request) from exc
         completion = answer.result["completion"]
-        if stream:
-            return httpx2.Response(
-                200, headers={"content-type": "text/event-stream"}, content=_events(completion)
-            )
         return httpx2.Response(200, headers=_JSON, content=json.dumps(completion).encode())
 
     def close(self) -> None:

@@ -147,15 +147,29 @@ class ClusterSpec:
     model: Path | None = None
     #: The Python that has llama-cpp-python (default: privproc.enclave.generative's).
     llama_python: str | None = None
+    #: An OpenAI-compatible server every node uses instead of its own llama.cpp server
+    #: (``enclave --inference-url``); ``model`` then names the file that server loads.
+    inference_url: str | None = None
     #: Seconds the relay waits for the gateway and the gateway for a node; the device
     #: waits 10 s longer. A node that writes with a model needs minutes on a CPU.
     request_timeout: float = 60.0
+    #: Gateway and issuer replicas (issue 16): more than one needs ``redis_url``; with
+    #: ``redis_url`` set, the replicas (``gateway-1``...) run behind HAProxy, whose URL is
+    #: the party ``gateway`` (and ``issuer``), and share one key sequence, spent tokens,
+    #: quotas and the replay cache in Redis.
+    gateways: int = 1
+    issuers: int = 1
+    redis_url: str | None = field(default=None, repr=False)
+    #: A postgresql:// URL for the ledger (default: SQLite in its home).
+    ledger_database: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.platform not in CLUSTER_PLATFORMS:
             raise ConfigError(f"cluster: platform must be one of {', '.join(CLUSTER_PLATFORMS)}")
         if self.platform == "simulated" and (self.low_tcb_nodes or self.lying_nodes):
             raise ConfigError("cluster: low-TCB and lying nodes need sev-snp-emulated")
+        if self.inference_url is not None and self.model is None:
+            raise ConfigError("cluster: an inference URL needs the model file it serves")
         if self.gpu_devtools_nodes and self.platform != "sev-snp+nvidia-cc-emulated":
             raise ConfigError("cluster: GPU devtools nodes need sev-snp+nvidia-cc-emulated")
         if self.min_nodes < 1 or self.nodes < self.min_nodes:
@@ -167,6 +181,12 @@ class ClusterSpec:
             raise ConfigError(
                 "cluster: nodes must bind a newer checkpoint (evidence_refresh +"
                 " checkpoint_refresh) than the device's evidence_checkpoint_max_age"
+            )
+        if self.gateways < 1 or self.issuers < 1:
+            raise ConfigError("cluster: at least one gateway and one issuer")
+        if (self.gateways > 1 or self.issuers > 1) and self.redis_url is None:
+            raise ConfigError(
+                "cluster: gateway or issuer replicas share state in Redis: --redis URL"
             )
         if self.cosignature_max_age + self.cosignature_max_skew > self.gateway_key_announce:
             raise ConfigError(
@@ -195,10 +215,14 @@ class Cluster:
     def _spawn(
         self, name: str, args: list[str], port: int, health: str, module: str = "privproc"
     ) -> Party:
+        where = ("--host", self.spec.host, "--port", str(port))
+        return self._spawn_command(
+            name, (sys.executable, "-m", module, *args, *where), port, health
+        )
+
+    def _spawn_command(self, name: str, command: tuple[str, ...], port: int, health: str) -> Party:
         folder = self._folder(name)
         log = folder / f"{name}.log"
-        where = ("--host", self.spec.host, "--port", str(port))
-        command = (sys.executable, "-m", module, *args, *where)
         process = self._popen(command, log)
         (folder / "pid").write_text(f"{process.pid}\n")
         party = Party(name, f"http://{self.spec.host}:{port}", process, log, command, health)
@@ -346,17 +370,13 @@ class Cluster:
                 "--witness-interval",
                 "1",
                 *[a for u in witness_urls for a in ("--witness", u)],
+                *(["--database", self.spec.ledger_database] if self.spec.ledger_database else []),
             ],
             free_port(),
             "/checkpoint",
         )
         ledger_token = (ledger_home / "token").read_text().strip()
-        issuer = self._spawn(
-            "issuer",
-            ["issuer", "--home", str(self._folder("issuer")), "--quota", "10000"],
-            free_port(),
-            "/healthz",
-        )
+        issuer = self._start_issuers()
         nodes = self._start_nodes(platform, seed, ledger.url)
         self.release = record_release(
             ledger.url,
@@ -372,35 +392,28 @@ class Cluster:
             f"release {self.release.version} recorded at ledger index {self.release.index}"
         )
         node_args = [a for n in nodes for a in ("--node", n.url)]
-        gateway = self._spawn(
-            "gateway",
-            [
-                "gateway",
-                "--home",
-                str(self._folder("gateway")),
-                "--issuer",
-                issuer.url,
-                "--ledger",
-                ledger.url,
-                "--ledger-token",
-                str(ledger_home / "token"),
-                "--publisher",
-                str(publisher_file),
-                "--issuer-name",
-                ISSUER_NAME,
-                "--origin",
-                GATEWAY_ORIGIN,
-                "--key-lifetime",
-                str(self.spec.gateway_key_lifetime),
-                "--key-announce",
-                str(self.spec.gateway_key_announce),
-                "--node-timeout",
-                str(self.spec.request_timeout),
-                *node_args,
-            ],
-            free_port(),
-            "/healthz",
-        )
+        gateway_args = [
+            "--issuer",
+            issuer.url,
+            "--ledger",
+            ledger.url,
+            "--ledger-token",
+            str(ledger_home / "token"),
+            "--publisher",
+            str(publisher_file),
+            "--issuer-name",
+            ISSUER_NAME,
+            "--origin",
+            GATEWAY_ORIGIN,
+            "--key-lifetime",
+            str(self.spec.gateway_key_lifetime),
+            "--key-announce",
+            str(self.spec.gateway_key_announce),
+            "--node-timeout",
+            str(self.spec.request_timeout),
+            *node_args,
+        ]
+        gateway = self._start_gateways(gateway_args, operator)
         directory = self._spawn(
             "directory",
             [
@@ -458,6 +471,71 @@ class Cluster:
         tmp.replace(client / "config.json")
         self.progress(f"client config written to {client / 'config.json'}")
         return config
+
+    def _start_issuers(self) -> Party:
+        """One issuer, or ``issuers`` replicas sharing one key folder and Redis, behind
+        HAProxy (the party ``issuer``)."""
+        home = str(self._folder("issuer"))
+        base = ["issuer", "--home", home, "--quota", "10000"]
+        if self.spec.redis_url is None:
+            return self._spawn(
+                "issuer", ["issuer", "--home", home, "--quota", "10000"], free_port(), "/healthz"
+            )
+        replicas = [
+            self._spawn(
+                f"issuer-{i}", [*base, "--redis", self.spec.redis_url], free_port(), "/healthz"
+            )
+            for i in range(1, self.spec.issuers + 1)
+        ]
+        return self._balance("issuer", replicas)
+
+    def _start_gateways(self, args: list[str], operator: Path) -> Party:
+        """One gateway, or ``gateways`` replicas sharing one key sequence in Redis (the
+        private keys wrapped under the KEK in ``operator/gateway.kek``), behind HAProxy."""
+        if self.spec.redis_url is None:
+            return self._spawn(
+                "gateway",
+                ["gateway", "--home", str(self._folder("gateway")), *args],
+                free_port(),
+                "/healthz",
+            )
+        kek = operator / "gateway.kek"
+        if not kek.exists():
+            fd = os.open(kek, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(os.urandom(32).hex() + "\n")
+        replicas = []
+        for i in range(1, self.spec.gateways + 1):
+            name = f"gateway-{i}"
+            shared = ["--replica", name, "--redis", self.spec.redis_url, "--kek-file", str(kek)]
+            replicas.append(
+                self._spawn(
+                    name,
+                    ["gateway", "--home", str(self._folder(name)), *args, *shared],
+                    free_port(),
+                    "/healthz",
+                )
+            )
+        return self._balance("gateway", replicas)
+
+    def _balance(self, name: str, replicas: list[Party]) -> Party:
+        """HAProxy for ``replicas`` on a free loopback port: the party ``name``."""
+        from privproc.cluster.balancer import haproxy_binary, haproxy_config
+
+        port = free_port()
+        config = self._folder(name) / "haproxy.cfg"
+        config.write_text(
+            haproxy_config(
+                name,
+                self.spec.host,
+                port,
+                [(r.name, r.url) for r in replicas],
+                timeout=self.spec.request_timeout,
+            )
+        )
+        return self._spawn_command(
+            name, (haproxy_binary(), "-f", str(config), "-db"), port, "/healthz"
+        )
 
     def _emulated_roots(self, platform: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Create the emulated vendors once; their roots for the device's test trust store."""
@@ -524,7 +602,10 @@ class Cluster:
 
                 # Resolved here, where ``.venv-llama`` is relative to the working folder.
                 args += ["--model", str(self.spec.model.resolve())]
-                args += ["--llama-python", llama_python(self.spec.llama_python)]
+                if self.spec.inference_url is not None:
+                    args += ["--inference-url", self.spec.inference_url]
+                else:
+                    args += ["--llama-python", llama_python(self.spec.llama_python)]
             nodes.append(
                 self._spawn(name, args, free_port(), "/evidence", module="privproc.enclave")
             )

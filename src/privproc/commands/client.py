@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 _Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+_Stream = Annotated[
+    bool,
+    typer.Option(
+        "--stream",
+        help="Print the answer as it arrives (JSON lines with --json; docs/streaming.md).",
+    ),
+]
+
+
+def _print_events(stream: Any, as_json: bool, last: Any) -> None:
+    """Each event of a :class:`privproc.client.sdk.Stream` as it arrives: the text, or one
+    JSON line per event whose last line is what ``--json`` prints without ``--stream``."""
+    for event in stream:
+        if "done" in event:
+            if as_json:
+                typer.echo(json.dumps(last(event["done"], stream.report), ensure_ascii=False))
+            continue
+        if as_json:
+            typer.echo(json.dumps(event, ensure_ascii=False))
+        elif "tone" in event:
+            typer.echo(f"{event['tone']}: {event['delta']}")
+        else:
+            typer.echo(event.get("delta", ""), nl=False)
+    if not as_json:
+        typer.echo("")
 
 
 def _load_chat(path: Path) -> Any:
@@ -24,17 +50,79 @@ def _load_chat(path: Path) -> Any:
     return Chat.from_json(raw)
 
 
+def _stream_summary(parsed: Any, as_json: bool) -> None:
+    from privproc.client.session import open_device
+
+    with open_device() as device:
+        _print_events(
+            device.stream_summarize(parsed),
+            as_json,
+            lambda done, report: {
+                "summary": done["summary"]["text"],
+                "details": done["summary"],
+                "report": asdict(report),
+            },
+        )
+
+
+def _stream_rewrite(draft: str, tones: list[str], parsed: Any, as_json: bool) -> None:
+    from privproc.client.session import open_device
+
+    with open_device() as device:
+        _print_events(
+            device.stream_rewrite(draft, tones, chat=parsed),
+            as_json,
+            lambda done, report: {"rewrites": done["rewrites"], "report": asdict(report)},
+        )
+
+
+def _print_report(entries: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="requests sent from this device")
+    for col in (
+        "time",
+        "feature",
+        "bytes",
+        "named nodes",
+        "answered by",
+        "measurement",
+        "release idx",
+        "checkpoint",
+    ):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(
+            e["time"],
+            e["feature"],
+            str(e["sealed_bytes"]),
+            ", ".join(n["node"] for n in e["named"]),
+            e["answered_by"],
+            e["measurement"][:16] + "...",
+            str(e["release_index"]),
+            str(e["checkpoint_size"]),
+        )
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add the device commands."""
 
     @app.command()
     def summarize(
-        *, chat: Annotated[Path, typer.Option(help="Chat JSON file.")], as_json: _Json = False
+        *,
+        chat: Annotated[Path, typer.Option(help="Chat JSON file.")],
+        as_json: _Json = False,
+        stream: _Stream = False,
     ) -> None:
         """Summarize a chat's unread messages, privately (verified nodes only)."""
         from privproc.client.session import open_device
 
         parsed = _load_chat(chat)
+        if stream:
+            _stream_summary(parsed, as_json)
+            return
         with open_device() as device:
             answer = device.summarize(parsed)
         summary = answer.result["summary"]
@@ -60,11 +148,15 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         as_json: _Json = False,
+        stream: _Stream = False,
     ) -> None:
         """Writing suggestions for a draft, privately."""
         from privproc.client.session import open_device
 
         parsed = _load_chat(chat) if chat is not None else None
+        if stream:
+            _stream_rewrite(draft, tone, parsed, as_json)
+            return
         with open_device() as device:
             answer = device.rewrite(draft, tone, chat=parsed)
         rewrites = answer.result["rewrites"]
@@ -104,36 +196,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(entries))
             return
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title="requests sent from this device")
-        for col in (
-            "time",
-            "feature",
-            "bytes",
-            "named nodes",
-            "answered by",
-            "measurement",
-            "release idx",
-            "checkpoint",
-        ):
-            table.add_column(col)
-        for e in entries:
-            table.add_row(
-                e["time"],
-                e["feature"],
-                str(e["sealed_bytes"]),
-                ", ".join(n["node"] for n in e["named"]),
-                e["answered_by"],
-                e["measurement"][:16] + "...",
-                str(e["release_index"]),
-                str(e["checkpoint_size"]),
-            )
-        Console().print(table)
+        _print_report(entries)
 
 
 def _report(answer: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
     return asdict(answer.report)

@@ -42,6 +42,27 @@ def register(app: typer.Typer) -> None:
         node_timeout: Annotated[
             float, typer.Option(help="Seconds to wait for a node's answer (a model writes slowly).")
         ] = 60.0,
+        replica: Annotated[
+            str | None,
+            typer.Option(
+                help="This replica's name: share one key sequence with the other replicas"
+                " in --redis (private keys wrapped under the KEK)."
+            ),
+        ] = None,
+        kek_file: Annotated[
+            Path | None,
+            typer.Option(
+                help="File with the key-encryption key (64 hex characters; default:"
+                " $PRIVPROC_GATEWAY_KEK). Only with --replica."
+            ),
+        ] = None,
+        keys_database: Annotated[
+            str | None,
+            typer.Option(
+                help="postgresql:// URL holding the replicas' key sequence and its lease"
+                " (default: --redis). Only with --replica."
+            ),
+        ] = None,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8082,
     ) -> None:
@@ -68,5 +89,8 @@ def register(app: typer.Typer) -> None:
             keys_file=home / "ohttp-keys.json",
             redis_url=redis,
             node_timeout=node_timeout,
+            replica=replica,
+            kek_file=kek_file,
+            keys_database=keys_database,
         )
         run_gateway(setup, host, port)

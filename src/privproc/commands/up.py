@@ -40,8 +40,43 @@ def register(app: typer.Typer) -> None:
         llama_python: Annotated[
             str | None, typer.Option(help="The Python with llama-cpp-python.")
         ] = None,
+        gateways: Annotated[
+            int, typer.Option(help="Gateway replicas behind HAProxy (more than 1 needs --redis).")
+        ] = 1,
+        issuers: Annotated[
+            int, typer.Option(help="Issuer replicas behind HAProxy (more than 1 needs --redis).")
+        ] = 1,
+        redis: Annotated[
+            str | None,
+            typer.Option(
+                help="Redis URL: replicas share the gateway key sequence, spent tokens,"
+                " quotas and the replay cache there, behind HAProxy."
+            ),
+        ] = None,
+        ledger_database: Annotated[
+            str | None, typer.Option(help="postgresql:// URL for the ledger (default SQLite).")
+        ] = None,
+        gateway_key_lifetime: Annotated[
+            int, typer.Option(help="Seconds each gateway OHTTP key is current.")
+        ] = 3600,
+        gateway_key_announce: Annotated[
+            int,
+            typer.Option(
+                help="Seconds a new key config is in the ledger before it starts (more than"
+                " the cosignature max age plus skew)."
+            ),
+        ] = 1200,
+        cosignature_max_age: Annotated[
+            int, typer.Option(help="The devices' oldest accepted witness cosignature (s).")
+        ] = 600,
+        cosignature_max_skew: Annotated[
+            int, typer.Option(help="The devices' accepted clock skew on cosignatures (s).")
+        ] = 300,
     ) -> None:
         """Start the ledger, 2 witnesses, issuer, nodes, gateway, directory and relay.
+
+        With --redis, gateway-1..N and issuer-1..M run behind HAProxy (the parties
+        ``gateway`` and ``issuer`` are the balancers) and share their state in Redis.
 
         A party that exits is reported and restarted on its port while the others keep
         serving; one that exits 3 times within a minute stops everything."""
@@ -66,6 +101,14 @@ def register(app: typer.Typer) -> None:
             model=model,
             llama_python=llama_python,
             request_timeout=60.0 if model is None else 600.0,
+            gateways=gateways,
+            issuers=issuers,
+            redis_url=redis,
+            ledger_database=ledger_database,
+            gateway_key_lifetime=gateway_key_lifetime,
+            gateway_key_announce=gateway_key_announce,
+            cosignature_max_age=cosignature_max_age,
+            cosignature_max_skew=cosignature_max_skew,
         )
         cluster = Cluster(home, spec, progress=console.print)
         try:

@@ -17,6 +17,16 @@ Response payloads (inside the sealed response)::
     {"error": {"type", "title", "status", "detail"}}   a refusal after opening (say,
                                           ai_blocked): the RFC 9457 problem of privproc.problem
 
+A payload with ``"stream": true`` is answered as it is produced (:func:`stream_feature`,
+docs/streaming.md): a sequence of JSON lines, each one event::
+
+    {"delta": "..."}                      summarize: the summary, line by line, once it
+                                          passed its grounding checks; rewrite: one tone's
+                                          text (with "tone"), as each tone is written
+    {"chunk": {...chat.completion.chunk}} chat: one per token delta the model writes
+    {"done": {...the response payload above}}       the last event of a whole answer
+    {"error": {...problem}}                         a refusal, instead of "done"
+
 Runs only in the per-request child; errors name checks, never content. Peer input that
 fails a check is a PeerError; a MisuseError here is a bug of ours and answers "internal".
 """
@@ -24,15 +34,16 @@ fails a check is a PeerError; a MisuseError here is a bug of ours and answers "i
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from privproc.errors import DecodeError, MisuseError, PrivprocError
 from privproc.problem import INTERNAL, problem_document
 from privproc.workloads import Backend, Chat, suggest_rewrites, summarize_unread
-from privproc.workloads.completions import complete_chat, parse_chat_request
+from privproc.workloads.completions import complete_chat, parse_chat_request, stream_chat
 from privproc.workloads.rewrite import MAX_DRAFT_CHARS, TONES
 
-__all__ = ["run_feature"]
+__all__ = ["run_feature", "stream_feature"]
 
 
 def _decode(payload: bytes) -> dict[str, Any]:
@@ -59,7 +70,7 @@ def _summarize(obj: dict[str, Any], backend: Backend) -> dict[str, Any]:
     }
 
 
-def _rewrite(obj: dict[str, Any], backend: Backend) -> dict[str, Any]:
+def _rewrite_args(obj: dict[str, Any]) -> tuple[str, list[str], str | None]:
     draft, tones, language = obj.get("draft"), obj.get("tones"), obj.get("language")
     if not isinstance(draft, str) or not isinstance(tones, list):
         raise DecodeError("payload: rewrite needs a draft and tones")
@@ -69,6 +80,11 @@ def _rewrite(obj: dict[str, Any], backend: Backend) -> dict[str, Any]:
         raise DecodeError("payload: bad tones or language")
     if not tones or any(t not in TONES for t in tones) or len(draft) > MAX_DRAFT_CHARS:
         raise DecodeError(f"payload: tones must be some of {', '.join(TONES)}; draft bounded")
+    return draft, tones, language
+
+
+def _rewrite(obj: dict[str, Any], backend: Backend) -> dict[str, Any]:
+    draft, tones, language = _rewrite_args(obj)
     result = suggest_rewrites(draft, tones, backend=backend, language=language)
     return {
         "rewrites": {
@@ -98,3 +114,55 @@ def run_feature(payload: bytes, backend: Backend) -> bytes:
     except PrivprocError as exc:
         out = {"error": problem_document(exc)}
     return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _line(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def stream_feature(payload: bytes, backend: Backend) -> Iterator[bytes] | None:
+    """The events answering a payload that asks to stream (module docstring), as JSON
+    lines; ``None`` when it does not ask (or does not parse: :func:`run_feature` answers)."""
+    try:
+        obj = _decode(payload)
+    except PrivprocError:
+        return None
+    if obj.get("stream") is not True:
+        return None
+    return _events(obj, backend)
+
+
+def _events(obj: dict[str, Any], backend: Backend) -> Iterator[bytes]:
+    try:
+        feature = obj["feature"]
+        if feature == "summarize":
+            out = _summarize(obj, backend)
+            for line in out["summary"]["text"].splitlines(keepends=True):
+                yield _line({"delta": line})
+            yield _line({"done": out})
+        elif feature == "rewrite":
+            draft, tones, language = _rewrite_args(obj)
+            first = None
+            texts: dict[str, str] = {}
+            for tone in tones:  # each tone is written (and sent) before the next starts
+                result = suggest_rewrites(draft, [tone], backend=backend, language=language)
+                first = first or result
+                texts[tone] = result.rewrites[0].text
+                yield _line({"delta": texts[tone], "tone": tone})
+            assert first is not None  # _rewrite_args refuses an empty tone list
+            done = {
+                "language": first.language,
+                "proofread": first.proofread,
+                "method": first.method,
+                "rewrites": texts,
+            }
+            yield _line({"done": {"rewrites": done}})
+        elif feature == "chat":
+            for event in stream_chat(parse_chat_request(obj), backend):
+                yield _line(event)
+        else:
+            raise DecodeError("payload: unknown feature")
+    except MisuseError:
+        yield _line({"error": INTERNAL})
+    except PrivprocError as exc:
+        yield _line({"error": problem_document(exc)})

@@ -28,32 +28,33 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from privproc._http import error_boundary, read_body
 from privproc.attestation import Evidence
-from privproc.enclave.features import run_feature
+from privproc.enclave.features import run_feature, stream_feature
 from privproc.enclave.keys import POOL_POLICY, KeyRing, KeyState, PoolPolicy
 from privproc.enclave.platform import NodeHardware
-from privproc.enclave.prefork import PreforkPool
-from privproc.enclave.worker import Handler
+from privproc.enclave.prefork import ChildStream, PreforkPool, StreamHandler
 from privproc.errors import DecodeError, MediaTypeError, PrivprocError, UnknownKeyError
 from privproc.hpke import PrivateKey
 from privproc.limits import MAX_SEALED_REQUEST
 from privproc.sealed import generate_node_key, open_request, parse_header
 from privproc.workloads import Backend
 
-__all__ = ["SEALED_MEDIA", "Node", "create_app"]
+__all__ = ["SEALED_MEDIA", "SEALED_STREAM_MEDIA", "Node", "create_app"]
 
 #: Media type of a sealed request or response body.
 SEALED_MEDIA = "application/privproc-sealed"
+#: Media type of a streamed sealed answer (privproc.sealed ``SealedStream``, docs/streaming.md).
+SEALED_STREAM_MEDIA = "application/privproc-sealed-stream"
 
 _log = logging.getLogger("privproc.enclave")
 _USABLE = (KeyState.PUBLISHED, KeyState.RETIRING)
@@ -157,15 +158,27 @@ class Node:
                 pool.set_target(self._prefork if policy is PoolPolicy.PREFORK else 0)
 
     def _pool(self, key_id: bytes, target: int) -> PreforkPool:
-        def prepare() -> Handler:
+        def prepare() -> StreamHandler:
             # In the child, right after its fork: drop every other key of its ring copy.
             self.ring.keep_only(key_id, self._clock())
             backend = self.backend
 
-            def handle(sealed: bytes) -> bytes:
+            def handle(sealed: bytes) -> bytes | Iterator[bytes]:
                 private, public = self._key_for(sealed)
                 opened = open_request(sealed, private, public)
-                return opened.seal_response(run_feature(opened.payload, backend))
+                events = stream_feature(opened.payload, backend)
+                if events is None:
+                    return opened.seal_response(run_feature(opened.payload, backend))
+                sealer = opened.stream_sealer()
+
+                def frames() -> Iterator[bytes]:
+                    # The header leaves at once; then each event as soon as it is written.
+                    yield sealer.seal(b"")
+                    for event in events:
+                        yield sealer.seal(event)
+                    yield sealer.finish()
+
+                return frames()
 
             return handle
 
@@ -236,13 +249,23 @@ class Node:
         raise UnknownKeyError("no wrap for a key this node holds; refetch the node bundle")
 
     async def process(self, data: bytes) -> bytes:
-        """Open, run and seal one request in a fresh child holding only its key."""
+        """Open, run and seal one request in a fresh child holding only its key (a
+        streamed answer joined whole)."""
+        answer = await self.process_stream(data)
+        if isinstance(answer, bytes):
+            return answer
+        return b"".join([piece async for piece in answer])
+
+    async def process_stream(self, data: bytes) -> bytes | ChildStream:
+        """:meth:`process`, but a streamed answer comes as the sealed stream's bytes as
+        the child writes them (the child counts against ``max_children`` until its
+        stream ends)."""
         key_id = self._key_id_for(data)
         pool = self.pools.get(key_id)
         if pool is None:  # a retiring key whose idle children were replaced
             pool = self.pools[key_id] = self._pool(key_id, 0)
-        async with self._limit:
-            return await pool.run(data)
+        await self._limit.acquire()
+        return await pool.serve(data, on_end=self._limit.release)
 
     def _key_id_for(self, data: bytes) -> bytes:
         header = parse_header(data)
@@ -331,12 +354,14 @@ def create_app(
             raise MediaTypeError(f"node accepts only {SEALED_MEDIA}")
         data = await read_body(request, MAX_SEALED_REQUEST)
         try:
-            answer = await node.process(data)
+            answer = await node.process_stream(data)
         except PrivprocError as exc:
             _log.info("request refused code=%s", getattr(exc, "reason", exc.code))
             raise
         _log.info("request done status=%s", 200)
-        return Response(answer, media_type=SEALED_MEDIA)
+        if isinstance(answer, bytes):
+            return Response(answer, media_type=SEALED_MEDIA)
+        return StreamingResponse(answer, media_type=SEALED_STREAM_MEDIA)
 
     @error_boundary
     async def attestation(request: Request) -> Response:

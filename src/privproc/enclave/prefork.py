@@ -16,6 +16,13 @@ Frames on a child's socket pair (AF_UNIX stream, never leaves the node)::
     parent -> child   u32 length || sealed request
     child -> parent   0x00 || sealed answer                then EOF
                       0x01 || u16 HTTP status || code      a content-free refusal, EOF
+                      0x02 || sealed stream ...            a streamed answer: the frames
+                                                           of privproc.sealed's SealedStream
+                                                           as they are sealed, then EOF
+
+A streamed answer (docs/streaming.md) passes through the parent as it comes: the parent
+holds one socket read (64 KiB at most) at a time, never the answer. A child that dies
+mid-stream ends the stream before its final frame, which the device refuses as truncated.
 
 A child that closes without a whole answer crashed; one that runs over its time is
 killed. Both fail the request with :class:`~privproc.errors.ChildFailedError`.
@@ -35,19 +42,22 @@ import socket
 import stat
 import struct
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from privproc.enclave.keys import CHILD_TRANSITIONS, ChildState
-from privproc.enclave.worker import Handler
 from privproc.errors import ChildFailedError, MisuseError, PrivprocError
 
-__all__ = ["PreforkPool", "Prepare"]
+__all__ = ["ChildStream", "PreforkPool", "Prepare", "StreamHandler"]
 
+#: A request handler run in the child: sealed request in, the sealed answer out whole
+#: (``bytes``) or as the pieces of a sealed stream (an iterator of ``bytes``).
+StreamHandler = Callable[[bytes], bytes | Iterator[bytes]]
 #: Runs in the child right after the fork; returns the one-request handler.
-Prepare = Callable[[], Handler]
+Prepare = Callable[[], StreamHandler]
 
 _READY = b"R"
-_OK, _REFUSED = 0, 1
+_OK, _REFUSED, _STREAM = 0, 1, 2
+_READ = 1 << 16
 _LEN = struct.Struct(">I")
 _STATUS = struct.Struct(">H")
 
@@ -108,13 +118,22 @@ def _child_main(prepare: Prepare, sock: socket.socket) -> None:
         except EOFError:
             return  # the pool closed: exit without serving
         try:
-            answer = b"\x00" + handler(data)
+            result = handler(data)
+            answer = b"\x00" + result if isinstance(result, bytes) else None
         except PrivprocError as exc:
             code = exc.code.encode("ascii", "replace")[:255]
             answer = b"\x01" + _STATUS.pack(exc.http_status) + code
         except BaseException:  # noqa: BLE001 - the child reports a code, never text
             answer = b"\x01" + _STATUS.pack(500) + b"internal"
-        sock.sendall(answer)
+        if answer is not None:
+            sock.sendall(answer)
+        else:
+            assert not isinstance(result, bytes)
+            sock.sendall(bytes([_STREAM]))
+            # A failure mid-stream just stops it: no final frame, the device sees truncation.
+            with contextlib.suppress(BaseException):
+                for piece in result:
+                    sock.sendall(piece)
         sock.close()
     finally:
         os._exit(0)
@@ -254,15 +273,42 @@ class PreforkPool:
     # --- one request ---------------------------------------------------------------
 
     async def run(self, data: bytes) -> bytes:
-        """Serve ``data`` in an idle child (or a freshly forked one); its answer or raise."""
+        """Serve ``data`` in an idle child (or a freshly forked one); its whole answer (a
+        streamed one joined) or raise."""
+        answer = await self.serve(data)
+        if isinstance(answer, bytes):
+            return answer
+        return b"".join([piece async for piece in answer])
+
+    async def serve(
+        self, data: bytes, *, on_end: Callable[[], None] = lambda: None
+    ) -> bytes | ChildStream:
+        """Serve ``data`` in an idle child: its whole answer, or, when the child streams,
+        an iterator of the stream's bytes as the child writes them; or raise.
+        ``on_end`` runs once the child is done with (a stream's end included)."""
+        try:
+            answer = await self._serve(data, on_end)
+        except BaseException:
+            on_end()
+            raise
+        if isinstance(answer, bytes):
+            on_end()
+        return answer
+
+    async def _serve(self, data: bytes, on_end: Callable[[], None]) -> bytes | ChildStream:
         if self._closed:
             raise ChildFailedError("crashed")
         idle = self._idle()
         child = idle[0] if idle else self._fork()
         unready = child.state is ChildState.FORKED
         child.step("take")
+        deadline = asyncio.get_running_loop().time() + self._timeout
         try:
             answer = await asyncio.wait_for(self._exchange(child, data, unready), self._timeout)
+            if answer[:1] == bytes([_STREAM]):
+                return ChildStream(self, child, answer[1:], deadline, on_end)
+            left = max(0.001, deadline - asyncio.get_running_loop().time())
+            answer += await asyncio.wait_for(self._rest(child), left)
         except TimeoutError:
             self._end(child, "fail", kill=True)
             raise ChildFailedError("timeout") from None
@@ -287,7 +333,94 @@ class PreforkPool:
         if unready and await loop.sock_recv(child.sock, 1) != _READY:
             raise EOFError
         await loop.sock_sendall(child.sock, _LEN.pack(len(data)) + data)
+        first = await loop.sock_recv(child.sock, _READ)
+        if not first:
+            raise EOFError
+        return first
+
+    async def _rest(self, child: _Child) -> bytes:
+        loop = asyncio.get_running_loop()
         chunks = []
-        while chunk := await loop.sock_recv(child.sock, 1 << 16):
+        while chunk := await loop.sock_recv(child.sock, _READ):
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+class _StreamEnd:
+    """Ends a streaming child exactly once: when its stream ends, is closed, or (never
+    read to the end nor closed) is garbage-collected; then calls ``on_end``."""
+
+    __slots__ = ("child", "on_end", "open", "pool")
+
+    def __init__(self, pool: PreforkPool, child: _Child, on_end: Callable[[], None]) -> None:
+        self.pool, self.child, self.on_end, self.open = pool, child, on_end, True
+
+    def __call__(self, ok: bool) -> None:
+        if not self.open:
+            return
+        self.open = False
+        try:
+            if ok:
+                self.pool._end(self.child, "answer", kill=False)
+                try:
+                    asyncio.get_running_loop().call_soon(self.pool.refill)
+                except RuntimeError:  # collected outside the loop
+                    self.pool.refill()
+            else:
+                self.pool._end(self.child, "fail", kill=True)
+        finally:
+            self.on_end()
+
+
+class ChildStream:
+    """A streaming child's bytes, read as the child writes them (one read held at a time).
+
+    Iterate it; it ends at the child's EOF (the child exited). :meth:`aclose` before
+    that (the reader went away), or dropping it unread, kills the child; so does running
+    past the pool's timeout, which raises :class:`ChildFailedError` ``timeout``.
+    """
+
+    __slots__ = ("__weakref__", "_child", "_deadline", "_end", "_first")
+
+    def __init__(
+        self,
+        pool: PreforkPool,
+        child: _Child,
+        first: bytes,
+        deadline: float,
+        on_end: Callable[[], None],
+    ) -> None:
+        self._child, self._first, self._deadline = child, first, deadline
+        self._end = _StreamEnd(pool, child, on_end)
+        weakref.finalize(self, self._end, False)
+
+    def __aiter__(self) -> ChildStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self._end.open:
+            raise StopAsyncIteration
+        if self._first:
+            first, self._first = self._first, b""
+            return first
+        loop = asyncio.get_running_loop()
+        left = max(0.0, self._deadline - loop.time())
+        try:
+            chunk = await asyncio.wait_for(loop.sock_recv(self._child.sock, _READ), left)
+        except TimeoutError:
+            self._end(False)
+            raise ChildFailedError("timeout") from None
+        except OSError:
+            self._end(False)
+            raise ChildFailedError("crashed") from None
+        except BaseException:
+            self._end(False)
+            raise
+        if not chunk:
+            self._end(True)
+            raise StopAsyncIteration
+        return chunk
+
+    async def aclose(self) -> None:
+        """Stop reading: the child, if still writing, is killed."""
+        self._end(False)

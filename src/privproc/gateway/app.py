@@ -1,6 +1,9 @@
 """The gateway's ASGI app (RFC 9458 §6.2 gateway; DESIGN.md step 7).
 
-``POST /gateway``   message/ohttp-req -> message/ohttp-res (errors inside are sealed too)
+``POST /gateway``   message/ohttp-req -> message/ohttp-res (errors inside are sealed too);
+                    message/ohttp-chunked-req -> message/ohttp-chunked-res
+                    (draft-ietf-ohai-chunked-ohttp-08): a streamed answer passes through
+                    chunk by chunk (docs/streaming.md)
 ``GET /ohttp-keys`` application/ohttp-keys, the active configs (RFC 9458 §3.2)
 ``GET /metrics``    content-free Prometheus metrics
 ``GET /healthz``    200 while serving; JSON ``{"status": "ok"|"degraded", "loops": ...}``
@@ -32,10 +35,10 @@ from dataclasses import dataclass
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from privproc import bhttp, ohttp
+from privproc import bhttp, ohttp, ohttp_chunked
 from privproc._hop import HopTransport
 from privproc._http import PROBLEM_JSON, error_boundary, read_body
 from privproc._supervise import LoopState, supervise
@@ -48,16 +51,24 @@ from privproc.errors import (
     RemoteError,
     UnknownKeyError,
 )
-from privproc.gateway.keys import GatewayKeys
+from privproc.gateway.keys import KeySource
 from privproc.gateway.metrics import GatewayMetrics
 from privproc.gateway.routing import NodeMap
-from privproc.limits import GATEWAY_MAX_REQUEST, MAX_SEALED_RESPONSE
+from privproc.limits import (
+    GATEWAY_MAX_REQUEST,
+    MAX_SEALED_RESPONSE,
+    MAX_SEALED_STREAM,
+    SEALED_STREAM_HEADER,
+    STREAM_FRAME,
+)
 from privproc.problem import encode_problem
 from privproc.sealed import parse_header
 
 __all__ = ["SEALED_MEDIA", "GatewayConfig", "Redeemer", "create_app", "problem_bhttp"]
 
 SEALED_MEDIA = "application/privproc-sealed"
+#: A node's streamed sealed answer (privproc.sealed ``SealedStream``).
+SEALED_STREAM_MEDIA = "application/privproc-sealed-stream"
 #: Redeems the value of an ``Authorization`` header once; raises TokenError or ReplayError.
 Redeemer = Callable[[str], Awaitable[None]]
 
@@ -91,25 +102,74 @@ def _header(msg: bhttp.Request, name: bytes) -> str:
     return ""
 
 
+async def _whole_frames(response: httpx.Response) -> AsyncIterator[bytes]:
+    """A node's sealed stream as it arrives, cut at frame boundaries (the header goes with
+    the first frames): each piece the gateway seals is whole frames, so the chunk sizes
+    the relay sees are multiples of one frame. Holds less than one frame between reads;
+    stops the stream past :data:`MAX_SEALED_STREAM` (the device then sees it truncated)."""
+    held = bytearray()
+    total = 0
+    first = True
+    try:
+        async for data in response.aiter_bytes():
+            total += len(data)
+            if total > MAX_SEALED_STREAM:
+                raise RemoteError("node stream over the size limit", status=502)
+            held += data
+            skip = SEALED_STREAM_HEADER if first else 0
+            if len(held) < skip:
+                continue
+            cut = skip + (len(held) - skip) // STREAM_FRAME * STREAM_FRAME
+            if cut > (skip if first else 0):
+                first = False
+                piece, held = bytes(held[:cut]), bytearray(held[cut:])  # no capacity kept
+                yield piece
+        if held:
+            yield bytes(held)  # a torn last frame: the device refuses it, as it must
+    finally:
+        await response.aclose()
+
+
 class _Forwarder:
     def __init__(self, client: httpx.AsyncClient, nodes: NodeMap, metrics: GatewayMetrics) -> None:
         self.client, self.nodes, self.metrics = client, nodes, metrics
 
     async def forward(self, sealed: bytes) -> bytes:
+        answer = await self.forward_stream(sealed, stream=False)
+        assert isinstance(answer, bytes)
+        return answer
+
+    async def forward_stream(self, sealed: bytes, *, stream: bool = True) -> bytes | httpx.Response:
+        """The node's whole answer, or (``stream``, when the node streams) its response,
+        still open, whose body is the sealed stream."""
         header = parse_header(sealed)
         last: PrivprocError = RemoteError("no node answered", status=502)
         for url in self.nodes.candidates(header.key_ids):
             try:
-                answer = await self.client.post(
+                request = self.client.build_request(
+                    "POST",
                     url.rstrip("/") + "/process",
                     content=sealed,
                     headers={"content-type": SEALED_MEDIA},
                 )
+                answer = await self.client.send(request, stream=True)
             except httpx.HTTPError:
                 self.metrics.forwards.labels("unreachable").inc()
                 last = RemoteError("node unreachable", status=502)
                 continue
-            if answer.status_code == 200 and len(answer.content) <= MAX_SEALED_RESPONSE:
+            media = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+            if answer.status_code == 200 and media == SEALED_STREAM_MEDIA and stream:
+                self.metrics.forwards.labels("ok").inc()
+                return answer
+            try:
+                await _read_limited(answer, MAX_SEALED_RESPONSE)
+            except (httpx.HTTPError, RemoteError):
+                self.metrics.forwards.labels("unreachable").inc()
+                last = RemoteError("node answer unreadable or over the size limit", status=502)
+                continue
+            finally:
+                await answer.aclose()
+            if answer.status_code == 200 and media != SEALED_STREAM_MEDIA:
                 self.metrics.forwards.labels("ok").inc()
                 return answer.content
             problem = _problem_type(answer)
@@ -118,6 +178,16 @@ class _Forwarder:
             if answer.status_code < 500 and answer.status_code != 422:
                 break  # the request itself is refused; another node would refuse it too
         raise last
+
+
+async def _read_limited(answer: httpx.Response, limit: int) -> None:
+    """Read a streamed response's body into ``answer.content``, at most ``limit`` bytes."""
+    held = bytearray()
+    async for data in answer.aiter_bytes():
+        held += data
+        if len(held) > limit:
+            raise RemoteError("over the size limit", status=502)
+    answer._content = bytes(held)  # what .content and .json() read
 
 
 def _problem_type(answer: httpx.Response) -> str:
@@ -134,7 +204,7 @@ class _Gateway:
     def __init__(
         self,
         config: GatewayConfig,
-        keys: GatewayKeys,
+        keys: KeySource,
         redeem: Redeemer,
         *,
         metrics: GatewayMetrics,
@@ -208,19 +278,85 @@ class _Gateway:
         self.metrics.loop_failing.labels(loop).set(self.loops[loop].failures)
 
     async def inner(self, request: bhttp.Request) -> bhttp.Response:
+        answer = await self.inner_stream(request, stream=False)
+        assert isinstance(answer, bhttp.Response)
+        return answer
+
+    async def inner_stream(
+        self, request: bhttp.Request, *, stream: bool = True
+    ) -> bhttp.Response | httpx.Response:
+        """Redeem the token, forward the sealed request: the inner response, or (when the
+        node streams) the node's open response whose body is the sealed stream."""
         if request.method != "POST" or request.path != "/process":
             raise DecodeError("inner request: only POST /process")
         if self.forwarder is None:
             raise RemoteError("gateway starting", status=503)
         await self.redeem(_header(request, b"authorization"))
-        answer = await self.forwarder.forward(request.content)
+        answer = await self.forwarder.forward_stream(request.content, stream=stream)
+        if isinstance(answer, httpx.Response):
+            return answer
         return bhttp.Response(
             200, headers=((b"content-type", SEALED_MEDIA.encode()),), content=answer
         )
 
+    async def handle_chunked(self, request: Request, started: float) -> Response:
+        """A chunked request (draft-ietf-ohai-chunked-ohttp-08 §4): the answer goes back as
+        a chunked response (§5) holding an indeterminate-length binary HTTP response (RFC
+        9292 §3.2); a streamed answer is sealed and sent on as each piece of it arrives.
+        The request itself is small and read whole (its limit is a sealed request's)."""
+        body = await read_body(request, GATEWAY_MAX_REQUEST)
+        receiver = ohttp_chunked.ChunkedRequestReceiver(self.keys.server_keys)
+        try:
+            parts = receiver.feed(body)
+            parts.append(receiver.end())
+        except UnknownKeyError:
+            self.metrics.requests.labels("unknown-key").inc()
+            return _key_problem()
+        except PrivprocError as exc:
+            self.metrics.requests.labels(exc.code).inc()
+            raise PeerError("encapsulated request does not open") from None
+        sender = receiver.response_sender()
+        outcome = "ok"
+        try:
+            answer = await self.inner_stream(bhttp.decode_request(b"".join(parts)))
+        except PrivprocError as exc:
+            answer = problem_bhttp(exc)
+            outcome = exc.code
+        if isinstance(answer, bhttp.Response):
+            self.metrics.requests.labels(outcome).inc()
+            self.metrics.latency.observe(time.perf_counter() - started)
+            sealed = sender.finish(bhttp.encode(answer, framing="indeterminate"))
+            return Response(sealed, media_type=ohttp_chunked.MEDIA_TYPE_CHUNKED_RESPONSE)
+        self.metrics.latency.observe(time.perf_counter() - started)  # time to the first byte
+        return StreamingResponse(
+            self._stream(sender, answer), media_type=ohttp_chunked.MEDIA_TYPE_CHUNKED_RESPONSE
+        )
+
+    async def _stream(
+        self, sender: ohttp_chunked.ChunkedResponseSender, node: httpx.Response
+    ) -> AsyncIterator[bytes]:
+        """The node's sealed stream, each piece sealed as one chunk as it comes; the final
+        chunk only after the node's stream ended whole. A failure stops the stream without
+        it, so the device sees the answer truncated (draft §7.1)."""
+        head = bhttp.encode_response_head(200, ((b"content-type", SEALED_STREAM_MEDIA.encode()),))
+        outcome = "stream-broken"
+        try:
+            yield sender.seal(head)
+            async for piece in _whole_frames(node):
+                yield sender.seal(bhttp.encode_chunk(piece))
+            yield sender.finish(bhttp.encode_end())
+            outcome = "ok"
+        except (PrivprocError, httpx.HTTPError):
+            _log.warning("node stream broke off")
+        finally:
+            await node.aclose()
+            self.metrics.requests.labels(outcome).inc()
+
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media == ohttp_chunked.MEDIA_TYPE_CHUNKED_REQUEST:
+            return await self.handle_chunked(request, started)
         if media != ohttp.MEDIA_TYPE_REQUEST:
             self.metrics.requests.labels("bad-media").inc()
             raise MediaTypeError(f"gateway accepts only {ohttp.MEDIA_TYPE_REQUEST}")
@@ -246,7 +382,7 @@ class _Gateway:
 
 def create_app(
     config: GatewayConfig,
-    keys: GatewayKeys,
+    keys: KeySource,
     redeem: Redeemer,
     *,
     metrics: GatewayMetrics | None = None,

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from privproc.errors import MisuseError
 from privproc.keylife import KeyState, window_state
 from privproc.ohttp import KeyConfig, ServerKey, encode_list
 
-__all__ = ["ActiveKey", "GatewayKeys"]
+__all__ = ["ActiveKey", "GatewayKeys", "KeySource", "served_order"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,38 @@ class ActiveKey:
     key: ServerKey
     not_before: int
     not_after: int
+
+
+def served_order(entries: Sequence[ActiveKey], now: int) -> list[ActiveKey]:
+    """The order of ``application/ohttp-keys``: the current key first (an RFC 9458 client
+    takes the first), then the announced next ones, then the previous ones."""
+    ordered = sorted(entries, key=lambda k: k.not_before)
+    started = [k for k in reversed(ordered) if k.not_before <= now]
+    upcoming = [k for k in ordered if k.not_before > now]
+    return [*started[:1], *upcoming, *started[1:]]
+
+
+class KeySource(Protocol):
+    """What the gateway app needs of its keys: one process's (:class:`GatewayKeys`) or the
+    replicas' shared sequence (:class:`privproc.gateway.shared.SharedKeys`)."""
+
+    def tick(self, now: int) -> bool:
+        """Advance the schedule; True when a key was made."""
+        ...
+
+    @property
+    def server_keys(self) -> list[ServerKey]:
+        """Every key a request may be sealed to."""
+        ...
+
+    @property
+    def entries(self) -> list[ActiveKey]:
+        """The keys with their windows, oldest first."""
+        ...
+
+    def encoded(self) -> bytes:
+        """``application/ohttp-keys`` (RFC 9458 §3.2)."""
+        ...
 
 
 class GatewayKeys:
@@ -116,9 +149,7 @@ class GatewayKeys:
         The announced key is served early so a directory cached across the switch still
         lists the config a device will find current; a privproc device picks the current
         config from the ledger, not from this order."""
-        started = [k for k in reversed(self._keys) if k.not_before <= self._now]
-        upcoming = [k for k in self._keys if k.not_before > self._now]
-        return [k.key.config for k in [*started[:1], *upcoming, *started[1:]]]
+        return [k.key.config for k in served_order(self._keys, self._now)]
 
     def encoded(self) -> bytes:
         """``application/ohttp-keys`` (RFC 9458 §3.2)."""

@@ -13,17 +13,24 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from privproc.errors import ConfigError, PrivprocError, StoreError
+from privproc.errors import ConfigError, NotReadyError, PrivprocError, StoreError
 from privproc.gateway.app import GatewayConfig, Redeemer, create_app
+from privproc.gateway.kek import load_kek
 from privproc.gateway.keyfile import load_keys, save_keys
 from privproc.gateway.keys import ActiveKey, GatewayKeys
 from privproc.gateway.routing import NodeMap
+from privproc.gateway.shared import SharedKeys
 from privproc.ledger.checkpoint import Checkpoint
 from privproc.ledger.keyconsistency import recorded_configs
 from privproc.ledger.note import Ed25519Signer, Note
 from privproc.ledger.records import KeyConfigRecord, encode_record, sign_record
 from privproc.ledger_service.client import LedgerClient
 from privproc.ohttp import KeyConfig
+from privproc.stores.keyseq import (
+    KeySequenceStore,
+    PostgresKeySequenceStore,
+    RedisKeySequenceStore,
+)
 from privproc.stores.spent import RedisSpentStore, SqliteSpentStore
 from privproc.tokens.protocol import (
     DIRECTORY_PATH,
@@ -41,6 +48,7 @@ __all__ = [
     "load_publisher",
     "make_redeemer",
     "run_gateway",
+    "shared_keys",
 ]
 
 _log = logging.getLogger("privproc.gateway")
@@ -86,6 +94,15 @@ class GatewaySetup:
     redis_url: str | None = field(default=None, repr=False)
     #: Seconds to wait for a node's answer.
     node_timeout: float = 60.0
+    #: This replica's name when several gateways share one key sequence in Redis
+    #: (``redis_url`` then required, and a KEK from ``kek_file`` or the environment);
+    #: ``None``: this gateway keeps its own sequence in ``keys_file``.
+    replica: str | None = None
+    kek_file: Path | None = None
+    #: A postgresql:// URL for the shared key sequence and its lease instead of Redis.
+    keys_database: str | None = field(default=None, repr=False)
+    #: Seconds a replica waits at start for the shared sequence's first recorded key.
+    shared_wait: float = 60.0
 
 
 def _record_in_ledger(setup: GatewaySetup) -> Callable[[ActiveKey], None]:
@@ -167,10 +184,50 @@ def make_redeemer(setup: GatewaySetup, store: SpentStore) -> Redeemer:
     return redeem
 
 
+def shared_keys(setup: GatewaySetup) -> SharedKeys:
+    """The replicas' shared key sequence (issue 16), loaded: it holds a recorded key.
+
+    Waits up to ``shared_wait`` seconds for the lease holder (maybe this replica) to make
+    and record the first key; NotReadyError if none comes."""
+    if setup.replica is None or setup.redis_url is None:
+        raise ConfigError("a gateway replica needs --replica and --redis")
+    kek = load_kek(setup.kek_file)
+    store: KeySequenceStore = (
+        PostgresKeySequenceStore(setup.keys_database)
+        if setup.keys_database
+        else RedisKeySequenceStore(setup.redis_url)
+    )
+    keys = SharedKeys(
+        store,
+        kek,
+        replica=setup.replica,
+        lifetime=setup.key_lifetime,
+        announce=setup.key_announce,
+        record=_record_in_ledger(setup),
+        first_start=partial(first_start, setup),
+    )
+    deadline = time.monotonic() + setup.shared_wait
+    while True:
+        keys.tick(int(time.time()))
+        if keys.configs:
+            return keys
+        if time.monotonic() > deadline:
+            raise NotReadyError("no recorded key in the shared key sequence yet")
+        time.sleep(0.25)
+
+
 def run_gateway(setup: GatewaySetup, host: str, port: int, *, nodes: NodeMap | None = None) -> None:
     """Run the gateway until interrupted (``nodes``: a routing table, for tests)."""
     from privproc._http import serve
 
+    store: SpentStore = (
+        RedisSpentStore(setup.redis_url) if setup.redis_url else SqliteSpentStore(setup.spent)
+    )
+    config = GatewayConfig(nodes=setup.nodes, node_timeout=setup.node_timeout)
+    if setup.replica is not None:
+        shared = shared_keys(setup)
+        serve(create_app(config, shared, make_redeemer(setup, store), nodes=nodes), host, port)
+        return
     on_new = _record_in_ledger(setup)
     saved = [] if setup.keys_file is None else load_keys(setup.keys_file)
     now = int(time.time())
@@ -184,8 +241,4 @@ def run_gateway(setup: GatewaySetup, host: str, port: int, *, nodes: NodeMap | N
         first_id=key_id,
     )
     keys.tick(now, first_start=start)
-    store: SpentStore = (
-        RedisSpentStore(setup.redis_url) if setup.redis_url else SqliteSpentStore(setup.spent)
-    )
-    config = GatewayConfig(nodes=setup.nodes, node_timeout=setup.node_timeout)
     serve(create_app(config, keys, make_redeemer(setup, store), nodes=nodes), host, port)

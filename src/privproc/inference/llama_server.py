@@ -34,12 +34,20 @@ freed, not overwritten (CPython has no way to clear an immutable string), until 
 allocator reuses their memory. The node's per-request child, which exits, is where
 the plaintext lives otherwise; this server is inside the same measured confidential
 VM, reachable only on loopback.
+
+Threads. llama.cpp's CPU backend runs its parallel sections with OpenMP, whose idle
+threads spin by default. On a machine whose cores are shared (every party of a node on
+2 cores, or CI), spinning threads steal the cores the computing ones need: prompt
+evaluation measured 2-5 s of CPU for 22 tokens with spinning and 0.2 s with
+``OMP_WAIT_POLICY=PASSIVE`` (2 shared cores, load 10; docs/workloads.md). So this
+server sets PASSIVE unless the operator chose a policy, before llama.cpp is loaded.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -242,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.host not in LOOPBACK:
         print("llama server: loopback only", file=sys.stderr)
         return 2
+    # Read by libgomp when llama.cpp loads (module docstring, "Threads").
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     started = time.monotonic()
     model = _Model(args.model, args.n_ctx, args.threads)
     server = HTTPServer((args.host, args.port), _handler(model))

@@ -178,6 +178,56 @@ class OpenAICompatible:
             raise RemoteError("inference server reply has no message", status=502)
         return Completion(content, finish, prompt_tokens, completion_tokens)
 
+    def complete_stream(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+    ) -> Iterator[str | Completion]:
+        """The next assistant message as it is written (``stream: true``): each text delta
+        of the server-sent events, then a :class:`Completion` with the whole text and the
+        finish reason of the last event (privproc.workloads.backend.ChatStreamer)."""
+        if max_tokens < 1:
+            raise MisuseError("max_tokens must be positive")
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": True,
+        }
+        if stop:
+            body["stop"] = list(stop)
+        parts: list[str] = []
+        total = 0
+        finish = "stop"
+        try:
+            with self._client.stream(
+                "POST", self.base_url + "/chat/completions", json=body
+            ) as response:
+                _check_status(response)
+                for data in _sse_data(response.iter_lines()):
+                    if data == "[DONE]":
+                        break
+                    delta, reason = _delta_and_finish(data)
+                    if reason is not None:
+                        finish = reason
+                    if delta:
+                        total += len(delta)
+                        if total > MAX_STREAM_CHARS:
+                            raise RemoteError("inference server stream too long", status=502)
+                        parts.append(delta)
+                        yield delta
+        except httpx.TimeoutException:
+            raise RemoteError("inference server timed out", status=504) from None
+        except httpx.HTTPError as exc:
+            raise RemoteError(
+                f"inference server unreachable: {type(exc).__name__}", status=502
+            ) from None
+        yield Completion("".join(parts), finish, 0, len(parts))
+
     def stream(
         self, prompt: str, *, system: str = "", max_tokens: int = 256, temperature: float = 0.0
     ) -> Iterator[str]:
@@ -257,3 +307,15 @@ def _delta(data: str) -> str:
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         raise RemoteError("inference server sent a malformed event", status=502) from None
     return content if isinstance(content, str) else ""
+
+
+def _delta_and_finish(data: str) -> tuple[str, str | None]:
+    """A chat.completion.chunk's text delta and finish reason (``None`` until the last)."""
+    delta = _delta(data)
+    try:
+        reason = json.loads(data)["choices"][0].get("finish_reason")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        reason = None
+    if reason not in (None, "stop", "length"):
+        raise RemoteError("inference server sent a malformed event", status=502)
+    return delta, reason

@@ -1,9 +1,12 @@
 """The relay's ASGI app: one route that forwards to one gateway (RFC 9458 §6.1, §7).
 
 What crosses the relay: the body, and of the headers only ``content-type`` (which
-must be ``message/ohttp-req``) and the length. Everything that could identify the
-client (``Forwarded``, ``X-Forwarded-*``, ``Via``, ``Cookie``, ``User-Agent``,
-``Authorization``, the address) stays behind. The gateway's answer comes back with
+must be ``message/ohttp-req``, or ``message/ohttp-chunked-req`` of
+draft-ietf-ohai-chunked-ohttp-08) and the length. A chunked response
+(``message/ohttp-chunked-res``) is passed back as it arrives, one read at a time, never
+held whole (docs/streaming.md); the relay stops it past ``max_stream`` bytes. Everything
+that could identify the client (``Forwarded``, ``X-Forwarded-*``, ``Via``, ``Cookie``,
+``User-Agent``, ``Authorization``, the address) stays behind. The gateway's answer comes back with
 its status and, again, only its content type and length.
 """
 
@@ -18,23 +21,34 @@ from dataclasses import dataclass, field
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from privproc._hop import HopTransport
 from privproc._http import error_boundary, read_body
 from privproc.errors import ConfigError, MediaTypeError, RateLimitedError, RemoteError
-from privproc.limits import RELAY_MAX_BODY
+from privproc.limits import RELAY_MAX_BODY, RELAY_MAX_STREAM
 from privproc.relay.ratelimit import RateLimiter
 
-__all__ = ["OHTTP_REQ", "OHTTP_RES", "RelayConfig", "create_app", "forward_headers"]
+__all__ = [
+    "OHTTP_CHUNKED_REQ",
+    "OHTTP_CHUNKED_RES",
+    "OHTTP_REQ",
+    "OHTTP_RES",
+    "RelayConfig",
+    "create_app",
+    "forward_headers",
+]
 
 #: RFC 9458 §9.1 / §9.2 media types.
 OHTTP_REQ = "message/ohttp-req"
 OHTTP_RES = "message/ohttp-res"
+#: draft-ietf-ohai-chunked-ohttp-08 §3 media types (the relay holds no code to open them).
+OHTTP_CHUNKED_REQ = "message/ohttp-chunked-req"
+OHTTP_CHUNKED_RES = "message/ohttp-chunked-res"
 
 #: Response content types passed back from the gateway; anything else becomes a 502.
-_PASSED_BACK = (OHTTP_RES, "application/problem+json")
+_PASSED_BACK = (OHTTP_RES, OHTTP_CHUNKED_RES, "application/problem+json")
 
 _log = logging.getLogger("privproc.relay")
 
@@ -46,6 +60,7 @@ class RelayConfig:
     ``gateway_url``: the one gateway resource every request goes to.
     ``rate`` / ``burst``: token bucket per client address (requests/s, bucket size).
     ``max_body``: largest request accepted and largest response passed back.
+    ``max_stream``: largest chunked response passed back (counted as it passes).
     ``timeout``: seconds to wait for the gateway.
     """
 
@@ -53,13 +68,14 @@ class RelayConfig:
     rate: float = 20.0
     burst: int = 40
     max_body: int = RELAY_MAX_BODY
+    max_stream: int = RELAY_MAX_STREAM
     timeout: float = 30.0
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
     def __post_init__(self) -> None:
         if not self.gateway_url.startswith(("http://", "https://")):
             raise ConfigError("relay: gateway URL must be http(s)")
-        if self.max_body < 1 or self.timeout <= 0:
+        if self.max_body < 1 or self.max_stream < 1 or self.timeout <= 0:
             raise ConfigError("relay: max_body and timeout must be positive")
 
 
@@ -92,12 +108,12 @@ def create_app(
         if not limiter.allow(address, config.clock()):
             raise RateLimitedError("rate limit reached")
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media != OHTTP_REQ:
-            raise MediaTypeError(f"relay forwards only {OHTTP_REQ}")
+        if media not in (OHTTP_REQ, OHTTP_CHUNKED_REQ):
+            raise MediaTypeError(f"relay forwards only {OHTTP_REQ} and {OHTTP_CHUNKED_REQ}")
         body = await read_body(request, config.max_body)
         client = holder["client"]
         try:
-            answer = await _post(client, config, body)
+            answer = await _post(client, config, body, media)
         except httpx.HTTPError as exc:
             _log.warning("gateway unreachable: %s", type(exc).__name__)
             raise RemoteError("gateway unreachable", status=502) from None
@@ -112,15 +128,41 @@ def create_app(
     )
 
 
-async def _post(client: httpx.AsyncClient, config: RelayConfig, body: bytes) -> Response:
+async def _passed(response: httpx.Response, limit: int) -> AsyncIterator[bytes]:
+    """A chunked response's bytes as they arrive, one read held at a time; past ``limit``
+    bytes the stream stops (the device sees it truncated, draft §7.1)."""
+    size = 0
+    try:
+        async for chunk in response.aiter_raw():
+            size += len(chunk)
+            if size > limit:
+                _log.warning("gateway stream over the size limit")
+                return
+            yield chunk
+    except httpx.HTTPError as exc:
+        _log.warning("gateway stream broke off: %s", type(exc).__name__)
+    finally:
+        await response.aclose()
+
+
+async def _post(
+    client: httpx.AsyncClient, config: RelayConfig, body: bytes, media: str = OHTTP_REQ
+) -> Response:
     request = client.build_request(
-        "POST", config.gateway_url, content=body, headers=forward_headers(OHTTP_REQ, len(body))
+        "POST", config.gateway_url, content=body, headers=forward_headers(media, len(body))
     )
     # Only what we set goes out: drop httpx's defaults that could vary per client.
     for name in list(request.headers.keys()):
         if name.lower() not in ("content-type", "content-length", "host"):
             del request.headers[name]
     response = await client.send(request, stream=True)
+    answered = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == OHTTP_CHUNKED_REQ and answered == OHTTP_CHUNKED_RES:
+        return StreamingResponse(
+            _passed(response, config.max_stream),
+            status_code=response.status_code,
+            media_type=OHTTP_CHUNKED_RES,
+        )
     try:
         chunks: list[bytes] = []
         size = 0

@@ -9,14 +9,14 @@ does both.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Backend", "ChatModel", "Completion", "Generator"]
+__all__ = ["Backend", "ChatModel", "ChatStreamer", "Completion", "Generator"]
 
 
 @runtime_checkable
@@ -72,4 +72,23 @@ class ChatModel(Protocol):
         stop: Sequence[str] = (),
     ) -> Completion:
         """The model's next assistant message after ``messages`` (role, content)."""
+        ...
+
+
+@runtime_checkable
+class ChatStreamer(Protocol):
+    """The optional capability: answer a chat as it is written (streamed completions)."""
+
+    name: str
+
+    def complete_stream(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+    ) -> Iterator[str | Completion]:
+        """Text deltas (``str``) as the model writes them, then one :class:`Completion`
+        (the whole text, why it stopped, the token counts) that ends the answer."""
         ...

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from privproc.errors import DecodeError, UnsupportedError
-from privproc.workloads.backend import Backend, ChatModel
+from privproc.workloads.backend import Backend, ChatModel, ChatStreamer, Completion
 
 __all__ = [
     "MAX_CHAT_CHARS",
@@ -31,6 +31,7 @@ __all__ = [
     "ChatRequest",
     "complete_chat",
     "parse_chat_request",
+    "stream_chat",
 ]
 
 #: Bounds on a request: messages, their characters in all, answer tokens, stop strings.
@@ -150,4 +151,75 @@ def complete_chat(request: ChatRequest, backend: Backend) -> dict[str, Any]:
             "completion_tokens": answer.completion_tokens,
             "total_tokens": answer.prompt_tokens + answer.completion_tokens,
         },
+    }
+
+
+def _chunk(base: dict[str, Any], delta: dict[str, str], finish: str | None) -> dict[str, Any]:
+    return {
+        **base,
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def stream_chat(request: ChatRequest, backend: Backend) -> Iterator[dict[str, Any]]:
+    """The answer to ``request`` as it is written (OpenAI "The chat completion chunk
+    object"): ``{"chunk": chat.completion.chunk}`` per text delta, the first carrying the
+    assistant role, then ``{"done": {"completion": chat.completion}}``, whose last chunk's
+    finish reason and whole text the device checks against the deltas it saw."""
+    if isinstance(backend, ChatStreamer):
+        items = backend.complete_stream(
+            request.messages,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            stop=request.stop,
+        )
+    elif isinstance(backend, ChatModel):  # a model that cannot stream: one delta, the whole text
+        whole = backend.complete(
+            request.messages,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            stop=request.stop,
+        )
+        items = iter([whole.text, whole] if whole.text else [whole])
+    else:
+        raise UnsupportedError(
+            "workloads.no_generator: this node serves no generative model (start it with --model)"
+        )
+    base: dict[str, Any] = {
+        "id": "chatcmpl-" + secrets.token_hex(12),
+        "created": int(time.time()),
+        "model": backend.name,
+    }
+    first = True
+    final: Completion | None = None
+    for item in items:
+        if isinstance(item, Completion):
+            final = item
+            break
+        delta = {"role": "assistant", "content": item} if first else {"content": item}
+        first = False
+        yield {"chunk": _chunk(base, delta, None)}
+    if final is None:
+        raise UnsupportedError("workloads.stream_ended: the model's stream ended without an end")
+    yield {"chunk": _chunk(base, {}, final.finish_reason)}
+    yield {
+        "done": {
+            "completion": {
+                **base,
+                "object": "chat.completion",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": final.text},
+                        "finish_reason": final.finish_reason,
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": final.prompt_tokens,
+                    "completion_tokens": final.completion_tokens,
+                    "total_tokens": final.prompt_tokens + final.completion_tokens,
+                },
+            }
+        }
     }

@@ -76,6 +76,16 @@ class Cues:
     strings: Mapping[str, str]
     sources: Mapping[str, str]
     patterns: Mapping[str, re.Pattern[str]]
+    #: Optional keys (see en.json's ``about``): object pronouns that point back ("them",
+    #: "les"), those of them that name a person, the determiners a thing's name opens with,
+    #: whether a pronoun is replaced by what it names or followed by it in parentheses,
+    #: and the words that join two parts of a sentence ("and").
+    person_pronouns: frozenset[str] = frozenset()
+    determiners: frozenset[str] = frozenset()
+    referent_style: str = "note"
+    and_words: frozenset[str] = frozenset()
+    requester_clitics: tuple[tuple[re.Pattern[str], str], ...] = ()
+    asker_clitics: tuple[tuple[re.Pattern[str], str], ...] = ()
 
     def __repr__(self) -> str:
         return f"Cues(language={self.language!r})"
@@ -101,6 +111,8 @@ _PHRASE_KINDS = (
     "time_patterns",
     "date_patterns",
 )
+#: Optional phrase kinds: a file without them has none (matches nothing).
+_OPTIONAL_PHRASE_KINDS = ("referents",)
 _REQUIRED = (
     "language",
     "name",
@@ -148,6 +160,10 @@ def _compile(data: dict[str, Any]) -> Cues:
         "weekdays": _words_alternation(data["weekdays"]),
     }
     sources = {kind: _alternation(data[kind], lists) for kind in _PHRASE_KINDS}
+    for kind in _OPTIONAL_PHRASE_KINDS:
+        sources[kind] = _alternation(data.get(kind, []), lists)
+    if data.get("referent_style", "note") not in ("note", "replace"):
+        raise ConfigError(f"cue file {data['language']!r}: referent_style is note or replace")
     sources["weekdays"] = lists["weekdays"]
     sources["months"] = lists["months"]
     sources["relative_days"] = _words_alternation(data["relative_days"])
@@ -176,6 +192,18 @@ def _compile(data: dict[str, Any]) -> Cues:
         strings=dict(data["strings"]),
         sources=sources,
         patterns=patterns,
+        person_pronouns=frozenset(w.lower() for w in data.get("person_pronouns", [])),
+        determiners=frozenset(w.lower() for w in data.get("determiners", [])),
+        referent_style=data.get("referent_style", "note"),
+        and_words=frozenset(w.lower() for w in data.get("and_words", [])),
+        requester_clitics=tuple(
+            (re.compile(_phrase(pattern, lists), re.IGNORECASE), template)
+            for pattern, template in data.get("requester_clitics", [])
+        ),
+        asker_clitics=tuple(
+            (re.compile(_phrase(pattern, lists), re.IGNORECASE), template)
+            for pattern, template in data.get("asker_clitics", [])
+        ),
     )
 
 

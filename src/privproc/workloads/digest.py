@@ -46,6 +46,7 @@ import numpy.typing as npt
 from privproc.workloads.backend import Backend
 from privproc.workloads.chat import Chat
 from privproc.workloads.cues import Cues
+from privproc.workloads.referents import resolve
 from privproc.workloads.text import Facts, facts, is_chitchat, split_sentences, strip_quoted, words
 
 __all__ = ["RATIO", "SHORT_CHAT", "Statement", "budget", "digest"]
@@ -66,6 +67,7 @@ _DUPLICATE = 0.85
 _REPEAT = 0.8
 _BARE_WORDS = 5
 _PLAN_KINDS = frozenset({"dates", "times", "places"})
+_UPPER = "A-ZÀ-ÖØ-Þ"
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\ufe0f\u200d]+", re.UNICODE
 )
@@ -123,6 +125,7 @@ class _Topic:
     seen: dict[str, tuple[str, str]] = field(default_factory=dict)  # norm -> (kind, as said)
     stale_values: set[str] = field(default_factory=set)  # values no longer in the plan
     history: set[int] = field(default_factory=set)  # clauses that proposed or changed plans
+    asked: int | None = None  # an open request stating a plan ("Dinner at 8, are you coming?")
 
 
 # -- clauses --------------------------------------------------------------------------------------
@@ -133,14 +136,19 @@ def _clauses(chat: Chat, cues: Cues) -> list[_Clause]:
     for index, message in enumerate(chat.messages):
         if not message.unread:
             continue
-        for sentence in split_sentences(strip_quoted(message.text))[:16]:
+        parts = [
+            p for s in split_sentences(strip_quoted(message.text))[:16] for p in _parts(s, cues)
+        ]
+        for sentence, inside in parts:
             if is_chitchat(sentence) or not words(_EMOJI.sub(" ", sentence)):
                 continue
             clause = _Clause(len(out), index, message.sender, sentence, facts(sentence))
             for kind in ("corrections", "decisions", "acceptances", "proposals", "offers"):
                 if cues.match(kind, sentence):
                     clause.cues.add(kind)
-            if "?" in sentence:
+            if inside:
+                clause.cues.add("inside")
+            if "?" in sentence or (inside and cues.match("requests", sentence)):
                 clause.cues.add("question")
                 asks = cues.match("requests", sentence) or cues.match("reader_words", sentence)
                 if asks and "proposals" not in clause.cues:
@@ -156,17 +164,42 @@ def _clauses(chat: Chat, cues: Cues) -> list[_Clause]:
     return out
 
 
+def _parts(sentence: str, cues: Cues) -> list[tuple[str, bool]]:
+    """A sentence, or its parts when a request is asked inside a statement ("We need 12
+    sausages, Tom can you get them?"; "The hall is booked, can you send the invoice to
+    Omar, and the caterer comes at 6"): (text, is a request asked inside)."""
+    opener = (
+        rf"(?:[{_UPPER}][\w'\u2019-]*,?\s+)?(?:\u00bf\s*)?(?:{cues.sources['request_openers']})"
+    )
+    split = re.search(rf"[,;]\s+(?={opener})", sentence, re.IGNORECASE)
+    if split is None:
+        return [(sentence, False)]
+    before, request = sentence[: split.start()], sentence[split.end() :]
+    if len(_content(before, cues)) < 2 and not facts(before).count:
+        return [(sentence, False)]  # "Hi Tom, can you ...": one request
+    joiner = "|".join(re.escape(w) for w in sorted(cues.and_words, key=len, reverse=True))
+    rest = re.search(rf",\s+(?:{joiner})\s+(?=\w)", request) if joiner else None
+    parts = [(before.rstrip(" ,;") + ".", False)]
+    if rest is None:
+        return [*parts, (request, True)]
+    tail = request[rest.end() :]
+    return [*parts, (request[: rest.start()], True), (tail[:1].upper() + tail[1:], True)]
+
+
 def _content(text: str, cues: Cues) -> set[str]:
     """Content words: 4+ letters, not a common word, cue or chit-chat, compared on 5 letters."""
     stop = cues.common_words | cues.chitchat | cues.first_person_words
     return {w.lower()[:5] for w in words(text) if len(w) >= 4 and w.lower() not in stop}
 
 
-def _residue(text: str, cues: Cues) -> set[str]:
-    """Content words besides the cues and the facts ("no wait, Thursday": none)."""
+def _residue(text: str, cues: Cues, *, plain: bool = False) -> set[str]:
+    """Content words besides the cues and the facts ("no wait, Thursday": none); with
+    ``plain``, besides only the openers, closers and facts ("Ok, Sunday then": none; "Ok,
+    lunch on Sunday then": "lunch")."""
     found = facts(text)
     rest = text
-    for kind in ("corrections", "acceptances", "proposals", "decisions", "openers", "closers"):
+    kinds = ("corrections", "acceptances", "proposals", "decisions")
+    for kind in ("openers", "closers") if plain else (*kinds, "openers", "closers"):
         rest = cues.patterns[kind].sub(" ", rest)
     for value in (*found.dates, *found.times, *found.places, *found.numbers):
         rest = rest.replace(value, " ")
@@ -277,13 +310,60 @@ def _assign(clauses: list[_Clause], cues: Cues) -> list[_Topic]:
         if "corrections" in c.cues and c.facts.numbers:
             _correct_numbers(topic, clauses, c, cues)
         if c.answers is not None:
+            _unasked(topic, clauses[c.answers])
             continue
         if _plan_kinds(c.facts) and not c.cues & {"requests", "request_part"}:
+            if topic.plan is None:
+                _promote(topic, clauses, c)
             if topic.plan is None:
                 _set_plan(topic, c)
             elif _changes(topic, clauses, c, cues):
                 _move_plan(topic, c, cues)
+        elif _asks_a_plan(c) and topic.plan is None and topic.asked is None:
+            topic.asked = c.position
     return topics
+
+
+def _asks_a_plan(c: _Clause) -> bool:
+    """A request that states a plan ("Dinner on Saturday at 8pm, are you coming?"): it is
+    its topic's plan once a later message speaks of the same date, time or place, unless
+    an offer takes it first ("Can you pick me up at 6?" "I'll get you")."""
+    return "requests" in c.cues and "question" in c.cues and bool(_plan_kinds(c.facts))
+
+
+def _asked_view(topic: _Topic, clauses: list[_Clause]) -> _Topic | None:
+    """The topic as a plan: itself once it has one, else its open asked plan as the plan."""
+    if topic.plan is not None:
+        return topic
+    if topic.asked is None or clauses[topic.asked].taken_by is not None:
+        return None
+    q = clauses[topic.asked]
+    return _Topic(plan=q.position, plan_text=q.text, first_text=q.text, history={q.position})
+
+
+def _promote(topic: _Topic, clauses: list[_Clause], c: _Clause) -> None:
+    """A later clause of another message about the same kind of fact (a date, time or
+    place) makes the topic's asked plan its plan: "I can't on Saturday" or "Ok, lunch on
+    Sunday then" answer the plan, not a task."""
+    if topic.asked is None:
+        return
+    q = clauses[topic.asked]
+    if (
+        q.taken_by is None
+        and q.message != c.message
+        and _plan_kinds(q.facts) & _plan_kinds(c.facts)
+    ):
+        _set_plan(topic, q)
+        topic.asked = None
+
+
+def _unasked(topic: _Topic, request: _Clause) -> None:
+    """An offer took ``request``: it is a task, not the plan (unless the plan moved on)."""
+    if topic.asked == request.position:
+        topic.asked = None
+    if topic.plan == request.position and topic.history == {request.position}:
+        topic.plan, topic.plan_text, topic.first_text = None, "", ""
+        topic.plan_messages, topic.seen, topic.stale_values, topic.history = set(), {}, set(), set()
 
 
 def _bound(
@@ -317,16 +397,18 @@ def _bound(
                 return q.topic
     if _plan_kinds(c.facts):
         for r in reversed(recent):
-            if _changes(topics[r.topic], clauses, c, cues):
+            view = _asked_view(topics[r.topic], clauses)
+            if view is not None and _changes(view, clauses, c, cues):
                 return r.topic
         if c.cues & {"corrections", "acceptances", "proposals"}:
             # A change of plan may come long after the plan, with chatter between: look
             # back over the plans of the last _CHANGE_WINDOW clauses, newest first.
             for t in sorted(
                 {clauses[i].topic for i in range(max(0, c.position - _CHANGE_WINDOW), c.position)},
-                key=lambda t: -(topics[t].plan or -1),
+                key=lambda t: -(topics[t].plan or topics[t].asked or -1),
             ):
-                if topics[t].plan is not None and _changes(topics[t], clauses, c, cues):
+                view = _asked_view(topics[t], clauses)
+                if view is not None and _changes(view, clauses, c, cues):
                     return t
     if "ack" in c.cues and recent:
         return recent[-1].topic
@@ -411,7 +493,7 @@ def _move_plan(topic: _Topic, c: _Clause, cues: Cues) -> None:
         "corrections" in c.cues
         and not c.cues & {"proposals", "acceptances"}
         and len(_residue(c.text, cues)) <= _BARE_WORDS
-    )
+    ) or (bool(c.cues & {"proposals", "acceptances"}) and not _residue(c.text, cues, plain=True))
     merged = topic.plan_text
     replaced = False
     for kind in sorted(kinds):
@@ -421,6 +503,11 @@ def _move_plan(topic: _Topic, c: _Clause, cues: Cues) -> None:
             pattern = rf"(?<!\w){re.escape(olds[0])}(?!\w)"
             merged = re.sub(pattern, fresh[0].replace("\\", "\\\\"), merged, count=1)
             replaced = True
+    if bare and replaced and "question" not in c.cues:  # "Dann am Sonntag" answers "...?"
+        merged = re.sub(r"\s*\?+\s*$", "", merged).lstrip("\u00bf ")
+        head, _, tail = merged.rpartition(", ")
+        if head and not facts(tail).count:  # "..., are you coming?" asked, now answered
+            merged = head
     topic.plan_text = merged if bare and replaced else c.text
     _remember(topic)
 
@@ -506,12 +593,15 @@ def _sentence(text: str) -> str:
     return text if text[-1] in ".?!" else text + "."
 
 
-def _lower_first(text: str) -> str:
+def _lower_first(text: str, names: frozenset[str] = frozenset()) -> str:
+    """``text`` with its first letter lowered, unless it opens "I" or one of ``names``."""
+    first = text.split(maxsplit=1)[0] if text.split() else ""
     if (
         len(text) > 1
         and text[0].isupper()
         and not text[1].isupper()
-        and text.split(maxsplit=1)[0] != "I"
+        and first != "I"
+        and first.rstrip(",") not in names
     ):
         return text[0].lower() + text[1:]
     return text
@@ -604,7 +694,11 @@ def _statements(
                     used.add(c.taken_by)
                 if c.answers is not None:
                     used.add(c.answers)
-                used |= {j for j in topic.clauses if clauses[j].message == c.message}
+                used |= {  # a request asked inside a statement is a statement of its own
+                    j
+                    for j in topic.clauses
+                    if clauses[j].message == c.message and "inside" not in clauses[j].cues
+                }
     return out
 
 
@@ -630,15 +724,22 @@ def _statement(
         at = min(spots) if spots else len(text.rstrip("?.! "))
         text = text[:at] + was + text[at:]
     if "question" in c.cues:
-        asked = cues.string("asks", name=c.sender, text=_lower_first(text))
+        text = resolve(text, _antecedents(c, clauses), {c.sender}, cues)
+        vocative = re.match(
+            rf"[{_UPPER}][\w'\u2019-]*,?\s+(?:\u00bf\s*)?(?:{cues.sources['requests']})", text
+        )
+        asked = cues.string("asks", name=c.sender, text=text if vocative else _lower_first(text))
         siblings = [s for s in clauses if s.message == c.message and s is not c]
-        extra = _extra_facts(asked, siblings, cues, numbers=True)
+        extra = "" if "inside" in c.cues else _extra_facts(asked, siblings, cues, numbers=True)
         if extra:
             asked = asked.rstrip(" ?") + extra + "?"
         weight = 4.0 if "requests" in c.cues else 2.5
         messages = own
+        if "inside" in c.cues and not asked.rstrip().endswith("?"):
+            asked = asked.rstrip(" .!") + "?"
         return Statement(c.sender, _sentence(asked), messages, "question", topic, weight)
     if "offers" in c.cues:
+        text = resolve(text, _antecedents(c, clauses), {c.sender}, cues)
         if _first_person(text, cues):
             text = f"{c.sender}: {text}"
         siblings = [
@@ -655,22 +756,48 @@ def _statement(
     return Statement(c.sender, _sentence(text), own, "context", topic, 0.5 + central)
 
 
+def _clitics(text: str, rules: Sequence[tuple[re.Pattern[str], str]], name: str) -> str:
+    """``text`` with the asker's pronoun before the verb replaced by their name ("je vais
+    te chercher" -> "je vais chercher Léo"), by the cue file's [pattern, template] rules."""
+    for pattern, template in rules:
+
+        def fill(match: re.Match[str], template: str = template) -> str:
+            return match.expand(template).replace("{name}", name)
+
+        text = pattern.sub(fill, text)
+    return text
+
+
+def _antecedents(c: _Clause, clauses: list[_Clause]) -> list[str]:
+    """Where a pronoun of ``c`` may point, newest first: the earlier sentences of its
+    message, the request it answers, then the last clauses of other messages."""
+    before = clauses[: c.position]
+    same = [x.text for x in reversed(before) if x.message == c.message]
+    asked = [clauses[c.answers].text] if c.answers is not None else []
+    recent = [x.text for x in reversed(before[-_ANSWER_WINDOW:]) if x.message != c.message]
+    return [*same, *asked, *recent]
+
+
 def _task(
     offer: _Clause, request: _Clause, clauses: list[_Clause], cues: Cues, topic: int
 ) -> Statement:
     """The request's task, given to the sender who took it (never to the one who asked)."""
     siblings = [c for c in clauses if c.message == request.message]
-    text = _compress(offer.text, cues, offer.sender)
+    said = _clitics(offer.text, cues.requester_clitics, request.sender)
+    text = _compress(said, cues, offer.sender)
     text = _swap_words(text, cues.object_pronouns, request.sender)
     thin = len(_content(text, cues) - {offer.sender.lower()[:5], request.sender.lower()[:5]}) <= 1
     if thin or _first_person(text, cues):
-        task = _compress(request.text, cues).rstrip("?")
+        asked = _clitics(request.text, cues.asker_clitics, request.sender)
+        task = _compress(asked, cues).rstrip("?").lstrip("\u00bf ")
         task = re.sub(rf"(?i)^\s*(?:{cues.sources['request_openers']})\s*", "", task).strip()
         task = _swap_words(task, cues.object_requester, request.sender)
         if task and not _first_person(task, cues):
-            text = cues.string("takes", name=offer.sender, task=_lower_first(task))
+            lowered = _lower_first(task, frozenset({request.sender}))
+            text = cues.string("takes", name=offer.sender, task=lowered)
         elif _first_person(text, cues):
             text = f"{offer.sender}: {text}"
+    text = resolve(text, _antecedents(offer, clauses), {offer.sender}, cues)
     text = text.rstrip(".!") + _extra_facts(text, siblings, cues)
     messages = tuple(sorted({offer.message, *(s.message for s in siblings)}))
     return Statement(offer.sender, _sentence(text), messages, "task", topic, 3.5)

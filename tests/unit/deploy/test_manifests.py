@@ -246,7 +246,7 @@ def test_every_workload_has_resources_and_runs_unprivileged(
         assert "privileged" not in sc, name
 
 
-def test_gateway_and_issuer_stay_at_one_replica_until_they_can_share(
+def test_gateway_replicas_share_keys_and_the_issuer_stays_at_one(
     rendered: dict[str, list[dict[str, Any]]],
 ) -> None:
     docs = rendered["operator"]
@@ -256,16 +256,37 @@ def test_gateway_and_issuer_stay_at_one_replica_until_they_can_share(
         if d["kind"] == "HorizontalPodAutoscaler"
     }
     assert set(hpas) == {"privproc-gateway", "privproc-issuer"}
-    for name, hpa in hpas.items():
-        assert hpa["spec"]["maxReplicas"] == 1, name
-        deployment = next(
-            d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == name
-        )
-        assert deployment["spec"]["replicas"] == 1
-        assert deployment["spec"]["strategy"] == {"type": "Recreate"}
-    # The gateway has no shared key sequence yet (issue 16 item 1): no key-encryption-key option.
+
+    def deployment(name: str) -> dict[str, Any]:
+        return next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == name)
+
+    # The issuer's device registry is SQLite in its home: one replica (docs/deploy.md).
+    assert hpas["privproc-issuer"]["spec"]["maxReplicas"] == 1
+    assert deployment("privproc-issuer")["spec"]["replicas"] == 1
+    assert deployment("privproc-issuer")["spec"]["strategy"] == {"type": "Recreate"}
+    # Gateway replicas share one key sequence (issue 16 item 1): --replica, --redis, the KEK.
+    assert hpas["privproc-gateway"]["spec"]["maxReplicas"] > 1
+    assert deployment("privproc-gateway")["spec"]["replicas"] > 1
     gateway_options = _options(build_app(), ["gateway"])
-    assert not any("kek" in o or "key-encryption" in o for o in gateway_options)
+    assert {"--replica", "--kek-file", "--redis"} <= set(gateway_options)
+    container = deployment("privproc-gateway")["spec"]["template"]["spec"]["containers"][0]
+    args = container["args"]
+    for option in ("--replica", "--kek-file", "--redis"):
+        assert option in args
+    kek = next(
+        v
+        for v in deployment("privproc-gateway")["spec"]["template"]["spec"]["volumes"]
+        if v["name"] == "kek"
+    )
+    assert kek["secret"]["secretName"] == "privproc-gateway-kek"
+    assert "optional" not in kek["secret"]  # a replica without its KEK does not start
+    # No shared ReadWriteOnce home: every replica's home is its own scratch space.
+    home = next(
+        v
+        for v in deployment("privproc-gateway")["spec"]["template"]["spec"]["volumes"]
+        if v["name"] == "home"
+    )
+    assert "emptyDir" in home
 
 
 def test_nodes_are_a_statefulset_the_gateway_names_one_by_one(

@@ -345,3 +345,69 @@ def test_a_child_holds_only_its_own_key() -> None:
         assert not _found_in(child, old_key), "a child holds a key it does not serve"
     finally:
         node.close()
+
+
+def _streaming_handler() -> Any:
+    def handle(data: bytes) -> Any:
+        def pieces() -> Any:
+            yield f"{os.getpid()}:".encode()
+            for _ in range(int(data)):
+                yield b"x" * 1000
+            if data == b"0":
+                os._exit(3)  # dies mid-stream
+
+        return pieces()
+
+    return handle
+
+
+def test_a_streaming_child_passes_its_pieces_and_exits() -> None:
+    async def go() -> tuple[bytes, list[int]]:
+        pool = PreforkPool(_streaming_handler, target=1)
+        try:
+            answer = await pool.serve(b"300")
+            assert not isinstance(answer, bytes)
+            reads = [piece async for piece in answer]
+            return b"".join(reads), [len(r) for r in reads]
+        finally:
+            pool.close()
+
+    out, reads = asyncio.run(go())
+    pid, _, rest = out.partition(b":")
+    assert rest == b"x" * 300_000
+    assert max(reads) <= 1 << 16  # the parent holds one read at a time, never the answer
+    assert _wait_gone(int(pid))
+
+
+def test_a_stream_read_no_further_kills_its_child_and_frees_its_slot() -> None:
+    ended: list[int] = []
+
+    async def go() -> int:
+        pool = PreforkPool(_streaming_handler, target=1)
+        try:
+            answer = await pool.serve(b"100000", on_end=lambda: ended.append(1))
+            assert not isinstance(answer, bytes)
+            first = await answer.__anext__()
+            await answer.aclose()
+            return int(first.partition(b":")[0])
+        finally:
+            pool.close()
+
+    pid = asyncio.run(go())
+    assert ended == [1]
+    assert _wait_gone(pid)
+
+
+def test_a_child_dying_mid_stream_just_ends_the_stream() -> None:
+    """No error text, no final frame: the sealed layer makes it a truncated answer."""
+
+    async def go() -> bytes:
+        pool = PreforkPool(_streaming_handler, target=1)
+        try:
+            answer = await pool.serve(b"0")
+            assert not isinstance(answer, bytes)
+            return b"".join([piece async for piece in answer])
+        finally:
+            pool.close()
+
+    assert asyncio.run(go()).endswith(b":")

@@ -238,3 +238,10 @@ def test_a_language_without_rewrite_tables_is_proofread_only() -> None:
     for r in result.rewrites:
         assert "18 Uhr" in r.text
         assert "Anna" in r.text
+
+
+def test_regression_a_name_that_is_also_a_french_filler_survives() -> None:
+    """Hypothesis found "Ben Chloé" (French): the professional tone dropped "Ben" as the
+    filler "ben"; the filler is dropped only in lower case, a name never changes."""
+    result = suggest_rewrites("Ben Chloé", TONES)
+    assert all("Ben" in r.text for r in result.rewrites)

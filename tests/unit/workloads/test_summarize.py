@@ -93,8 +93,9 @@ def test_one_message_chat_keeps_every_fact_and_its_sender(minilm: MiniLM) -> Non
     summary = summarize_unread(
         chat([("Ana", "The plumber comes tomorrow at 9, can you let him in?")]), backend=minilm
     )
-    assert summary.text == "Ana asks: the plumber comes tomorrow at 9, can you let him in?"
-    assert [(p.kind, p.messages) for p in summary.points] == [("question", (0,))]
+    # The request asked inside the statement is a point of its own, its pronoun resolved.
+    assert summary.text == "Ana asks: can you let the plumber in? The plumber comes tomorrow at 9."
+    assert [(p.kind, p.messages) for p in summary.points] == [("question", (0,)), ("fact", (0,))]
 
 
 def test_emoji_are_compressed_away_and_the_facts_kept(minilm: MiniLM) -> None:
