@@ -3,7 +3,10 @@
 Errors become RFC 9457 problem details in exactly one place
 (:func:`problem_response`); bodies are read with a hard size limit; servers run
 under uvicorn with access logs off (no party logs request content or, except the
-relay's rate limiter in memory, client addresses).
+relay's rate limiter in memory, client addresses). Every server runs on uvloop with
+uvicorn's httptools (llhttp) parser (:data:`UVICORN_LOOP`, :data:`UVICORN_HTTP`), not
+asyncio's selector loop and the pure-Python h11 parser: 10-30 % less server CPU per
+request in the issue 18 measurements (docs/e2e-bench.md).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Final
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,7 +22,21 @@ from starlette.responses import Response
 from privproc.errors import DecodeError, PrivprocError, TooLargeError
 from privproc.problem import INTERNAL, PROBLEM_JSON, encode_problem
 
-__all__ = ["PROBLEM_JSON", "error_boundary", "problem_response", "read_body", "serve"]
+__all__ = [
+    "PROBLEM_JSON",
+    "UVICORN_HTTP",
+    "UVICORN_LOOP",
+    "error_boundary",
+    "problem_response",
+    "read_body",
+    "serve",
+]
+
+#: The event loop and HTTP/1.1 parser every privproc server runs with (uvloop; httptools,
+#: i.e. llhttp), named rather than uvicorn's "auto" so a missing one fails at start
+#: instead of silently costing each request the pure-Python path.
+UVICORN_LOOP: Final = "uvloop"
+UVICORN_HTTP: Final = "httptools"
 
 
 _log = logging.getLogger("privproc.http")
@@ -81,5 +99,12 @@ def serve(
     import uvicorn
 
     uvicorn.run(
-        app, host=host, port=port, log_level=log_level, access_log=False, server_header=False
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+        loop=UVICORN_LOOP,
+        http=UVICORN_HTTP,
     )

@@ -1,7 +1,7 @@
-"""Issue 12 item 9: framing errors refused by the HTTP server itself (uvicorn's h11
-parser, before any app code runs) answer ``400`` in ``text/plain`` with a fixed body,
-not problem JSON; this pins that documented behaviour and that nothing of the
-request comes back (docs/e2e.md, "Errors")."""
+"""Issue 12 item 9: framing errors refused by the HTTP server itself (uvicorn's HTTP
+parser, httptools since issue 18, before any app code runs) answer ``400`` in
+``text/plain`` with a fixed body, not problem JSON; this pins that documented behaviour
+and that nothing of the request comes back (docs/e2e.md, "Errors")."""
 
 from __future__ import annotations
 

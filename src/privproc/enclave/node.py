@@ -89,6 +89,9 @@ class Node:
         self._refresh = evidence_refresh
         self._clock = clock
         self._evidence: Evidence | None = None
+        #: The JSON of :meth:`evidence_document` for (this evidence object, this key id):
+        #: polled every second by the gateway and the directory, made once per evidence.
+        self._document: tuple[Evidence, bytes, bytes] | None = None
         self._gpu: dict[str, str] | None = None
         self._evidence_at = 0.0
         #: The witnessed checkpoint note the current evidence binds (None: none yet).
@@ -189,12 +192,19 @@ class Node:
         self._sync_pools()
 
     def evidence_document(self) -> bytes:
-        """The node's public self-description: its key, evidence and measurement (JSON)."""
+        """The node's public self-description: its key, evidence and measurement (JSON).
+
+        Made once per evidence and key: everything in it changes only when :meth:`tick`
+        makes new evidence (rotation, refresh, a new witnessed checkpoint), and that is a
+        new evidence object, so a cached document is never served for another one."""
         evidence = self._evidence
         if evidence is None:
             raise UnknownKeyError("no evidence yet")
         key = self.ring.current()
-        return json.dumps(
+        cached = self._document
+        if cached is not None and cached[0] is evidence and cached[1] == key.key_id:
+            return cached[2]
+        document = json.dumps(
             {
                 "node": self.node_id,
                 "public_key": base64.b64encode(key.public_key).decode(),
@@ -207,6 +217,8 @@ class Node:
             },
             sort_keys=True,
         ).encode()
+        self._document = (evidence, key.key_id, document)
+        return document
 
     def attestation_document(self, nonce: bytes) -> bytes:
         """Evidence made now for the current key, its freshness carrying ``nonce`` (JSON),

@@ -150,6 +150,7 @@ def run_node(
 
     import uvicorn
 
+    from privproc._http import UVICORN_HTTP, UVICORN_LOOP
     from privproc.attestation import measure_release
     from privproc.attestation.measure import model_digest
     from privproc.enclave.hugepages import place_on_huge_pages
@@ -211,6 +212,8 @@ def run_node(
             log_config=None,
             access_log=False,
             server_header=False,
+            loop=UVICORN_LOOP,
+            http=UVICORN_HTTP,
         )
     finally:
         if generative is not None:

@@ -39,6 +39,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from privproc import bhttp, ohttp, ohttp_chunked
+from privproc._hop import HopTransport
 from privproc._http import PROBLEM_JSON, error_boundary, read_body
 from privproc._supervise import LoopState, supervise
 from privproc.errors import (
@@ -234,7 +235,7 @@ class _Gateway:
     @asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         async with httpx.AsyncClient(
-            timeout=self.config.node_timeout, transport=self.transport
+            timeout=self.config.node_timeout, transport=self.transport or HopTransport()
         ) as client:
             self.forwarder = _Forwarder(client, self.nodes, self.metrics)
             with contextlib.suppress(RemoteError):  # the nodes loop retries and reports it

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from privproc._hop import HopTransport
 from privproc._http import error_boundary, read_body
 from privproc.errors import ConfigError, MediaTypeError, RateLimitedError, RemoteError
 from privproc.limits import RELAY_MAX_BODY, RELAY_MAX_STREAM
@@ -93,7 +94,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         async with httpx.AsyncClient(
-            transport=transport,
+            transport=transport or HopTransport(),
             timeout=config.timeout,
             follow_redirects=False,
             headers={"user-agent": ""},

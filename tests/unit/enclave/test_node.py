@@ -108,6 +108,34 @@ def test_evidence_binds_the_witnessed_checkpoint_and_is_remade_for_a_new_one() -
     assert evidence.freshness[8:] == hashlib.sha256(recosigned).digest()
 
 
+def test_evidence_document_is_made_once_per_evidence_and_remade_on_rotation() -> None:
+    """Issue 18: the polled document is cached; rotation, refresh and a new witnessed
+    checkpoint each make new evidence, and the cache never serves the old one."""
+    now = [1_800_000_000.0]
+    node, _ = _node(now)
+    first = node.evidence_document()
+    assert node.evidence_document() is first  # cached: no JSON per poll
+    now[0] += 1
+    node.tick()  # nothing due
+    assert node.evidence_document() is first
+    now[0] += 10  # key_lifetime: a new key is published
+    node.tick()
+    rotated = node.evidence_document()
+    assert rotated != first
+    assert json.loads(rotated)["key_id"] == node.ring.current().key_id.hex()
+    assert json.loads(rotated)["key_id"] != json.loads(first)["key_id"]
+    assert json.loads(rotated)["evidence"] != json.loads(first)["evidence"]
+    node.bind_checkpoint(b"log\n1\nroot\n\n- sig\n")
+    bound = node.evidence_document()
+    assert json.loads(bound)["witnessed"] == "log\n1\nroot\n\n- sig\n"
+    assert json.loads(bound)["key_id"] == json.loads(rotated)["key_id"]
+    now[0] += 301  # evidence_refresh passes (and the key rotates again): fresh evidence
+    node.tick()
+    refreshed = node.evidence_document()
+    assert json.loads(refreshed)["evidence"] != json.loads(bound)["evidence"]
+    assert node.evidence_document() is refreshed
+
+
 def test_interactive_attestation_binds_the_callers_nonce() -> None:
     now = [1_800_000_000.0]
     node, vendor = _node(now)
