@@ -444,28 +444,7 @@ class Device:
         if node is None:
             raise OpenError
         result = _result(opened)
-        entry = ReportEntry(
-            time=self._now().isoformat(timespec="seconds"),
-            feature=feature,
-            sealed_bytes=len(sealed),
-            named=tuple(
-                {
-                    "node": n.node,
-                    "measurement": n.measurement.hex(),
-                    "release_index": n.release_index,
-                }
-                for n in chosen
-            ),
-            answered_by=node.node,
-            measurement=node.measurement.hex(),
-            release_index=node.release_index,
-            checkpoint_size=verified.checkpoint.size,
-            key_config_id=config.key_id,
-            key_config_index=verified.key_config.ledger_index,
-            model_digest=node.model_digest.hex(),
-        )
-        append_report(self.home, entry)
-        return Answer(result, entry)
+        return Answer(result, self._report(feature, sealed, chosen, node, verified))
 
 
 def _key_id(node: TrustedNode) -> bytes:
