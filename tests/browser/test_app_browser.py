@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from tests._servers import free_port
-from tests.system._procs import env
+from tests.system._procs import as_background_job, env
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -88,7 +88,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     home = tmp_path_factory.mktemp("app") / "home"
     up = subprocess.Popen(
-        [sys.executable, "-m", "privproc", "up", "--nodes", "2", "--rogue-nodes", "1", "--json"],
+        as_background_job(
+            [sys.executable, "-m", "privproc", "up", "--nodes", "2", "--rogue-nodes", "1", "--json"]
+        ),
         env=env(PRIVPROC_HOME=str(home)),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -99,7 +101,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         _wait_line(up, b'{"client_config"', "privproc up")
         port = free_port()
         app = subprocess.Popen(
-            [sys.executable, "-m", "privproc", "app", "--port", str(port), "--json"],
+            as_background_job(
+                [sys.executable, "-m", "privproc", "app", "--port", str(port), "--json"]
+            ),
             env=env(PRIVPROC_HOME=str(home)),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -24,6 +24,7 @@ from tests._servers import free_port, stop_process, wait_ready
 __all__ = [
     "FAMILY_CHAT",
     "ROOT",
+    "as_background_job",
     "cli",
     "env",
     "free_port",
@@ -81,10 +82,26 @@ def cli(args: list[str], home: Path, *, timeout: float = 90) -> subprocess.Compl
     )
 
 
+#: Runs argv[1:] with SIGINT ignored (an ignored signal stays ignored across exec).
+_IGNORING_SIGINT = (
+    "import os, signal, sys;"
+    " signal.signal(signal.SIGINT, signal.SIG_IGN);"
+    " os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+def as_background_job(command: list[str]) -> list[str]:
+    """``command`` started with SIGINT ignored, as a shell without job control starts
+    ``cmd &`` (CI runners often do). A command that promises Ctrl-C stops it must stop on
+    SIGINT anyway, so the Ctrl-C tests start their commands this way."""
+    return [sys.executable, "-c", _IGNORING_SIGINT, *command]
+
+
 def start_up(home: Path, *args: str) -> subprocess.Popen[bytes]:
-    """Start ``privproc up --json ARGS`` under ``home`` in its own session (stdout piped)."""
+    """Start ``privproc up --json ARGS`` under ``home`` in its own session (stdout piped),
+    as a background job (:func:`as_background_job`)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "privproc", "up", "--json", *args],
+        as_background_job([sys.executable, "-m", "privproc", "up", "--json", *args]),
         env=env(PRIVPROC_HOME=str(home)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

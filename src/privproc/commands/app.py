@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the messenger web app: chats, summaries, writing help, and why to trust them."""
         import secrets
+        import signal
         import threading
 
         import httpx
@@ -54,6 +55,8 @@ def register(app: typer.Typer) -> None:
             web, host=host, port=port, access_log=False, log_level="warning", lifespan="off"
         )
         server = uvicorn.Server(config)
+        # Ctrl-C stops the app even where SIGINT was inherited as ignored (see `up`).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         thread = threading.Thread(target=server.run, name="privproc-app", daemon=True)
         thread.start()
         url = f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"

@@ -96,6 +96,9 @@ def register(app: typer.Typer) -> None:
         home = privproc_home()
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        # Ctrl-C (SIGINT) stops everything even where it was inherited as ignored (a job a
+        # shell without job control started with `&`): Python keeps an ignored SIGINT.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         spec = ClusterSpec(
             nodes=nodes,
             k=k,
