@@ -18,6 +18,7 @@ from rich.table import Table
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE.parent))  # tests._harness: the in-memory path some benches use
 
 from _common import Row, machine  # noqa: E402
 
