@@ -11,9 +11,8 @@ tokens (temperature 0, seed 0), no relay, gateway, OHTTP, token, sealing or fork
 Figures:
 - rewrite throughput (professional tone, DRAFTS drafts): path / direct. Both generate the
   same tokens, so this is the private path's share of the direct tokens/s (target 0.95).
-- time to the answer of one rewrite: path vs direct, and their difference. The path does
-  not stream yet (issue 15), so its first token arrives with its whole answer; the direct
-  baseline's first streamed token is reported next to it.
+- time to the answer of one rewrite: path vs direct, and their difference (whole answers;
+  streamed first tokens and tokens/s are bench/streaming.py's).
 Without the llama.cpp venv the bench reports nothing and says why.
 """
 
@@ -51,7 +50,7 @@ def _payload(draft: str) -> bytes:
     return json.dumps(body).encode()
 
 
-def _direct(model: Path, python: str) -> tuple[list[float], float]:
+def _direct(model: Path, python: str) -> list[float]:
     gm = start_generative(model=model, embedder=load_default_backend(), python=python)
     try:
         run_feature(_payload(DRAFTS[0]), gm.backend)  # warm
@@ -61,12 +60,9 @@ def _direct(model: Path, python: str) -> tuple[list[float], float]:
             out = json.loads(run_feature(_payload(draft), gm.backend))
             times.append(time.perf_counter() - start)
             assert "error" not in out, out
-        start = time.perf_counter()
-        next(iter(gm.backend.stream("Say hello to Ana.", max_tokens=8)))
-        first = time.perf_counter() - start
     finally:
         gm.stop()
-    return times, first
+    return times
 
 
 def _path(model: Path, python: str, root: Path) -> list[float]:
@@ -99,7 +95,7 @@ def run() -> list[Row]:
     except ConfigError as exc:
         print(f"{BENCH}: skipped ({exc})", file=sys.stderr)
         return []
-    direct, first = _direct(model, python)
+    direct = _direct(model, python)
     with tempfile.TemporaryDirectory(prefix="privproc-generative-bench-") as tmp:
         path = _path(model, python, Path(tmp))
     note = f"SmolLM2-135M Q4_1, {len(DRAFTS)} drafts, tone {TONE}, 2 nodes"
@@ -114,15 +110,6 @@ def run() -> list[Row]:
             "s",
             "direct",
             p50_direct,
-            f"path - direct = {1000 * (p50_path - p50_direct):.0f} ms; no streaming yet",
-        ),
-        row(
-            BENCH,
-            "time to first token, private path (= answer)",
-            p50_path,
-            "s",
-            "direct, first streamed token",
-            first,
-            "the path streams once issue 15 lands",
+            f"path - direct = {1000 * (p50_path - p50_direct):.0f} ms (whole answers)",
         ),
     ]
