@@ -70,6 +70,39 @@ class Scripted:
         yield Completion(first + "".join(self.rest), "stop", 3, 1 + len(self.rest))
 
 
+class ScriptedSummary:
+    """A model that writes a summary line by line (``TextStreamer``): its first line, then
+    (after the device said it saw it: ``release``) the rest."""
+
+    def __init__(self, embedded: Backend, release: Any, lines: Sequence[str]) -> None:
+        self.name = "scripted-summary"
+        self._embedded, self.release, self.lines = embedded, release, list(lines)
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        return self._embedded.embed(texts)
+
+    def generate(
+        self, prompt: str, *, system: str = "", max_tokens: int = 256, temperature: float = 0.0
+    ) -> str:
+        return "".join(self.lines)
+
+    def stream(
+        self, prompt: str, *, system: str = "", max_tokens: int = 256, temperature: float = 0.0
+    ) -> Iterator[str]:
+        yield self.lines[0]
+        if not self.release.wait(_GUARD):
+            yield "- Ben: the device never saw the first line [1].\n"
+            return
+        yield from self.lines[1:]
+
+
+#: Lines a model may write about CHAT's unread messages ([1] Ben, [2] Cleo), and one that
+#: names someone who is not in them.
+BEN = "- Ben finished the novel [1].\n"
+CLEO = "- Cleo asks to move it to Friday at 8 [2].\n"
+MARCO = "- Cleo asks Marco to move it to Friday [2].\n"
+
+
 @pytest.fixture(scope="module")
 def embedded() -> Backend:
     return load_default_backend()
@@ -151,6 +184,51 @@ def test_summary_and_rewrites_stream_and_match_the_whole_answer(
         assert tones == ["professional", "friendly"]
         assert rewrites.result is not None
         assert set(rewrites.result["rewrites"]["rewrites"]) == {"professional", "friendly"}
+
+
+def test_a_summary_first_line_arrives_before_the_model_writes_its_last(
+    tmp_path: Path, embedded: Backend, release: Any
+) -> None:
+    harness = Harness(tmp_path, ScriptedSummary(embedded, release, [BEN, CLEO]))
+    try:
+        with harness.device() as device:
+            stream = device.stream_summarize(Chat.from_json(CHAT))
+            events = iter(stream)
+            first = next(events)
+            # The node's child is blocked inside the model: its last line is not written.
+            assert not release.is_set()
+            assert first == {"delta": "- Ben finished the novel."}
+            release.set()
+            rest = list(events)
+    finally:
+        harness.close()
+    assert stream.result is not None
+    summary = stream.result["summary"]
+    assert summary["method"] == "abstractive"
+    assert summary["text"] == "".join(e["delta"] for e in [first, *rest] if "delta" in e)
+    assert summary["text"] == "- Ben finished the novel.\n- Cleo asks to move it to Friday at 8."
+
+
+def test_a_summary_line_refused_mid_stream_is_withdrawn_for_the_embedded_one(
+    tmp_path: Path, embedded: Backend, release: Any
+) -> None:
+    release.set()
+    harness = Harness(tmp_path, ScriptedSummary(embedded, release, [BEN, MARCO, CLEO]))
+    try:
+        with harness.device() as device:
+            stream = device.stream_summarize(Chat.from_json(CHAT))
+            events = list(stream)
+    finally:
+        harness.close()
+    kinds = [next(iter(e)) for e in events]
+    assert kinds[:2] == ["delta", "withdrawn"]
+    assert events[1] == {"withdrawn": {"lines": 1, "why": "sentence 2: unsupported"}}
+    assert not any("Marco" in e.get("delta", "") for e in events)
+    assert stream.result is not None
+    summary = stream.result["summary"]
+    assert summary["method"] == "extractive (abstractive refused: sentence 2: unsupported)"
+    assert summary["text"] == "".join(e["delta"] for e in events[2:] if "delta" in e)
+    assert "Friday" in summary["text"]
 
 
 def test_a_node_without_a_streaming_model_refuses_by_name(

@@ -5,7 +5,8 @@ the nodes' model is an OpenAI-compatible server run by this test (``--inference-
 a real HTTP server on a real socket that writes the first token, then waits until the
 test's device has shown it, then writes the rest. So the device's first words provably
 arrive before the model wrote its last: asserted by order, never by a time. The same
-for ``privproc summarize --stream --json`` (JSON lines) and the OpenAI SDK's
+for a summary (each line shown once it passed its checks, while the model writes the
+next), ``privproc summarize --stream --json`` (JSON lines) and the OpenAI SDK's
 ``stream=True``; and the canary is in no party's file afterwards.
 """
 
@@ -25,12 +26,15 @@ import pytest
 from privproc.client.session import open_device
 from privproc.cluster.launch import Cluster, ClusterSpec
 from privproc.openai import private_http_client
+from privproc.workloads import Chat
 from tests.system._procs import FAMILY_CHAT, cli
 
 pytestmark = pytest.mark.system
 
 CANARY = "CANARY-stream-71c3-do-not-leak"
 REST = [" from", " a", " real", " socket"]
+#: The summary the model server streams for FAMILY_CHAT ([1] Ana, [2] Ben), line by line.
+SUMMARY = ["- Ana: dinner is at 7 on Saturday [1].\n", "- Ben will bring an apple pie [2].\n"]
 #: Stops a broken (buffering) path from hanging the test; the text then says so.
 _GUARD = 60.0
 
@@ -72,11 +76,26 @@ class _Model(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.end_headers()
+        if body["messages"][0]["content"].startswith("You summarize"):
+            self._summary()
+            return
         self._event({"role": "assistant", "content": "Hello"})
         if not self.release.wait(_GUARD):
             self._event({"content": " [the device never saw the first token]"})
         for token in REST:
             self._event({"content": token})
+        self._end()
+
+    def _summary(self) -> None:
+        """A summary's stream: its first line, then (once the device showed it) the rest."""
+        self._event({"role": "assistant", "content": SUMMARY[0]})
+        if not self.release.wait(_GUARD):
+            self._event({"content": "- Ben: the device never saw the first line [2].\n"})
+        for line in SUMMARY[1:]:
+            self._event({"content": line})
+        self._end()
+
+    def _end(self) -> None:
         self._event({}, "stop")
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
@@ -159,7 +178,26 @@ def test_the_openai_sdk_stream_arrives_in_pieces(world: World) -> None:
     assert rest[-1].choices[0].finish_reason == "stop"
 
 
+def test_a_summary_first_line_arrives_before_the_model_writes_its_last(world: World) -> None:
+    world.release.clear()
+    with open_device(world.home / "client") as device:
+        stream = device.stream_summarize(Chat.from_json(FAMILY_CHAT))
+        events = iter(stream)
+        first = next(events)
+        assert not world.release.is_set()  # the model server is still waiting on us
+        assert first == {"delta": "- Ana: dinner is at 7 on Saturday."}
+        world.release.set()
+        rest = list(events)
+    assert stream.result is not None
+    assert stream.result["summary"]["method"] == "abstractive"
+    assert stream.result["summary"]["text"] == (
+        "- Ana: dinner is at 7 on Saturday.\n- Ben will bring an apple pie."
+    )
+    assert rest[-1] == {"done": stream.result}
+
+
 def test_summarize_stream_json_prints_json_lines(world: World, tmp_path: Path) -> None:
+    world.release.set()
     chat = tmp_path / "chat.json"
     chat.write_text(json.dumps(FAMILY_CHAT), encoding="utf-8")
     out = cli(["summarize", "--chat", str(chat), "--stream", "--json"], world.home)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from privproc import cli
+from privproc.commands.client import _print_events
 from privproc.errors import LedgerError, QuotaError
 
 
@@ -52,3 +53,25 @@ def test_every_command_module_is_registered() -> None:
     folder = Path(cli.__file__).parent / "commands"
     names = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
     assert {m.__name__.rsplit(".", 1)[1] for m in cli.COMMANDS} == names
+
+
+class _Events(list[dict[str, object]]):
+    report = None
+
+
+def test_a_streamed_withdrawal_is_said_in_the_text(capsys: pytest.CaptureFixture[str]) -> None:
+    events = _Events(
+        [
+            {"delta": "- Ana: dinner at 7."},
+            {"withdrawn": {"lines": 1, "why": "sentence 2: unsupported"}},
+            {"delta": "Ana: dinner at 7 (moved from 6)"},
+            {"done": {}},
+        ]
+    )
+    _print_events(events, False, lambda done, report: done)
+    out = capsys.readouterr().out
+    first, notice, rest = out.partition("[withdrawn: the model's summary above was refused")
+    assert first == "- Ana: dinner at 7.\n"
+    assert notice
+    assert rest.startswith(" (sentence 2: unsupported);\nthe embedded summary instead:]\n")
+    assert rest.endswith("Ana: dinner at 7 (moved from 6)\n")

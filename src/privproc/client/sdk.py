@@ -67,7 +67,7 @@ def _lost_hop(exc: RemoteError) -> bool:
 SEALED_MEDIA = "application/privproc-sealed"
 SEALED_STREAM_MEDIA = "application/privproc-sealed-stream"
 #: The events a streamed answer holds (privproc.enclave.features): one key each.
-_EVENT_KINDS = frozenset({"delta", "chunk", "done", "error"})
+_EVENT_KINDS = frozenset({"delta", "chunk", "done", "error", "withdrawn"})
 
 
 class TokenSource(Protocol):
@@ -494,7 +494,8 @@ class _StreamReader:
         self._kind = ""  # "stream", "whole" or "problem", once the head is read
         self._held = bytearray()  # a whole answer or problem (bounded), or a partial line
         self._result: dict[str, Any] | None = None
-        self._text: list[str] = []
+        self._text: list[str] = []  # a chat's streamed text
+        self._deltas: list[str] = []  # a summary's streamed lines since the last withdrawal
         self._key_id: bytes | None = None
 
     @property
@@ -553,10 +554,25 @@ class _StreamReader:
                 raise DecodeError("the node's result is not an object")
             self._result = _result(json.dumps(done).encode())
             self._check_chat_text(self._result)
+            self._check_summary_text(self._result)
             return None  # the device yields "done" itself, once the stream is complete
         if "chunk" in event:
             self._text.append(_chunk_text(event["chunk"]))
+        elif "withdrawn" in event:
+            _withdrawn(event["withdrawn"], len(self._deltas))
+            self._deltas.clear()
+        elif "delta" in event and "tone" not in event:
+            if not isinstance(event["delta"], str):
+                raise DecodeError("the node's delta is not text")
+            self._deltas.append(event["delta"])
         return event
+
+    def _check_summary_text(self, result: dict[str, Any]) -> None:
+        summary = result.get("summary")
+        if summary is None:
+            return
+        if not isinstance(summary, dict) or summary.get("text") != "".join(self._deltas):
+            raise DecodeError("the node's summary is not the text it streamed")
 
     def _check_chat_text(self, result: dict[str, Any]) -> None:
         completion = result.get("completion")
@@ -589,6 +605,16 @@ class _StreamReader:
         if self._result is None:
             raise DecodeError("the node's stream ended without its result")
         return self._result
+
+
+def _withdrawn(withdrawn: object, shown: int) -> None:
+    """A ``withdrawn`` event names how many lines it withdraws (all shown so far) and why."""
+    if (
+        not isinstance(withdrawn, dict)
+        or withdrawn.get("lines") != shown
+        or not isinstance(withdrawn.get("why"), str)
+    ):
+        raise DecodeError("the node's withdrawal does not match the lines it streamed")
 
 
 def _chunk_text(chunk: object) -> str:

@@ -31,6 +31,10 @@ def _print_events(stream: Any, as_json: bool, last: Any) -> None:
             typer.echo(json.dumps(event, ensure_ascii=False))
         elif "tone" in event:
             typer.echo(f"{event['tone']}: {event['delta']}")
+        elif "withdrawn" in event:
+            why = event["withdrawn"]["why"]
+            typer.echo(f"\n[withdrawn: the model's summary above was refused ({why});")
+            typer.echo("the embedded summary instead:]")
         else:
             typer.echo(event.get("delta", ""), nl=False)
     if not as_json:

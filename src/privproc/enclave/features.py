@@ -20,9 +20,13 @@ Response payloads (inside the sealed response)::
 A payload with ``"stream": true`` is answered as it is produced (:func:`stream_feature`,
 docs/streaming.md): a sequence of JSON lines, each one event::
 
-    {"delta": "..."}                      summarize: the summary, line by line, once it
-                                          passed its grounding checks; rewrite: one tone's
-                                          text (with "tone"), as each tone is written
+    {"delta": "..."}                      summarize: the summary, line by line, each line
+                                          once it passed its checks (a model's while it
+                                          writes the next); rewrite: one tone's text (with
+                                          "tone"), as each tone is written
+    {"withdrawn": {"lines", "why"}}       summarize: a model's later line was refused; the
+                                          lines shown are withdrawn, the embedded
+                                          summary's lines follow
     {"chunk": {...chat.completion.chunk}} chat: one per token delta the model writes
     {"done": {...the response payload above}}       the last event of a whole answer
     {"error": {...problem}}                         a refusal, instead of "done"
@@ -39,7 +43,15 @@ from typing import Any
 
 from privproc.errors import DecodeError, MisuseError, PrivprocError
 from privproc.problem import INTERNAL, problem_document
-from privproc.workloads import Backend, Chat, suggest_rewrites, summarize_unread
+from privproc.workloads import (
+    Backend,
+    Chat,
+    Summary,
+    Withdrawn,
+    stream_unread,
+    suggest_rewrites,
+    summarize_unread,
+)
 from privproc.workloads.completions import complete_chat, parse_chat_request, stream_chat
 from privproc.workloads.rewrite import MAX_DRAFT_CHARS, TONES
 
@@ -57,8 +69,25 @@ def _decode(payload: bytes) -> dict[str, Any]:
 
 
 def _summarize(obj: dict[str, Any], backend: Backend) -> dict[str, Any]:
-    chat = Chat.from_json(obj.get("chat"))
-    summary = summarize_unread(chat, backend=backend)
+    return _summary_payload(summarize_unread(Chat.from_json(obj.get("chat")), backend=backend))
+
+
+def _summary_events(obj: dict[str, Any], backend: Backend) -> Iterator[dict[str, Any]]:
+    """The streamed summary's events: its lines as deltas (a newline before each but the
+    first, so the deltas since the last ``withdrawn`` join to the summary's text)."""
+    first = True
+    for item in stream_unread(Chat.from_json(obj.get("chat")), backend=backend):
+        if isinstance(item, Summary):
+            yield {"done": _summary_payload(item)}
+        elif isinstance(item, Withdrawn):
+            yield {"withdrawn": {"lines": item.lines, "why": item.why}}
+            first = True
+        else:
+            yield {"delta": item if first else "\n" + item}
+            first = False
+
+
+def _summary_payload(summary: Summary) -> dict[str, Any]:
     return {
         "summary": {
             "text": summary.text,
@@ -136,10 +165,8 @@ def _events(obj: dict[str, Any], backend: Backend) -> Iterator[bytes]:
     try:
         feature = obj["feature"]
         if feature == "summarize":
-            out = _summarize(obj, backend)
-            for line in out["summary"]["text"].splitlines(keepends=True):
-                yield _line({"delta": line})
-            yield _line({"done": out})
+            for event in _summary_events(obj, backend):
+                yield _line(event)
         elif feature == "rewrite":
             draft, tones, language = _rewrite_args(obj)
             first = None

@@ -14,7 +14,7 @@ from privproc.workloads.backend import Backend, Generator
 from privproc.workloads.chat import Chat, Message
 from privproc.workloads.minilm import load_default_backend, model_files
 from privproc.workloads.rewrite import TONES, Rewrite, Rewrites, suggest_rewrites
-from privproc.workloads.summarize import Point, Summary, summarize_unread
+from privproc.workloads.summarize import Point, Summary, Withdrawn, stream_unread, summarize_unread
 
 __all__ = [
     "TONES",
@@ -26,8 +26,10 @@ __all__ = [
     "Rewrite",
     "Rewrites",
     "Summary",
+    "Withdrawn",
     "load_default_backend",
     "model_files",
+    "stream_unread",
     "suggest_rewrites",
     "summarize_unread",
 ]

@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Backend", "ChatModel", "ChatStreamer", "Completion", "Generator"]
+__all__ = ["Backend", "ChatModel", "ChatStreamer", "Completion", "Generator", "TextStreamer"]
 
 
 @runtime_checkable
@@ -40,6 +40,20 @@ class Generator(Protocol):
         self, prompt: str, *, system: str = "", max_tokens: int = 256, temperature: float = 0.0
     ) -> str:
         """The model's reply to ``prompt`` (with an optional system message)."""
+        ...
+
+
+@runtime_checkable
+class TextStreamer(Protocol):
+    """The optional capability: :meth:`Generator.generate`, as it is written (a streamed
+    summary shows its first lines before the model wrote its last)."""
+
+    name: str
+
+    def stream(
+        self, prompt: str, *, system: str = "", max_tokens: int = 256, temperature: float = 0.0
+    ) -> Iterator[str]:
+        """Text deltas of the reply to ``prompt``, in order, as the model writes them."""
         ...
 
 

@@ -34,7 +34,14 @@ from dataclasses import dataclass
 
 from privproc.workloads.text import facts, names_and_numbers, split_sentences, words
 
-__all__ = ["CitedSentence", "Numbered", "Verdict", "check_generated", "cited_sentences"]
+__all__ = [
+    "CitedSentence",
+    "Numbered",
+    "SentenceChecker",
+    "Verdict",
+    "check_generated",
+    "cited_sentences",
+]
 
 _CITATION = re.compile(r"\[\s*(\d{1,4}(?:\s*[-,\u2013]\s*\d{1,4})*)\s*\]")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
@@ -179,6 +186,38 @@ def _check(
     return None
 
 
+class SentenceChecker:
+    """The checks of :func:`check_generated`, one sentence at a time, for text that is
+    checked as it is written (a streamed summary shows each line once it passed).
+
+    ``given``: the messages as numbered in the prompt; ``stale``: values the chat
+    corrected; ``takers``: chat message index of a task's offer -> the sender who took it.
+    """
+
+    def __init__(
+        self,
+        given: Sequence[Numbered],
+        *,
+        stale: frozenset[str] = frozenset(),
+        takers: Mapping[int, str] | None = None,
+        language: str = "en",
+    ) -> None:
+        self._by_number = {m.number: m for m in given}
+        self._people = sorted({m.sender for m in given}, key=len, reverse=True)
+        self._stale, self._takers, self._language = stale, dict(takers or {}), language
+
+    def check(self, sentence: CitedSentence) -> str | None:
+        """None when ``sentence`` passes, else the name of the first check it fails."""
+        return _check(
+            sentence,
+            self._by_number,
+            stale=self._stale,
+            takers=self._takers,
+            people=self._people,
+            language=self._language,
+        )
+
+
 def check_generated(
     output: str,
     given: Sequence[Numbered],
@@ -187,25 +226,14 @@ def check_generated(
     takers: Mapping[int, str] | None = None,
     language: str = "en",
 ) -> Verdict:
-    """Check every sentence of ``output`` against the messages it cites (module docstring).
-
-    ``given``: the messages as numbered in the prompt; ``stale``: values the chat
-    corrected; ``takers``: chat message index of a task's offer -> the sender who took it.
-    """
-    by_number = {m.number: m for m in given}
-    people = sorted({m.sender for m in given}, key=len, reverse=True)
+    """Check every sentence of ``output`` against the messages it cites (module docstring;
+    the arguments are :class:`SentenceChecker`'s)."""
+    checker = SentenceChecker(given, stale=stale, takers=takers, language=language)
     sentences = tuple(cited_sentences(output))
     if not sentences:
         return Verdict(sentences, "uncited", 0)
     for position, sentence in enumerate(sentences):
-        refusal = _check(
-            sentence,
-            by_number,
-            stale=stale,
-            takers=takers or {},
-            people=people,
-            language=language,
-        )
+        refusal = checker.check(sentence)
         if refusal is not None:
             return Verdict(sentences, refusal, position)
     return Verdict(sentences)

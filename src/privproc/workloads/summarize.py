@@ -18,21 +18,26 @@ Two methods, chosen by what the backend can do:
   corrected, or gives a task to someone other than the sender who took it
   (:mod:`privproc.workloads.grounding`); or when a line opens with a sender who did
   not write, or a sentence's content words mostly do not come from the messages.
+  Streamed (:func:`stream_unread`), each line is shown once it passed, while the model
+  writes the next; a refused line withdraws those shown and the extractive summary
+  follows.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Generator as Generator_
+from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
 from privproc.errors import ConfigError, PolicyError
-from privproc.workloads.backend import Backend, Generator
+from privproc.workloads.backend import Backend, Generator, TextStreamer
 from privproc.workloads.chat import Chat
 from privproc.workloads.cues import cues_for
 from privproc.workloads.digest import MAX_STATEMENTS, budget, digest
-from privproc.workloads.grounding import Numbered, check_generated
+from privproc.workloads.grounding import Numbered, SentenceChecker, cited_sentences
 from privproc.workloads.text import (
     is_chitchat,
     split_sentences,
@@ -40,7 +45,7 @@ from privproc.workloads.text import (
     words,
 )
 
-__all__ = ["Point", "Summary", "summarize_unread"]
+__all__ = ["Point", "Summary", "Withdrawn", "stream_unread", "summarize_unread"]
 
 #: Unread messages a generative backend summarizes together before the parts are combined.
 PART_MESSAGES = 40
@@ -129,29 +134,64 @@ def summarize_unread(chat: Chat, *, backend: Backend) -> Summary:
 
     Raises PolicyError when the chat has Advanced Chat Privacy on (``ai_blocked``).
     """
+    for item in _summary(chat, backend, streamed=False):
+        if isinstance(item, Summary):
+            return item
+    raise AssertionError("a summary ends with its Summary")  # pragma: no cover
+
+
+def stream_unread(chat: Chat, *, backend: Backend) -> Iterator[str | Withdrawn | Summary]:
+    """:func:`summarize_unread` as it is written: each line of the summary as soon as it
+    is ready, then the :class:`Summary`, whose text is those lines joined by newlines.
+
+    A model's line is yielded once it passed every check (module docstring) and while
+    the model is still writing the next (a backend that can :class:`TextStreamer`
+    ``stream``). When a later line fails, the model's lines yielded so far are withdrawn
+    (:class:`Withdrawn`: how many, and why) and the embedded summary's lines follow, so
+    what the Summary holds is always text that passed as a whole. Raises PolicyError
+    (on the first ``next``) when the chat has Advanced Chat Privacy on.
+    """
+    return _summary(chat, backend, streamed=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    """In a streamed summary: the model's ``lines`` shown so far are withdrawn, because a
+    later line was refused (``why``: the sentence and its check); the embedded summary
+    follows in their place."""
+
+    lines: int
+    why: str
+
+
+def _summary(
+    chat: Chat, backend: Backend, *, streamed: bool
+) -> Iterator[str | Withdrawn | Summary]:
     if chat.ai_blocked:
         raise PolicyError("workloads.ai_blocked", "the chat has Advanced Chat Privacy on")
-    language = chat.base_language
     unread = chat.unread
     if not unread:
-        cues = cues_for(language) or cues_for("en")
+        cues = cues_for(chat.base_language) or cues_for("en")
         empty = cues.string("empty") if cues is not None else "No unread messages."
-        return Summary(empty, (), chat.language, 0, "empty")
+        yield empty
+        yield Summary(empty, (), chat.language, 0, "empty")
+        return
     extractive, stale = _extractive(chat, backend)
+    method = extractive.method
     if isinstance(backend, Generator):
-        abstractive, refusal = _abstractive(chat, backend, stale, extractive.points)
-        if abstractive is not None:
-            return Summary(
-                abstractive, extractive.points, chat.language, len(unread), "abstractive"
-            )
-        return Summary(
-            extractive.text,
-            extractive.points,
-            chat.language,
-            len(unread),
-            f"extractive (abstractive refused: {refusal})",
+        shown: list[str] = []
+        refusal = yield from _abstractive(
+            chat, backend, stale, extractive.points, shown=shown, streamed=streamed
         )
-    return extractive
+        if refusal is None:
+            text = "\n".join(shown)
+            yield Summary(text, extractive.points, chat.language, len(unread), "abstractive")
+            return
+        if shown:
+            yield Withdrawn(len(shown), refusal)
+        method = f"extractive (abstractive refused: {refusal})"
+    yield from extractive.text.split("\n")
+    yield Summary(extractive.text, extractive.points, chat.language, len(unread), method)
 
 
 # -- embedded (digest) and the plain fallback ---------------------------------------------------
@@ -217,15 +257,25 @@ def _prompt(lines: Sequence[str], language: str) -> tuple[str, str]:
 
 
 def _abstractive(
-    chat: Chat, backend: Generator, stale: frozenset[str], points: Sequence[Point] = ()
-) -> tuple[str | None, str]:
-    """The model's summary and "", or None and why it was refused.
+    chat: Chat,
+    backend: Generator,
+    stale: frozenset[str],
+    points: Sequence[Point],
+    *,
+    shown: list[str],
+    streamed: bool,
+) -> Generator_[str, None, str | None]:
+    """Yields the model's summary line by line, each once it passed its checks (and
+    appended to ``shown``); returns None when the whole summary passed, else why it was
+    refused (its first failing sentence and check).
 
     The model is given the unread messages numbered ``[1]``, ``[2]``...; every sentence
-    it writes must cite them and pass :func:`privproc.workloads.grounding.check_generated`
+    it writes must cite them and pass :class:`privproc.workloads.grounding.SentenceChecker`
     against the messages it cites (who, when, where, how many, no superseded fact, a
-    task's taker from the embedded summary's task ``points``), then the whole-text checks
-    below. The text shown has the citation marks removed."""
+    task's taker from the embedded summary's task ``points``), then the line checks
+    below. A line shown is ``- `` and one sentence without its citation marks. With
+    ``streamed`` and a backend that can stream, the last prompt's reply is checked as it
+    is written; a refusal closes that stream (the model stops)."""
     language = chat.base_language
     given: list[Numbered] = []
     for index, m in enumerate(chat.messages):
@@ -233,22 +283,19 @@ def _abstractive(
         if m.unread and body:
             given.append(Numbered(len(given) + 1, index, m.sender, body))
     if not given:
-        return None, "nothing to summarize"
+        return "nothing to summarize"
     lines = [f"[{g.number}] {g.sender}: {g.text}" for g in given]
     source = chat.chat + "\n" + "\n".join(f"{g.sender}: {g.text}" for g in given)
     parts = [lines[i : i + PART_MESSAGES] for i in range(0, len(lines), PART_MESSAGES)]
-    summaries = []
-    for part in parts:
-        system, prompt = _prompt(part, language)
-        summaries.append(backend.generate(prompt, system=system, max_tokens=300).strip())
-    if len(summaries) > 1:
-        system, _ = _prompt([], language)
-        joined = "Partial summaries, in order, with their message numbers:\n" + "\n".join(summaries)
-        text = backend.generate(joined, system=system, max_tokens=300).strip()
-    else:
-        text = summaries[0]
-    if not text:
-        return None, "empty reply"
+    system, prompt = _prompt(parts[0], language)
+    if len(parts) > 1:
+        summaries = []
+        for part in parts:
+            part_system, part_prompt = _prompt(part, language)
+            summaries.append(backend.generate(part_prompt, system=part_system, max_tokens=300))
+        prompt = "Partial summaries, in order, with their message numbers:\n" + "\n".join(
+            s.strip() for s in summaries
+        )
     takers = {
         i: p.sender
         for p in points
@@ -256,15 +303,48 @@ def _abstractive(
         for i in p.messages
         if chat.messages[i].sender == p.sender
     }
-    verdict = check_generated(text, given, stale=stale, takers=takers, language=language)
-    if verdict.refusal is not None:
-        return None, f"sentence {verdict.position + 1}: {verdict.refusal}"
-    shown = "\n".join(f"- {s.text}" for s in verdict.sentences)
-    if not _attributed(shown, {m.sender for m in chat.unread}):
-        return None, "names a sender who did not write"
-    if not _grounded(shown, source):
-        return None, "says something the messages do not"
-    return shown, ""
+    checker = SentenceChecker(given, stale=stale, takers=takers, language=language)
+    senders = {m.sender for m in chat.unread}
+    known = {_stem(w) for w in words(source)}
+    if streamed and isinstance(backend, TextStreamer):
+        pieces = backend.stream(prompt, system=system, max_tokens=300)
+    else:
+        pieces = iter([backend.generate(prompt, system=system, max_tokens=300)])
+    wrote, count = False, 0
+    with closing(_lines_of(pieces)) as reply:
+        for raw in reply:
+            wrote = wrote or bool(raw.strip())
+            for sentence in cited_sentences(raw):
+                count += 1
+                refusal = checker.check(sentence)
+                if refusal is not None:
+                    return f"sentence {count}: {refusal}"
+                line = f"- {sentence.text}"
+                if not _attributed(line, senders):
+                    return "names a sender who did not write"
+                if not _grounded(line, known):
+                    return "says something the messages do not"
+                shown.append(line)
+                yield line
+    if not wrote:
+        return "empty reply"
+    return None if count else "sentence 1: uncited"
+
+
+def _lines_of(pieces: Iterator[str]) -> Generator_[str, None, None]:
+    """The text of ``pieces`` line by line, each line once its end (or the text's) came;
+    closing this closes ``pieces`` (a model's stream stops)."""
+    held = ""
+    try:
+        for piece in pieces:
+            held += piece
+            *complete, held = held.split("\n")
+            yield from complete
+        yield held
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
 
 
 def _states(text: str, value: str) -> bool:
@@ -288,14 +368,14 @@ def _stem(word: str) -> str:
     return word.lower()[:_STEM]
 
 
-def _grounded(output: str, source: str) -> bool:
-    """Each sentence of the output mostly reuses the messages' content words.
+def _grounded(output: str, known: set[str]) -> bool:
+    """Each sentence of the output mostly reuses the messages' content words (``known``:
+    their stems).
 
     A summary may rephrase, but its content words (5+ letters, compared on their first
     _STEM letters to allow for inflection) come from the messages; a sentence where fewer
     than _GROUNDED of them do says something the messages did not.
     """
-    known = {_stem(w) for w in words(source)}
     for sentence in split_sentences(output):
         content = [w for w in words(sentence) if len(w) >= 5 and not w.isdigit()]
         if len(content) >= 2:
