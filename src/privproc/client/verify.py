@@ -143,6 +143,8 @@ class Trust:
     def __post_init__(self) -> None:
         if self.min_nodes < 1:
             raise MisuseError("min_nodes must be at least 1")
+        if self.test_store:  # logged once, as the device's anchors are set; in every trail
+            _log.warning("TEST trust store on: simulated or emulated vendor roots are trusted")
 
     @property
     def test_store(self) -> bool:
@@ -303,7 +305,6 @@ def verify_directory(
     trail: list[Step] = []
     epoch = int(now.timestamp())
     if trust.test_store:
-        _log.warning("TEST trust store on: simulated or emulated vendor roots are trusted")
         trail.append(
             Step(
                 "device",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,21 @@ def test_emulated_snp_nodes_verify_through_the_snp_verifier_with_the_release_tcb
     assert "platform sev-snp" in attestation.detail
     assert "sevsnp.vcek.chain" in attestation.detail
     assert "policy.tcb" in attestation.detail
+
+
+def test_the_test_store_is_logged_once_as_the_trust_is_set_and_named_in_every_trail(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world = _snp()
+    keys, bundle = world.documents()
+    with caplog.at_level(logging.WARNING, logger="privproc.client"):
+        trust = world.trust()
+        trails = [
+            verify_directory(keys, bundle, trust, now=NOW, seen=None).trail for _ in range(2)
+        ]
+    warned = [r for r in caplog.records if "TEST trust store on" in r.getMessage()]
+    assert len(warned) == 1
+    assert all(trail[0].check == "trust.test_store" for trail in trails)
 
 
 def test_simulated_release_keeps_its_trail_and_shows_the_test_store() -> None:
