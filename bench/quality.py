@@ -40,6 +40,9 @@ DATA = Path(__file__).resolve().parent / "data" / "quality" / "chats.json"
 HELDOUT14 = Path(__file__).resolve().parent / "data" / "quality" / "heldout14.json"
 #: Held out again: written after the fixes for heldout14's gaps were frozen (409958f).
 HELDOUT14B = Path(__file__).resolve().parent / "data" / "quality" / "heldout14b.json"
+#: Held out a third time: written before heldout14b's gaps were fixed (7a2c6a2), measured
+#: only once those fixes were frozen.
+HELDOUT14C = Path(__file__).resolve().parent / "data" / "quality" / "heldout14c.json"
 
 
 def _lower(text: str) -> str:
@@ -246,11 +249,12 @@ def _issue14_rows(
 ) -> list[Row]:
     """Issue 14's figures for the embedded default, on the project's chat set (already
     measured: its size, the summarizer's and lead-3's figures) and on the held-out sets
-    (heldout14.json, and heldout14b.json written after its gaps were fixed), each next to
-    lead-3 on the same chats."""
+    (heldout14.json; heldout14b.json, written after its gaps were fixed; heldout14c.json,
+    written before heldout14b's were), each next to lead-3 on the same chats."""
     out: list[Row] = []
     measured = {"project set": project}
-    for label, path in (("held-out 14", HELDOUT14), ("held-out 14b", HELDOUT14B)):
+    sets = (("held-out 14", HELDOUT14), ("held-out 14b", HELDOUT14B), ("held-out 14c", HELDOUT14C))
+    for label, path in sets:
         heldout = _heldout(path)
         measured[label] = (
             len(heldout),

@@ -86,6 +86,12 @@ class Cues:
     and_words: frozenset[str] = frozenset()
     requester_clitics: tuple[tuple[re.Pattern[str], str], ...] = ()
     asker_clitics: tuple[tuple[re.Pattern[str], str], ...] = ()
+    #: A request that asks who does something ("who's bringing the cake?", "¿quién lleva
+    #: la tarta?"): [pattern, template] pairs whose template, with {name} the one who took
+    #: it, is the task ("Nuria lleva la tarta").
+    who_tasks: tuple[tuple[re.Pattern[str], str], ...] = ()
+    #: Nouns are written with a capital (German): a task's first word keeps its case.
+    nouns_capitalised: bool = False
 
     def __repr__(self) -> str:
         return f"Cues(language={self.language!r})"
@@ -112,7 +118,7 @@ _PHRASE_KINDS = (
     "date_patterns",
 )
 #: Optional phrase kinds: a file without them has none (matches nothing).
-_OPTIONAL_PHRASE_KINDS = ("referents",)
+_OPTIONAL_PHRASE_KINDS = ("referents", "needs")
 _REQUIRED = (
     "language",
     "name",
@@ -204,6 +210,11 @@ def _compile(data: dict[str, Any]) -> Cues:
             (re.compile(_phrase(pattern, lists), re.IGNORECASE), template)
             for pattern, template in data.get("asker_clitics", [])
         ),
+        who_tasks=tuple(
+            (re.compile(_phrase(pattern, lists), re.IGNORECASE), template)
+            for pattern, template in data.get("who_tasks", [])
+        ),
+        nouns_capitalised=bool(data.get("nouns_capitalised", False)),
     )
 
 

@@ -277,8 +277,7 @@ def _changes(topic: _Topic, clauses: list[_Clause], c: _Clause, cues: Cues) -> b
     residue = _residue(c.text, cues)
     first = words(cues.patterns["corrections"].sub(" ", c.text))[:1]
     points_back = bool(first) and first[0].lower() in cues.back_pointers
-    history = " ".join([topic.plan_text, *(clauses[i].text for i in topic.history)])
-    same_subject = points_back or bool(residue & _content(history, cues))
+    same_subject = points_back or _same_subject(topic, clauses, c, cues)
     mine = c.facts.kinds() & (_PLAN_KINDS | kinds)
     new, old = _values(c.facts, mine), _values(facts(topic.plan_text), mine)
     if all(new[k] <= old[k] for k in mine):
@@ -290,6 +289,12 @@ def _changes(topic: _Topic, clauses: list[_Clause], c: _Clause, cues: Cues) -> b
     if plan.sender == c.sender:
         return (len(residue) <= _BARE_WORDS and "corrections" in c.cues) or same_subject
     return len(residue) <= 1 or same_subject
+
+
+def _same_subject(topic: _Topic, clauses: list[_Clause], c: _Clause, cues: Cues) -> bool:
+    """Does ``c`` share a content word with ``topic``'s plans ("Abgabe" and "Abgabetermin")?"""
+    history = " ".join([topic.plan_text, *(clauses[i].text for i in topic.history)])
+    return bool(_residue(c.text, cues) & _content(history, cues))
 
 
 def _assign(clauses: list[_Clause], cues: Cues) -> list[_Topic]:
@@ -396,10 +401,15 @@ def _bound(
                     c.cues.add("ack")  # "count me in": agrees to the plan, nothing more
                 return q.topic
     if _plan_kinds(c.facts):
-        for r in reversed(recent):
-            view = _asked_view(topics[r.topic], clauses)
-            if view is not None and _changes(view, clauses, c, cues):
-                return r.topic
+        changed = [
+            (r.topic, view)
+            for r in reversed(recent)
+            if (view := _asked_view(topics[r.topic], clauses)) is not None
+            and _changes(view, clauses, c, cues)
+        ]
+        if changed:  # the newest plan it changes, unless an older one is about the same thing
+            about = [t for t, view in changed if _same_subject(view, clauses, c, cues)]
+            return (about or [t for t, _ in changed])[0]
         if c.cues & {"corrections", "acceptances", "proposals"}:
             # A change of plan may come long after the plan, with chatter between: look
             # back over the plans of the last _CHANGE_WINDOW clauses, newest first.
@@ -778,6 +788,15 @@ def _antecedents(c: _Clause, clauses: list[_Clause]) -> list[str]:
     return [*same, *asked, *recent]
 
 
+def _who_task(asked: str, cues: Cues, taker: str) -> str | None:
+    """A request that asks who does something, as the taker doing it (cue ``who_tasks``)."""
+    for pattern, template in cues.who_tasks:
+        match = pattern.search(asked)
+        if match is not None:
+            return asked[: match.start()] + template.replace("{name}", taker) + asked[match.end() :]
+    return None
+
+
 def _task(
     offer: _Clause, request: _Clause, clauses: list[_Clause], cues: Cues, topic: int
 ) -> Statement:
@@ -790,10 +809,19 @@ def _task(
     if thin or _first_person(text, cues):
         asked = _clitics(request.text, cues.asker_clitics, request.sender)
         task = _compress(asked, cues).rstrip("?").lstrip("\u00bf ")
-        task = re.sub(rf"(?i)^\s*(?:{cues.sources['request_openers']})\s*", "", task).strip()
-        task = _swap_words(task, cues.object_requester, request.sender)
-        if task and not _first_person(task, cues):
-            lowered = _lower_first(task, frozenset({request.sender}))
+        # Resolved while the opener still shows the pronoun's place ("kannst du sie holen").
+        task = resolve(task, _antecedents(request, clauses), {offer.sender, request.sender}, cues)
+        who = _who_task(task, cues, offer.sender)
+        # "Tom, can you bring them?": the one asked, named before the opener, goes with it.
+        vocative = rf"(?:{re.escape(offer.sender)}\s*,?\s+)?"
+        opener = rf"(?i)^\s*{vocative}(?:{cues.sources['request_openers']})\s*"
+        task = _swap_words(re.sub(opener, "", task).strip(), cues.object_requester, request.sender)
+        if who is not None:  # "who's bringing the cake?" -> "Ben is bringing the cake"
+            text = _swap_words(who, cues.object_requester, request.sender)
+        elif task and not _first_person(task, cues):
+            lowered = (
+                task if cues.nouns_capitalised else _lower_first(task, frozenset({request.sender}))
+            )
             text = cues.string("takes", name=offer.sender, task=lowered)
         elif _first_person(text, cues):
             text = f"{offer.sender}: {text}"

@@ -9,9 +9,11 @@ first: the same message, the request answered, the topic's recent clauses) and i
 from them word for word, so nothing is invented:
 
 - a person pronoun ("him", "lui", "ihn") names the first capitalised word of a clause
-  that is not one of the ``exclude`` names (the speakers), nor a common word, else a
+  that is not one of the ``exclude`` names (the speakers), nor a common word or a
+  correction's opener ("Correction:"), else a
   determiner and the word after it opening a clause ("the plumber");
-- any other pronoun ("them", "les", "sie") names a determiner or a number and up to
+- any other pronoun ("them", "les", "sie") names what a clause says is needed ("we need
+  chairs for 12 guests": ``needs``), else a determiner or a number and up to
   :data:`_MAX_WORDS` words after it, stopping before a common word or a preposition; a
   plural pronoun prefers a phrase ending in a plural-looking word.
 
@@ -63,6 +65,8 @@ def _person(text: str, exclude: set[str], cues: Cues) -> str | None:
         )
         if name.lower() in stop or name.lower() in cues.determiners or name in exclude:
             continue
+        if cues.match("corrections", name):  # "Correction: ..." opens a clause, names no one
+            continue
         if cues.patterns["weekdays"].fullmatch(name) or cues.patterns["months"].fullmatch(name):
             continue
         return name
@@ -99,6 +103,26 @@ def _thing(text: str, plural: bool, cues: Cues) -> str | None:
     return None
 
 
+def _needed(text: str, cues: Cues) -> str | None:
+    """What ``text`` says a group needs ("We need chairs for 12 guests": "chairs"; cue
+    ``needs``): the words after the need, up to a common word, a preposition or a number."""
+    match = cues.patterns["needs"].search(text)
+    if match is None:
+        return None
+    stop = _stops(cues) - cues.determiners
+    tokens = words(text[match.end() :])
+    while tokens and tokens[0].lower() in stop:  # "wir brauchen noch Stühle"
+        tokens = tokens[1:]
+    phrase: list[str] = []
+    for i, word in enumerate(tokens[: _MAX_WORDS + 1]):
+        lowered = word.lower()
+        if lowered in stop or word.isdigit() or (i and lowered in cues.determiners):
+            break
+        phrase.append(word)
+    content = [w for w in phrase if w.lower() not in cues.determiners]
+    return " ".join(phrase) if content else None
+
+
 def resolve(text: str, antecedents: Iterable[str], exclude: set[str], cues: Cues) -> str:
     """``text`` with its first pointing-back pronoun resolved from ``antecedents`` (newest
     first), or ``text`` unchanged when it has none or none can be found."""
@@ -111,8 +135,10 @@ def resolve(text: str, antecedents: Iterable[str], exclude: set[str], cues: Cues
     for antecedent in antecedents:
         if person:  # a name, else "the plumber"
             referent = _person(antecedent, exclude, cues) or _subject(antecedent, cues)
-        else:
-            referent = _thing(antecedent, pronoun.lower() in _PLURAL, cues)
+        else:  # what was needed, else a thing named with a determiner or a number
+            referent = _needed(antecedent, cues) or _thing(
+                antecedent, pronoun.lower() in _PLURAL, cues
+            )
         if referent is not None:
             break
     if referent is None or referent.lower() in text.lower():

@@ -27,7 +27,6 @@ __all__ = [
     "words",
 ]
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)|\n+")
 _WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,:h]\d+)*")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'\u2019-]*", re.UNICODE)
@@ -40,6 +39,11 @@ def _all(kind: str) -> str:
 _WEEKDAYS = _all("weekdays")
 _MONTHS = _all("months")
 _RELATIVE_DAYS = _all("relative_days")
+#: A sentence ends at . ! ? … and a space, or a line break; not at an ordinal day's dot
+#: before its month ("Freitag, der 27. Juni").
+_SENTENCE_END = re.compile(
+    rf"(?<=[.!?…])(?!(?<=\d\.)\s+(?i:{_MONTHS})(?![\w'\u2019]))\s+(?=\S)|\n+"
+)
 #: Times: language-neutral "18:30", then each language's forms ("7 pm", "18h", "um 7 Uhr").
 _TIME = re.compile(
     rf"\b\d{{1,2}}:\d{{2}}\b|{union('time_patterns')}|\b(?:{_all('time_words')})\b",

@@ -65,9 +65,7 @@ def test_the_test_store_is_logged_once_as_the_trust_is_set_and_named_in_every_tr
     keys, bundle = world.documents()
     with caplog.at_level(logging.WARNING, logger="privproc.client"):
         trust = world.trust()
-        trails = [
-            verify_directory(keys, bundle, trust, now=NOW, seen=None).trail for _ in range(2)
-        ]
+        trails = [verify_directory(keys, bundle, trust, now=NOW, seen=None).trail for _ in range(2)]
     warned = [r for r in caplog.records if "TEST trust store on" in r.getMessage()]
     assert len(warned) == 1
     assert all(trail[0].check == "trust.test_store" for trail in trails)
