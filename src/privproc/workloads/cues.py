@@ -118,7 +118,7 @@ _PHRASE_KINDS = (
     "date_patterns",
 )
 #: Optional phrase kinds: a file without them has none (matches nothing).
-_OPTIONAL_PHRASE_KINDS = ("referents", "needs")
+_OPTIONAL_PHRASE_KINDS = ("referents", "needs", "unchanged")
 _REQUIRED = (
     "language",
     "name",

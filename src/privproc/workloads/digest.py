@@ -195,12 +195,14 @@ def _content(text: str, cues: Cues) -> set[str]:
 def _residue(text: str, cues: Cues, *, plain: bool = False) -> set[str]:
     """Content words besides the cues and the facts ("no wait, Thursday": none); with
     ``plain``, besides only the openers, closers and facts ("Ok, Sunday then": none; "Ok,
-    lunch on Sunday then": "lunch")."""
+    lunch on Sunday then": "lunch"). Words saying the rest of the plan stays ("same
+    time", cue ``unchanged``) are not content either way."""
     found = facts(text)
     rest = text
     kinds = ("corrections", "acceptances", "proposals", "decisions")
     for kind in ("openers", "closers") if plain else (*kinds, "openers", "closers"):
         rest = cues.patterns[kind].sub(" ", rest)
+    rest = cues.patterns["unchanged"].sub(" ", rest)  # "same time": the rest of the plan stays
     for value in (*found.dates, *found.times, *found.places, *found.numbers):
         rest = rest.replace(value, " ")
     return _content(rest, cues)
@@ -210,6 +212,8 @@ def _only_acceptance(clause: _Clause, before: list[_Clause], cues: Cues) -> bool
     """ "Lunch works for me", "7:30 works": agrees, states nothing new of its own (no
     value that no earlier clause stated)."""
     if "acceptances" not in clause.cues or len(_residue(clause.text, cues)) > 1:
+        return False
+    if cues.match("unchanged", clause.text):  # "Friday then, same time" restates the plan
         return False
     said = {v for c in before[-_WINDOW:] for vs in _values(c.facts).values() for v in vs}
     return {v for vs in _values(clause.facts).values() for v in vs} <= said

@@ -17,6 +17,11 @@ And the gaps the second held-out set (heldout14b.json) showed, on chats of our o
 6. A German ordinal date keeps its month ("der 27. Juni" is not a sentence end), and a
    correction changes the plan it is about (a shared word), not merely the newest one.
 7. "Correction:" opening a clause is not a person a pronoun points to.
+
+And one the third set (heldout14c.json) showed:
+
+8. A change that names only what moved and says the rest stays ("vendredi alors, même
+   heure"; cue ``unchanged``), or a German "Neue Zeit:", is folded into the plan.
 """
 
 from __future__ import annotations
@@ -467,3 +472,32 @@ def test_correction_is_not_a_person_a_pronoun_names() -> None:
     assert cues is not None
     said = resolve("Dad will take her", ["Correction: it's at 3:45, not 4:15"], {"Dad"}, cues)
     assert "Correction" not in said
+
+
+# -- 8. "same time": a change that names only what moved (heldout14c) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "messages", "expected"),
+    [
+        (
+            "fr",
+            [
+                ("Luc", "Apéro jeudi à 19h chez Marie ?"),
+                ("Marie", "Jeudi je ne peux pas, vendredi ?"),
+                ("Luc", "Bon, vendredi alors, même heure"),
+            ],
+            "Apéro vendredi à 19h chez Marie (déplacé, avant : jeudi).",
+        ),
+        (
+            "de",
+            [("Uwe", "Training am Mittwoch um 18 Uhr"), ("Uwe", "Neue Zeit: 19 Uhr")],
+            "Training am Mittwoch um 19 Uhr (verschoben, vorher: 18 Uhr).",
+        ),
+    ],
+)
+def test_a_change_naming_only_what_moved_is_folded_into_the_plan(
+    minilm: MiniLM, language: str, messages: list[Message], expected: str
+) -> None:
+    text = summarize_unread(chat(messages, language=language), backend=minilm).text
+    assert text == expected
