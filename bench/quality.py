@@ -43,6 +43,8 @@ HELDOUT14B = Path(__file__).resolve().parent / "data" / "quality" / "heldout14b.
 #: Held out a third time: written before heldout14b's gaps were fixed (7a2c6a2), measured
 #: only once those fixes were frozen.
 HELDOUT14C = Path(__file__).resolve().parent / "data" / "quality" / "heldout14c.json"
+#: And a fourth: written before heldout14c's gaps were fixed (a9bc879), measured after.
+HELDOUT14D = Path(__file__).resolve().parent / "data" / "quality" / "heldout14d.json"
 
 
 def _lower(text: str) -> str:
@@ -250,10 +252,16 @@ def _issue14_rows(
     """Issue 14's figures for the embedded default, on the project's chat set (already
     measured: its size, the summarizer's and lead-3's figures) and on the held-out sets
     (heldout14.json; heldout14b.json, written after its gaps were fixed; heldout14c.json,
-    written before heldout14b's were), each next to lead-3 on the same chats."""
+    written before heldout14b's were; heldout14d.json, before heldout14c's were), each next
+    to lead-3 on the same chats."""
     out: list[Row] = []
     measured = {"project set": project}
-    sets = (("held-out 14", HELDOUT14), ("held-out 14b", HELDOUT14B), ("held-out 14c", HELDOUT14C))
+    sets = (
+        ("held-out 14", HELDOUT14),
+        ("held-out 14b", HELDOUT14B),
+        ("held-out 14c", HELDOUT14C),
+        ("held-out 14d", HELDOUT14D),
+    )
     for label, path in sets:
         heldout = _heldout(path)
         measured[label] = (
