@@ -9,8 +9,9 @@ feature code (``run_feature``) called on it in this process: the same prompts, t
 tokens (temperature 0, seed 0), no relay, gateway, OHTTP, token, sealing or fork.
 
 Figures:
-- rewrite throughput (professional tone, DRAFTS drafts): path / direct. Both generate the
-  same tokens, so this is the private path's share of the direct tokens/s (target 0.95).
+- rewrite throughput (professional tone, DRAFTS drafts, ROUNDS times, direct and private
+  alternating draft by draft): path / direct. Both generate the same tokens, so this is the
+  private path's share of the direct tokens/s (target 0.95).
 - time to the answer of one rewrite: path vs direct, and their difference (whole answers;
   streamed first tokens and tokens/s are bench/streaming.py's).
 Without the llama.cpp venv the bench reports nothing and says why.
@@ -23,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from _common import Row, row
@@ -43,6 +45,9 @@ DRAFTS = (
     "i think we shud move the launch to next week",
 )
 TONE = "professional"
+ROUNDS = 2
+#: Warm-up requests each way: the gateway picks either node, each with its own server.
+WARM = 4
 
 
 def _payload(draft: str) -> bytes:
@@ -50,41 +55,48 @@ def _payload(draft: str) -> bytes:
     return json.dumps(body).encode()
 
 
-def _direct(model: Path, python: str) -> list[float]:
+def _timed(call: Callable[[str], None], draft: str) -> float:
+    start = time.perf_counter()
+    call(draft)
+    return time.perf_counter() - start
+
+
+def _both(model: Path, python: str, root: Path) -> tuple[list[float], list[float]]:
+    """Each draft's time to its whole answer, direct and through the private path, the
+    two alternating draft by draft (``ROUNDS`` times), so a drift of the machine hits both
+    alike."""
     gm = start_generative(model=model, embedder=load_default_backend(), python=python)
+    spec = ClusterSpec(nodes=2, k=2, model=model, llama_python=python, request_timeout=600.0)
     try:
-        run_feature(_payload(DRAFTS[0]), gm.backend)  # warm
-        times = []
-        for draft in DRAFTS:
-            start = time.perf_counter()
-            out = json.loads(run_feature(_payload(draft), gm.backend))
-            times.append(time.perf_counter() - start)
-            assert "error" not in out, out
+        with Cluster(root / "cluster", spec) as cluster:
+            config = cluster.start()
+            home = root / "device"
+            home.mkdir(mode=0o700)
+            challenge = TokenChallenge(TOKEN_TYPE_BLIND_RSA, config.issuer_name, b"", config.origin)
+            tokens = IssuerTokens(config.issuer_url, "bench-generative", challenge, home)
+            device = Device(config, home, tokens)
+
+            def direct(draft: str) -> None:
+                out = json.loads(run_feature(_payload(draft), gm.backend))
+                assert "error" not in out, out
+
+            def private(draft: str) -> None:
+                device.rewrite(draft, [TONE], "en")
+
+            try:
+                for _ in range(WARM):  # warm: verify, tokens, both nodes' servers
+                    direct(DRAFTS[0])
+                    private(DRAFTS[0])
+                times: tuple[list[float], list[float]] = ([], [])
+                for _ in range(ROUNDS):
+                    for draft in DRAFTS:
+                        times[0].append(_timed(direct, draft))
+                        times[1].append(_timed(private, draft))
+            finally:
+                device.close()
+                tokens.close()
     finally:
         gm.stop()
-    return times
-
-
-def _path(model: Path, python: str, root: Path) -> list[float]:
-    spec = ClusterSpec(nodes=2, k=2, model=model, llama_python=python, request_timeout=600.0)
-    with Cluster(root / "cluster", spec) as cluster:
-        config = cluster.start()
-        home = root / "device"
-        home.mkdir(mode=0o700)
-        challenge = TokenChallenge(TOKEN_TYPE_BLIND_RSA, config.issuer_name, b"", config.origin)
-        tokens = IssuerTokens(config.issuer_url, "bench-generative", challenge, home)
-        device = Device(config, home, tokens)
-        try:
-            device.rewrite(DRAFTS[0], [TONE], "en")  # warm: verify, tokens, both servers
-            device.rewrite(DRAFTS[0], [TONE], "en")
-            times = []
-            for draft in DRAFTS:
-                start = time.perf_counter()
-                device.rewrite(draft, [TONE], "en")
-                times.append(time.perf_counter() - start)
-        finally:
-            device.close()
-            tokens.close()
     return times
 
 
@@ -95,10 +107,9 @@ def run() -> list[Row]:
     except ConfigError as exc:
         print(f"{BENCH}: skipped ({exc})", file=sys.stderr)
         return []
-    direct = _direct(model, python)
     with tempfile.TemporaryDirectory(prefix="privproc-generative-bench-") as tmp:
-        path = _path(model, python, Path(tmp))
-    note = f"SmolLM2-135M Q4_1, {len(DRAFTS)} drafts, tone {TONE}, 2 nodes"
+        direct, path = _both(model, python, Path(tmp))
+    note = f"SmolLM2-135M Q4_1, {len(DRAFTS)} drafts x {ROUNDS}, tone {TONE}, 2 nodes, alternating"
     direct_rate, path_rate = len(DRAFTS) / sum(direct), len(DRAFTS) / sum(path)
     p50_path, p50_direct = statistics.median(path), statistics.median(direct)
     return [

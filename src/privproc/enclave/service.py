@@ -157,6 +157,7 @@ def run_node(
     from privproc.enclave.node import Node, create_app
     from privproc.workloads import Backend, load_default_backend, model_files
     from privproc.workloads.minilm import model_dir
+    from privproc.workloads.rewrite import preload_word_lists
 
     if inference_url is not None and model is None:
         raise ConfigError("--inference-url needs --model: the file that server loads is measured")
@@ -180,6 +181,7 @@ def run_node(
     )
     embedded = load_default_backend()
     place_on_huge_pages(embedded)  # cheap forks of the warm parent (enclave.hugepages)
+    preload_word_lists()  # every request child shares them (workloads.rewrite)
     backend: Backend = embedded
     generative = None
     if model is not None:

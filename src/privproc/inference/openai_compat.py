@@ -62,6 +62,9 @@ class OpenAICompatible:
         self._embedding_model = embedding_model
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._settings = (headers, httpx.Timeout(timeout, connect=connect_timeout), transport)
+        # Built once, here: a forked request child makes its own pool (below), and httpx
+        # would otherwise load the CA bundle anew for each (about 30 ms per request).
+        self._tls = httpx.create_ssl_context()
         self._pid = 0
         self._pool: httpx.Client | None = None
 
@@ -72,7 +75,11 @@ class OpenAICompatible:
         if self._pool is None or self._pid != os.getpid():
             headers, timeout, transport = self._settings
             self._pool = httpx.Client(
-                headers=headers, timeout=timeout, transport=transport, follow_redirects=False
+                headers=headers,
+                timeout=timeout,
+                transport=transport,
+                follow_redirects=False,
+                verify=self._tls,
             )
             self._pid = os.getpid()
         return self._pool
