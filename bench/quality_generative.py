@@ -6,8 +6,8 @@ model runs in privproc's own loopback llama.cpp server (privproc.inference.llama
 as a node with ``--model`` runs it.
 
 For each chat of the set (``$PRIVPROC_BENCH_GENERATIVE_SET``: ``heldout14b`` by default,
-or ``heldout14``), the node's summarizer is run once with the model as its backend. The
-model's own last reply is recorded on the way:
+or ``heldout14``, ``heldout14c``, ``heldout14d``), the node's summarizer is run once with
+the model as its backend. The model's own last reply is recorded on the way:
 
 - "checks off": that reply as the model wrote it (citation marks removed), shown whatever
   it says;
@@ -35,7 +35,7 @@ from _common import Row, row
 from privproc.enclave.generative import start_generative
 from privproc.inference.openai_compat import OpenAICompatible
 from privproc.workloads import Chat, load_default_backend, summarize_unread
-from quality import HELDOUT14, HELDOUT14B, _evaluate, _heldout, _summarizer
+from quality import HELDOUT14, HELDOUT14B, HELDOUT14C, HELDOUT14D, _evaluate, _heldout, _summarizer
 
 ROOT = Path(__file__).resolve().parent.parent
 QWEN = ROOT / ".cache" / "qwen" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -74,7 +74,12 @@ def run() -> list[Row]:
         print("quality_generative: no GGUF (make qwen, or PRIVPROC_BENCH_GGUF)", file=sys.stderr)
         return []
     chosen = os.environ.get("PRIVPROC_BENCH_GENERATIVE_SET", "heldout14b")
-    cases = _heldout(HELDOUT14 if chosen == "heldout14" else HELDOUT14B)
+    sets = {"heldout14": HELDOUT14, "heldout14b": HELDOUT14B, "heldout14c": HELDOUT14C}
+    sets["heldout14d"] = HELDOUT14D
+    if chosen not in sets:
+        print(f"quality_generative: no set {chosen!r} (one of {', '.join(sets)})", file=sys.stderr)
+        return []
+    cases = _heldout(sets[chosen])
     cap = os.environ.get("PRIVPROC_BENCH_GENERATIVE_CHATS")
     if cap:
         cases = cases[: int(cap)]

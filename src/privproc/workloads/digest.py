@@ -485,7 +485,7 @@ def _remember(topic: _Topic) -> None:
     """Record the plan's values; those of earlier plans it no longer states are stale."""
     found = facts(topic.plan_text)
     kinds = found.kinds() & (_PLAN_KINDS | {"numbers"})
-    for kind in kinds:
+    for kind in sorted(kinds):  # in a fixed order: the first kind seen for a value wins
         for value in getattr(found, kind):
             topic.seen.setdefault(_norm(value), (kind, value))
     now = {v for vs in _values(found, kinds).values() for v in vs}

@@ -17,7 +17,8 @@ Two methods, chosen by what the backend can do:
   number, time, date or place its cited messages do not contain, or a fact the chat
   corrected, or gives a task to someone other than the sender who took it
   (:mod:`privproc.workloads.grounding`); or when a line opens with a sender who did
-  not write, or a sentence's content words mostly do not come from the messages.
+  not write, or a sentence's content words mostly do not come from the messages, or a
+  sentence is in another language than the chat's.
   Streamed (:func:`stream_unread`), each line is shown once it passed, while the model
   writes the next; a refused line withdraws those shown and the extractive summary
   follows.
@@ -35,7 +36,7 @@ from typing import Any
 from privproc.errors import ConfigError, PolicyError
 from privproc.workloads.backend import Backend, Generator, TextStreamer
 from privproc.workloads.chat import Chat
-from privproc.workloads.cues import cues_for
+from privproc.workloads.cues import all_cues, cues_for
 from privproc.workloads.digest import MAX_STATEMENTS, budget, digest
 from privproc.workloads.grounding import Numbered, SentenceChecker, cited_sentences
 from privproc.workloads.text import (
@@ -243,17 +244,22 @@ def _fallback(chat: Chat) -> Summary:
 
 
 def _prompt(lines: Sequence[str], language: str) -> tuple[str, str]:
+    """The system message and the prompt: the rules, then one worked example, because a
+    small model told only the rules copies the messages out one by one (Qwen2.5-1.5B did,
+    every time: docs/workloads.md)."""
     name = _LANGUAGE_NAMES.get(language, language)
     system = (
-        "You summarize chat messages for the reader. Write in "
-        f"{name}. Use at most 5 short bullet points. Say who said what, by name. Keep "
-        "decisions, dates, times, places, numbers and questions addressed to the reader. "
-        "When someone corrects an earlier statement, report only the corrected fact. "
-        "A task belongs to the person who said they would do it. "
-        "Never add a fact, name or number that is not in the messages. End every "
-        "sentence with the numbers of the messages it comes from, like [2] or [1, 3]."
+        f"You summarize a group chat for someone who has not read it. Write in {name}. "
+        "Write 2 to 5 short bullet points. Never copy the messages one by one: combine them. "
+        "Each bullet states a decision, a plan, a task and the person who said they would "
+        "do it, or a question for the reader. When a plan changed, state only the final "
+        "plan. Never add a fact, name or number that is not in the messages. End each "
+        "bullet with the numbers of the messages it comes from, like [2] or [1, 3].\n\n"
+        "Example.\nMessages:\n[1] Ana: Dinner on Friday at 8?\n[2] Ben: Friday I can't\n"
+        "[3] Ana: Saturday at 8 then\n[4] Ben: I'll bring dessert\n"
+        "Summary:\n- Dinner is on Saturday at 8 [1, 3].\n- Ben will bring dessert [4]."
     )
-    return system, "Messages:\n" + "\n".join(lines)
+    return system, "Messages:\n" + "\n".join(lines) + "\nSummary:"
 
 
 def _abstractive(
@@ -296,13 +302,7 @@ def _abstractive(
         prompt = "Partial summaries, in order, with their message numbers:\n" + "\n".join(
             s.strip() for s in summaries
         )
-    takers = {
-        i: p.sender
-        for p in points
-        if p.kind == "task"
-        for i in p.messages
-        if chat.messages[i].sender == p.sender
-    }
+    takers = _takers(chat, points)
     checker = SentenceChecker(given, stale=stale, takers=takers, language=language)
     senders = {m.sender for m in chat.unread}
     known = {_stem(w) for w in words(source)}
@@ -324,11 +324,32 @@ def _abstractive(
                     return "names a sender who did not write"
                 if not _grounded(line, known):
                     return "says something the messages do not"
+                if not _in_language(sentence.text, language):
+                    return "not in the chat's language"
                 shown.append(line)
                 yield line
     if not wrote:
         return "empty reply"
     return None if count else "sentence 1: uncited"
+
+
+def _takers(chat: Chat, points: Sequence[Point]) -> dict[int, str]:
+    """Message index -> the sender who took the task it holds: the offer ("I'll review it
+    today") and the request it answers ("Who can review the billing PR?"), so a sentence
+    that cites either must name the taker. A request message whose tasks went to two
+    people maps to neither."""
+    found: dict[int, set[str]] = {}
+    for p in points:
+        if p.kind == "task":
+            for i in p.messages:
+                found.setdefault(i, set()).add(p.sender)
+    takers: dict[int, str] = {}
+    for i, who in found.items():
+        if chat.messages[i].sender in who:  # the offer's own message: its sender took it
+            takers[i] = chat.messages[i].sender
+        elif len(who) == 1:  # the request, whose task went to one person
+            takers[i] = next(iter(who))
+    return takers
 
 
 def _lines_of(pieces: Iterator[str]) -> Generator_[str, None, None]:
@@ -362,6 +383,22 @@ def _attributed(output: str, senders: set[str]) -> bool:
         ):
             return False
     return True
+
+
+def _in_language(sentence: str, language: str) -> bool:
+    """The sentence reads as the chat's language: no other cue file's common words ("the",
+    "and" in a summary of a French chat) outnumber the chat language's own in it. A small
+    model told to write in French may write English anyway."""
+    own = cues_for(language)
+    if own is None:
+        return True
+    tokens = [w.lower() for w in words(sentence)]
+    mine = sum(t in own.common_words for t in tokens)
+    return all(
+        sum(t in other.common_words - own.common_words for t in tokens) <= mine
+        for other in all_cues().values()
+        if other.language != own.language
+    )
 
 
 def _stem(word: str) -> str:

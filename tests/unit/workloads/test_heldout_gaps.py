@@ -26,6 +26,11 @@ And one the third set (heldout14c.json) showed:
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from privproc.workloads import summarize_unread
@@ -501,3 +506,38 @@ def test_a_change_naming_only_what_moved_is_folded_into_the_plan(
 ) -> None:
     text = summarize_unread(chat(messages, language=language), backend=minilm).text
     assert text == expected
+
+
+# -- the same summary in every process ------------------------------------------------------------
+
+_SAME_SUMMARY = """
+import sys
+from privproc.workloads import load_default_backend, summarize_unread
+from tests.unit.workloads._chats import chat
+messages = [
+    ("Herr Kurz", "Das Treffen ist am Montag um 18 Uhr im Rathaus"),
+    ("Eva", "Das Rathaus ist am Montag geschlossen"),
+    ("Herr Kurz", "Dann treffen wir uns in der Bibliothek, gleiche Zeit"),
+]
+summary = summarize_unread(chat(messages, language="de"), backend=load_default_backend())
+sys.stdout.write(summary.text)
+"""
+
+
+def test_the_summary_does_not_depend_on_the_process_hash_seed() -> None:
+    """A value seen as two kinds of fact took the kind that a set's order (the hash seed)
+    listed first, so the same chat could be summarized two ways in two processes."""
+    root = Path(__file__).resolve().parents[3]
+    texts = set()
+    for seed in ("1", "3", "5"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        env["PYTHONPATH"] = os.pathsep.join([str(root / "src"), str(root)])
+        done = subprocess.run(
+            [sys.executable, "-c", _SAME_SUMMARY],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        texts.add(done.stdout)
+    assert len(texts) == 1, texts

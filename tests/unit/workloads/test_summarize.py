@@ -328,3 +328,39 @@ def test_an_offer_in_the_first_person_names_its_sender_once(minilm: MiniLM) -> N
     assert "Nadia is driving, has 3 seats" in summary.text
     assert "Nadia: " not in summary.text
     assert summary.text.count("Nadia") == 1
+
+
+def test_abstractive_task_citing_only_the_request_still_needs_its_taker(minilm: MiniLM) -> None:
+    """The request ("Who can review ...?") holds the task as much as the offer does: a
+    sentence citing only the request must name the one who took it, not the asker."""
+    messages = [("Rita", "Who can review the billing PR today?"), ("Dev", "I'll review it today")]
+    wrong = summarize_unread(
+        chat(messages), backend=_Writer(minilm, "- Rita will review the billing PR [1].")
+    )
+    assert wrong.method == "extractive (abstractive refused: sentence 1: wrong-person)"
+    right = summarize_unread(
+        chat(messages), backend=_Writer(minilm, "- Dev will review the billing PR [1, 2].")
+    )
+    assert right.method == "abstractive"
+
+
+def test_a_request_to_two_people_gives_neither_its_message(minilm: MiniLM) -> None:
+    messages = [
+        ("Ana", "Tom can you bring chairs? Lea can you bring cups?"),
+        ("Tom", "I'll bring the chairs"),
+        ("Lea", "I'll bring the cups"),
+    ]
+    writer = _Writer(minilm, "- Tom will bring chairs [1, 2].\n- Lea will bring cups [1, 3].")
+    assert summarize_unread(chat(messages), backend=writer).method == "abstractive"
+
+
+def test_abstractive_output_in_another_language_than_the_chat_is_refused(minilm: MiniLM) -> None:
+    messages = [
+        ("Claire", "La démo est jeudi à 15h."),
+        ("Hugo", "Je finis l'export d'ici mercredi"),
+    ]
+    english = _Writer(minilm, "- Hugo will finish it for the demo [2].")
+    summary = summarize_unread(chat(messages, language="fr"), backend=english)
+    assert summary.method == "extractive (abstractive refused: not in the chat's language)"
+    french = _Writer(minilm, "- Hugo finit l'export d'ici mercredi [2].")
+    assert summarize_unread(chat(messages, language="fr"), backend=french).method == "abstractive"
