@@ -19,7 +19,9 @@ messages **it cites** (not merely somewhere in the chat):
     the sentence cites the message in which someone took a task (``takers``: the offer
     "I'll get him", given to its sender, never to the one who asked) but does not name
     the taker, or puts another participant directly before a task verb ("Mom will pick
-    Leo up" when Dad said "I'll get him").
+    Leo up" when Dad said "I'll get him"); or it cites the request the task was taken
+    from (``requests``) and puts another participant before a task verb ("Rita will
+    review the billing PR" when Rita asked and Dev took it).
 
 The task verbs are a short list per language (English and French today); for other
 languages only the first half of ``wrong-person`` (the taker must be named) applies.
@@ -142,8 +144,11 @@ def _first_named(text: str, people: Sequence[str]) -> str | None:
 
 
 def _wrong_person(text: str, taker: str, people: Sequence[str], language: str) -> bool:
-    if _first_named(text, [taker]) is None:
-        return True
+    return _first_named(text, [taker]) is None or _other_on_task(text, taker, people, language)
+
+
+def _other_on_task(text: str, taker: str, people: Sequence[str], language: str) -> bool:
+    """Another participant stands directly before a task verb ("Rita will review ...")."""
     verbs = _TASK_VERBS.get(language)
     if verbs is None:
         return False
@@ -161,6 +166,7 @@ def _check(
     *,
     stale: frozenset[str],
     takers: Mapping[int, str],
+    requests: Mapping[int, str],
     people: Sequence[str],
     language: str,
 ) -> str | None:
@@ -183,6 +189,9 @@ def _check(
         taker = takers.get(m.message)
         if taker is not None and _wrong_person(sentence.text, taker, people, language):
             return "wrong-person"
+        taker = requests.get(m.message)  # the request may also hold a plan: name no one
+        if taker is not None and _other_on_task(sentence.text, taker, people, language):
+            return "wrong-person"
     return None
 
 
@@ -191,7 +200,10 @@ class SentenceChecker:
     checked as it is written (a streamed summary shows each line once it passed).
 
     ``given``: the messages as numbered in the prompt; ``stale``: values the chat
-    corrected; ``takers``: chat message index of a task's offer -> the sender who took it.
+    corrected; ``takers``: chat message index of a task's offer -> the sender who took it;
+    ``requests``: that of the request it answered -> the same sender (a sentence citing it
+    must not put another participant on the task; it need not name the taker, since the
+    request's message may also hold a plan).
     """
 
     def __init__(
@@ -200,11 +212,13 @@ class SentenceChecker:
         *,
         stale: frozenset[str] = frozenset(),
         takers: Mapping[int, str] | None = None,
+        requests: Mapping[int, str] | None = None,
         language: str = "en",
     ) -> None:
         self._by_number = {m.number: m for m in given}
         self._people = sorted({m.sender for m in given}, key=len, reverse=True)
         self._stale, self._takers, self._language = stale, dict(takers or {}), language
+        self._requests = dict(requests or {})
 
     def check(self, sentence: CitedSentence) -> str | None:
         """None when ``sentence`` passes, else the name of the first check it fails."""
@@ -213,6 +227,7 @@ class SentenceChecker:
             self._by_number,
             stale=self._stale,
             takers=self._takers,
+            requests=self._requests,
             people=self._people,
             language=self._language,
         )

@@ -302,8 +302,10 @@ def _abstractive(
         prompt = "Partial summaries, in order, with their message numbers:\n" + "\n".join(
             s.strip() for s in summaries
         )
-    takers = _takers(chat, points)
-    checker = SentenceChecker(given, stale=stale, takers=takers, language=language)
+    takers, requests = _takers(chat, points)
+    checker = SentenceChecker(
+        given, stale=stale, takers=takers, requests=requests, language=language
+    )
     senders = {m.sender for m in chat.unread}
     known = {_stem(w) for w in words(source)}
     if streamed and isinstance(backend, TextStreamer):
@@ -333,23 +335,23 @@ def _abstractive(
     return None if count else "sentence 1: uncited"
 
 
-def _takers(chat: Chat, points: Sequence[Point]) -> dict[int, str]:
-    """Message index -> the sender who took the task it holds: the offer ("I'll review it
-    today") and the request it answers ("Who can review the billing PR?"), so a sentence
-    that cites either must name the taker. A request message whose tasks went to two
-    people maps to neither."""
+def _takers(chat: Chat, points: Sequence[Point]) -> tuple[dict[int, str], dict[int, str]]:
+    """Message index -> the sender who took the task it holds: the offers ("I'll review it
+    today"), and apart the requests they answered ("Who can review the billing PR?"); a
+    request message whose tasks went to two people maps to neither."""
     found: dict[int, set[str]] = {}
     for p in points:
         if p.kind == "task":
             for i in p.messages:
                 found.setdefault(i, set()).add(p.sender)
-    takers: dict[int, str] = {}
+    offers: dict[int, str] = {}
+    requests: dict[int, str] = {}
     for i, who in found.items():
         if chat.messages[i].sender in who:  # the offer's own message: its sender took it
-            takers[i] = chat.messages[i].sender
+            offers[i] = chat.messages[i].sender
         elif len(who) == 1:  # the request, whose task went to one person
-            takers[i] = next(iter(who))
-    return takers
+            requests[i] = next(iter(who))
+    return offers, requests
 
 
 def _lines_of(pieces: Iterator[str]) -> Generator_[str, None, None]:

@@ -330,18 +330,26 @@ def test_an_offer_in_the_first_person_names_its_sender_once(minilm: MiniLM) -> N
     assert summary.text.count("Nadia") == 1
 
 
-def test_abstractive_task_citing_only_the_request_still_needs_its_taker(minilm: MiniLM) -> None:
+def test_abstractive_task_citing_only_the_request_must_not_give_it_to_another(
+    minilm: MiniLM,
+) -> None:
     """The request ("Who can review ...?") holds the task as much as the offer does: a
-    sentence citing only the request must name the one who took it, not the asker."""
+    sentence citing only the request must not put the asker (or anyone else) on it."""
     messages = [("Rita", "Who can review the billing PR today?"), ("Dev", "I'll review it today")]
-    wrong = summarize_unread(
-        chat(messages), backend=_Writer(minilm, "- Rita will review the billing PR [1].")
-    )
+    asker = _Writer(minilm, "- Rita will review the billing PR [1].")
+    wrong = summarize_unread(chat(messages), backend=asker)
     assert wrong.method == "extractive (abstractive refused: sentence 1: wrong-person)"
-    right = summarize_unread(
-        chat(messages), backend=_Writer(minilm, "- Dev will review the billing PR [1, 2].")
-    )
-    assert right.method == "abstractive"
+    taker = _Writer(minilm, "- Dev will review the billing PR [1, 2].")
+    assert summarize_unread(chat(messages), backend=taker).method == "abstractive"
+
+
+def test_a_plan_in_the_request_message_may_be_stated_without_the_taker(minilm: MiniLM) -> None:
+    messages = [
+        ("Ana", "Dinner is at 7 on Saturday, can someone bring dessert?"),
+        ("Ben", "I will bring an apple pie."),
+    ]
+    writer = _Writer(minilm, "- Ana: dinner is at 7 on Saturday [1].\n- Ben will bring a pie [2].")
+    assert summarize_unread(chat(messages), backend=writer).method == "abstractive"
 
 
 def test_a_request_to_two_people_gives_neither_its_message(minilm: MiniLM) -> None:
