@@ -92,6 +92,8 @@ class Cues:
     who_tasks: tuple[tuple[re.Pattern[str], str], ...] = ()
     #: Nouns are written with a capital (German): a task's first word keeps its case.
     nouns_capitalised: bool = False
+    #: Place prepositions of a direction ("to"): a new place keeps the plan's own one.
+    direction_prepositions: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return f"Cues(language={self.language!r})"
@@ -176,6 +178,7 @@ def _compile(data: dict[str, Any]) -> Cues:
     sources["time_words"] = _words_alternation(data["time_words"])
     sources["place_prepositions"] = _words_alternation(data["place_prepositions"])
     sources["place_articles"] = _words_alternation(data["place_articles"])
+    sources["place_possessives"] = _words_alternation(data.get("place_possessives", [])) or "(?!x)x"
     sources["place_joiners"] = _words_alternation(data["place_joiners"])
     sources["openers"] = _alternation(data["openers"], lists)
     sources["closers"] = _alternation(data["closers"], lists)
@@ -215,6 +218,7 @@ def _compile(data: dict[str, Any]) -> Cues:
             for pattern, template in data.get("who_tasks", [])
         ),
         nouns_capitalised=bool(data.get("nouns_capitalised", False)),
+        direction_prepositions=frozenset(w.lower() for w in data.get("direction_prepositions", [])),
     )
 
 

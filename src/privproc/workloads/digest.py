@@ -496,6 +496,36 @@ def _remember(topic: _Topic) -> None:
     } | {said for norm, (kind, said) in topic.seen.items() if said in topic.stale_values}
 
 
+def _place_phrase(text: str, cues: Cues) -> str | None:
+    """The last place ``text`` names after a place preposition, lower case included ("to
+    the Thai place", "en el polideportivo", "im Freibad"): the preposition, an article or
+    possessive, and up to three words, without a trailing time, date, cue or common word."""
+    lead = rf"(?<![\w'\u2019])(?:{cues.sources['place_prepositions']})\s+"
+    openers = f"{cues.sources['place_articles']}|{cues.sources['place_possessives']}"
+    article = rf"(?:(?:{openers})\s+|l['\u2019])?"
+    body = r"[^\W\d_][\w'\u2019-]*(?:\s+[^\W\d_][\w'\u2019-]*){0,2}"
+    found = None
+    for match in re.finditer(lead + article + body, text, re.IGNORECASE):
+        phrase = match.group(0)
+        while True:
+            head, _, last = phrase.rpartition(" ")
+            if not head or not _not_a_place(last, cues):
+                break
+            phrase = head
+        kept = words(phrase)[1:]
+        if kept and not all(_not_a_place(w, cues) for w in kept):
+            found = phrase
+    return found
+
+
+def _not_a_place(word: str, cues: Cues) -> bool:
+    lowered = word.lower()
+    if lowered in cues.common_words or lowered in cues.determiners:
+        return True
+    kinds = ("weekdays", "months", "time_words", "corrections", "proposals", "unchanged")
+    return any(cues.patterns[k].fullmatch(lowered) is not None for k in kinds)
+
+
 def _move_plan(topic: _Topic, c: _Clause, cues: Cues) -> None:
     """``c`` changes the plan: fold a bare correction in, else ``c`` is the new plan."""
     old = facts(topic.plan_text)
@@ -517,6 +547,14 @@ def _move_plan(topic: _Topic, c: _Clause, cues: Cues) -> None:
             pattern = rf"(?<!\w){re.escape(olds[0])}(?!\w)"
             merged = re.sub(pattern, fresh[0].replace("\\", "\\\\"), merged, count=1)
             replaced = True
+    if cues.match("unchanged", c.text):  # "in the Thai place instead, same time"
+        new, old_place = _place_phrase(c.text, cues), _place_phrase(merged, cues)
+        if new and old_place and _norm(new) != _norm(old_place):
+            lead, _, rest = new.partition(" ")
+            if lead.lower() in cues.direction_prepositions:  # "go to the X" -> "at the X"
+                new = f"{old_place.partition(' ')[0]} {rest}"
+            merged = merged.replace(old_place, new, 1)
+            bare = replaced = True
     if bare and replaced and "question" not in c.cues:  # "Dann am Sonntag" answers "...?"
         merged = re.sub(r"\s*\?+\s*$", "", merged).lstrip("\u00bf ")
         head, _, tail = merged.rpartition(", ")

@@ -22,6 +22,11 @@ And one the third set (heldout14c.json) showed:
 
 8. A change that names only what moved and says the rest stays ("vendredi alors, même
    heure"; cue ``unchanged``), or a German "Neue Zeit:", is folded into the plan.
+
+And one the fourth (heldout14d.json) showed:
+
+9. A new place with the rest unchanged ("to the Thai place instead, same time", "im
+   Freibad, gleiche Zeit") replaces the plan's place, lower case included.
 """
 
 from __future__ import annotations
@@ -541,3 +546,35 @@ def test_the_summary_does_not_depend_on_the_process_hash_seed() -> None:
         )
         texts.add(done.stdout)
     assert len(texts) == 1, texts
+
+
+# -- 9. a new place, the rest unchanged (heldout14d) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "messages", "expected"),
+    [
+        (
+            "en",
+            [
+                ("Ava", "Team lunch on Thursday at 12:30 at Pizza Roma"),
+                ("Ben", "Pizza Roma is closed for renovation"),
+                ("Ava", "Ok, let's go to the Thai place instead, same time"),
+            ],
+            "Team lunch on Thursday at 12:30 at the Thai place (moved from Pizza Roma).",
+        ),
+        (
+            "de",
+            [
+                ("Uwe", "Training am Mittwoch um 18 Uhr in der Halle"),
+                ("Uwe", "Wir trainieren stattdessen im Freibad, gleiche Zeit"),
+            ],
+            "Training am Mittwoch um 18 Uhr im Freibad",
+        ),
+    ],
+)
+def test_a_new_place_with_the_rest_unchanged_replaces_the_place_in_the_plan(
+    minilm: MiniLM, language: str, messages: list[Message], expected: str
+) -> None:
+    text = summarize_unread(chat(messages, language=language), backend=minilm).text
+    assert text.startswith(expected), text
