@@ -45,6 +45,8 @@ HELDOUT14B = Path(__file__).resolve().parent / "data" / "quality" / "heldout14b.
 HELDOUT14C = Path(__file__).resolve().parent / "data" / "quality" / "heldout14c.json"
 #: And a fourth: written before heldout14c's gaps were fixed (a9bc879), measured after.
 HELDOUT14D = Path(__file__).resolve().parent / "data" / "quality" / "heldout14d.json"
+#: And a fifth: written before heldout14d's gaps were fixed (93eeeb1), measured after.
+HELDOUT14E = Path(__file__).resolve().parent / "data" / "quality" / "heldout14e.json"
 
 
 def _lower(text: str) -> str:
@@ -252,8 +254,8 @@ def _issue14_rows(
     """Issue 14's figures for the embedded default, on the project's chat set (already
     measured: its size, the summarizer's and lead-3's figures) and on the held-out sets
     (heldout14.json; heldout14b.json, written after its gaps were fixed; heldout14c.json,
-    written before heldout14b's were; heldout14d.json, before heldout14c's were), each next
-    to lead-3 on the same chats."""
+    written before heldout14b's were; heldout14d.json, before heldout14c's were;
+    heldout14e.json, before heldout14d's were), each next to lead-3 on the same chats."""
     out: list[Row] = []
     measured = {"project set": project}
     sets = (
@@ -261,6 +263,7 @@ def _issue14_rows(
         ("held-out 14b", HELDOUT14B),
         ("held-out 14c", HELDOUT14C),
         ("held-out 14d", HELDOUT14D),
+        ("held-out 14e", HELDOUT14E),
     )
     for label, path in sets:
         heldout = _heldout(path)
