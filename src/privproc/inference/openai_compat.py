@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
 from typing import Any, cast
 
 import httpx
@@ -28,6 +30,14 @@ __all__ = ["OpenAICompatible"]
 #: Largest response body read from the server (non-streamed), and largest streamed text.
 MAX_RESPONSE_BYTES = 4 << 20
 MAX_STREAM_CHARS = 64 << 10
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: a forked request child makes its own pool
+    (``_client``), and httpx would otherwise load the CA bundle anew for each (about 30 ms
+    a request)."""
+    return httpx.create_ssl_context()
 
 
 class OpenAICompatible:
@@ -62,9 +72,7 @@ class OpenAICompatible:
         self._embedding_model = embedding_model
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._settings = (headers, httpx.Timeout(timeout, connect=connect_timeout), transport)
-        # Built once, here: a forked request child makes its own pool (below), and httpx
-        # would otherwise load the CA bundle anew for each (about 30 ms per request).
-        self._tls = httpx.create_ssl_context()
+        self._tls = _tls_context()  # here, in the parent: a forked child reuses it
         self._pid = 0
         self._pool: httpx.Client | None = None
 

@@ -239,11 +239,14 @@ def check_generated(
     *,
     stale: frozenset[str] = frozenset(),
     takers: Mapping[int, str] | None = None,
+    requests: Mapping[int, str] | None = None,
     language: str = "en",
 ) -> Verdict:
     """Check every sentence of ``output`` against the messages it cites (module docstring;
     the arguments are :class:`SentenceChecker`'s)."""
-    checker = SentenceChecker(given, stale=stale, takers=takers, language=language)
+    checker = SentenceChecker(
+        given, stale=stale, takers=takers, requests=requests, language=language
+    )
     sentences = tuple(cited_sentences(output))
     if not sentences:
         return Verdict(sentences, "uncited", 0)
